@@ -1,0 +1,1 @@
+"""The /api/foo service: the Flask + Flask-CORS app, ported to Starlette."""

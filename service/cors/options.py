@@ -1,0 +1,316 @@
+"""Flask-CORS 6.0.5 options: names, defaults, and their compilation into frozen policies.
+
+Everything here runs once, when the middleware or the decorator is built. The request path only
+reads the `Policy` and `Resource` objects this module produces.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from types import MappingProxyType
+from typing import Any, TypedDict
+
+Pattern = re.Pattern[str]
+PatternInput = str | Pattern
+
+# Flask-CORS's ALL_METHODS, in its order (the order only matters before sorting, as in Flask-CORS).
+ALL_METHODS = ("GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE")
+
+# Flask-CORS's DEFAULT_OPTIONS, key for key.
+DEFAULTS: Mapping[str, Any] = MappingProxyType(
+    {
+        "origins": "*",
+        "methods": ALL_METHODS,
+        "allow_headers": "*",
+        "expose_headers": None,
+        "supports_credentials": False,
+        "max_age": None,
+        "send_wildcard": False,
+        "automatic_options": True,
+        "vary_header": True,
+        "resources": r"/*",
+        "intercept_exceptions": True,
+        "always_send": True,
+        "allow_private_network": False,
+    }
+)
+# What `cross_origin` takes: Flask-CORS's CrossOriginOptionsInput (no resources, no intercept_exceptions).
+ROUTE_OPTION_NAMES = frozenset(DEFAULTS) - {"resources", "intercept_exceptions"}
+
+# Flask-CORS treats a string as a regex iff it holds one of these (`probably_regex`). `.`, `+`, `{`,
+# `}` and `|` are deliberately absent: "https://a.com" and "/a|/b" are literals there, and here.
+_REGEX_HINT_CHARS = frozenset("*\\]?$^[()")
+# Characters no header value may carry; Werkzeug raises at request time, we refuse at start-up.
+_FORBIDDEN_IN_HEADER = re.compile(r"[\r\n\x00]")
+
+_BOOL_OPTIONS = (
+    "supports_credentials",
+    "send_wildcard",
+    "always_send",
+    "vary_header",
+    "automatic_options",
+    "allow_private_network",
+    "intercept_exceptions",
+)
+
+
+class RouteOptions(TypedDict, total=False):
+    """Keyword options of `cross_origin` (Flask-CORS's names and accepted types)."""
+
+    origins: PatternInput | Iterable[PatternInput]
+    methods: str | Iterable[str] | None
+    allow_headers: PatternInput | Iterable[PatternInput]
+    expose_headers: str | Iterable[str] | None
+    supports_credentials: bool
+    max_age: timedelta | int | float | str | None
+    send_wildcard: bool
+    always_send: bool
+    vary_header: bool
+    automatic_options: bool
+    allow_private_network: bool
+
+
+ResourcesInput = PatternInput | Iterable[PatternInput] | Mapping[PatternInput, Mapping[str, Any]]
+
+
+class CORSOptions(RouteOptions, total=False):
+    """Keyword options of `CORSMiddleware`: the route options plus the app-level ones."""
+
+    resources: ResourcesInput
+    intercept_exceptions: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """One resource's options, compiled: everything the per-request decision reads."""
+
+    # Origins: literals compare case-insensitively (casefolded here once), regexes with re.match.
+    origin_literals: frozenset[str]
+    origin_regexes: tuple[Pattern, ...]
+    # Flask-CORS's `len(options.origins)`: duplicates count, and it drives the Vary rule.
+    origin_count: int
+    allow_all_origins: bool
+    # What `always_send` emits when a request has no Origin: sorted literal origins, first one only.
+    no_origin_value: str | None
+    no_origin_count: int
+    header_literals: frozenset[str]
+    header_regexes: tuple[Pattern, ...]
+    methods: str | None
+    expose_headers: str | None
+    max_age: str | None
+    supports_credentials: bool
+    send_wildcard: bool
+    always_send: bool
+    vary_header: bool
+    automatic_options: bool
+    allow_private_network: bool
+    intercept_exceptions: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A path pattern (literal string or compiled regex) and the policy for paths it matches."""
+
+    pattern: PatternInput
+    policy: Policy
+
+    def matches(self, path: str) -> bool:
+        if isinstance(self.pattern, str):
+            return path == self.pattern  # Flask-CORS: literal paths compare case-sensitively.
+        return self.pattern.match(path) is not None  # re.match: anchored at the start only.
+
+
+def unknown_option_error(names: Iterable[str], valid: Iterable[str], where: str) -> TypeError:
+    """The error for option names Flask-CORS would log and ignore (our deliberate improvement)."""
+    valid = sorted(valid)
+    problems = []
+    for name in sorted(names):
+        close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; valid options: {', '.join(valid)}"
+        problems.append(f"unknown CORS option {name!r}{hint}")
+    return TypeError(f"{where}: " + "; ".join(problems))
+
+
+def check_names(options: Mapping[str, Any], valid: Iterable[str], where: str) -> None:
+    valid = frozenset(valid)
+    unknown = [name for name in options if name not in valid]
+    if unknown:
+        raise unknown_option_error(unknown, valid, where)
+
+
+def is_regex(value: PatternInput) -> bool:
+    """Flask-CORS's `probably_regex` heuristic."""
+    return isinstance(value, re.Pattern) or not _REGEX_HINT_CHARS.isdisjoint(value)
+
+
+def _as_list(name: str, value: Any, item_types: tuple[type, ...]) -> list[Any]:
+    """Flask-CORS's `ensure_iterable`: a scalar becomes a one-item list; items are type-checked."""
+    items = (
+        [value] if isinstance(value, (str, re.Pattern)) or not isinstance(value, Iterable) else list(value)
+    )
+    for item in items:
+        if not isinstance(item, item_types):
+            kinds = " or ".join(t.__name__ for t in item_types)
+            raise TypeError(f"CORS option {name!r}: expected {kinds} items, got {item!r}")
+    return items
+
+
+def _compile(name: str, pattern: PatternInput, flags: int) -> PatternInput:
+    """Compile a regex-looking string; leave literals and user-compiled patterns (own flags) alone."""
+    if isinstance(pattern, str) and is_regex(pattern):
+        try:
+            return re.compile(pattern, flags)
+        except re.error as exc:
+            # Flask-CORS 6.0.4+: the same ValueError, raised when CORS() is configured.
+            raise ValueError(
+                f"Invalid regular expression in Flask-CORS configuration: {pattern!r} (option {name!r})"
+            ) from exc
+    return pattern
+
+
+def _star(pattern: PatternInput) -> PatternInput:
+    """Flask-CORS's `re_fix`: the bare string "*" means the regex ".*"."""
+    return ".*" if pattern == "*" else pattern
+
+
+def _patterns(name: str, value: Any) -> list[PatternInput]:
+    return [_star(p) for p in _as_list(name, value, (str, re.Pattern))]
+
+
+def _split(compiled: Iterable[PatternInput]) -> tuple[frozenset[str], tuple[Pattern, ...]]:
+    literals = frozenset(p.casefold() for p in compiled if isinstance(p, str))
+    return literals, tuple(p for p in compiled if isinstance(p, re.Pattern))
+
+
+def _joined(name: str, value: Any) -> str | None:
+    """Flask-CORS's `flexible_str`: a non-string iterable is sorted, then joined with ", "."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else ", ".join(sorted(_as_list(name, value, (str,))))
+    return _header_safe(name, text)
+
+
+def _header_safe(name: str, text: str) -> str:
+    if _FORBIDDEN_IN_HEADER.search(text):
+        raise ValueError(f"CORS option {name!r}: header values cannot contain CR, LF or NUL: {text!r}")
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ValueError(f"CORS option {name!r}: header values must be latin-1 text: {text!r}") from None
+    return text
+
+
+def _max_age(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (timedelta, int, float, str, type(None))):
+        raise TypeError(f"CORS option 'max_age': expected timedelta, int, float, str or None, got {value!r}")
+    if isinstance(value, timedelta):
+        # Flask-CORS: whole seconds, truncated; timedelta(0) is "0", which is sent.
+        return str(int(value.total_seconds()))
+    # Flask-CORS drops falsy values, so max_age=0 sends nothing while "0" sends "0".
+    return _header_safe("max_age", str(value)) if value else None
+
+
+def compile_policy(options: Mapping[str, Any]) -> Policy:
+    """Compile one complete set of options (defaults already merged in) into a `Policy`."""
+    for name in _BOOL_OPTIONS:
+        if not isinstance(options[name], bool):
+            raise TypeError(f"CORS option {name!r}: expected True or False, got {options[name]!r}")
+
+    origins = _patterns("origins", options["origins"])
+    # Flask-CORS: "all origins" means the string "*" (or ".*") is in the list; re.compile(".*") is not.
+    allow_all = ".*" in origins
+    if allow_all and options["supports_credentials"] and options["send_wildcard"]:
+        # Flask-CORS refuses this combination when CORS() is called (its message lacks a space).
+        raise ValueError(
+            "Cannot use supports_credentials in conjunction withan origin string of '*'. "
+            "See: http://www.w3.org/TR/cors/#resource-requests"
+        )
+    compiled_origins = [_compile("origins", o, re.IGNORECASE) for o in origins]
+    origin_literals, origin_regexes = _split(compiled_origins)
+    # always_send without an Origin: Flask-CORS sends the sorted literals, which a Werkzeug MultiDict
+    # collapses to the first one (R4.2).
+    literal_origins = sorted(o for o in compiled_origins if isinstance(o, str))
+    for literal in literal_origins:
+        _header_safe("origins", literal)
+
+    headers = [
+        _compile("allow_headers", h, re.IGNORECASE)
+        for h in _patterns("allow_headers", options["allow_headers"])
+    ]
+    header_literals, header_regexes = _split(headers)
+
+    methods = _joined("methods", options["methods"])
+    return Policy(
+        origin_literals=origin_literals,
+        origin_regexes=origin_regexes,
+        origin_count=len(compiled_origins),
+        allow_all_origins=allow_all,
+        no_origin_value=literal_origins[0] if literal_origins else None,
+        no_origin_count=len(literal_origins),
+        header_literals=header_literals,
+        header_regexes=header_regexes,
+        # Flask-CORS upper-cases the joined string, so ["get", "POST"] sorts first: "POST, GET".
+        methods=methods.upper() if methods is not None else None,
+        expose_headers=_joined("expose_headers", options["expose_headers"]),
+        max_age=_max_age(options["max_age"]),
+        supports_credentials=options["supports_credentials"],
+        send_wildcard=options["send_wildcard"],
+        always_send=options["always_send"],
+        vary_header=options["vary_header"],
+        automatic_options=options["automatic_options"],
+        allow_private_network=options["allow_private_network"],
+        intercept_exceptions=options["intercept_exceptions"],
+    )
+
+
+def _resource_sort_key(pattern: PatternInput) -> tuple[int, int, int]:
+    """Flask-CORS 6.0.1+ order for a resources dict: literals, then compiled patterns, then regex
+    strings; within a group more "/" first, then longer first; ties keep insertion order."""
+    if isinstance(pattern, re.Pattern):
+        return (1, -pattern.pattern.count("/"), -len(pattern.pattern))
+    if is_regex(pattern):
+        return (2, -pattern.count("/"), -len(pattern))
+    return (0, -pattern.count("/"), -len(pattern))
+
+
+def compile_resources(options: Mapping[str, Any], where: str) -> tuple[Resource, ...]:
+    """Compile `resources` with the app-level options as each resource's base (Flask-CORS R5.4)."""
+    spec = options["resources"]
+    entries: list[tuple[PatternInput, Mapping[str, Any]]]
+    if isinstance(spec, Mapping):
+        entries = []
+        for pattern, resource_options in spec.items():
+            if not isinstance(pattern, (str, re.Pattern)):
+                raise ValueError(
+                    f"Unexpected value for resources argument: key {pattern!r} is not a pattern."
+                )
+            if not isinstance(resource_options, Mapping):
+                raise ValueError(
+                    f"Unexpected value for resources argument: options for {pattern!r} must be a dict."
+                )
+            check_names(resource_options, DEFAULTS, f"{where} resource {pattern!r}")
+            entries.append((_star(pattern), resource_options))
+        entries.sort(key=lambda entry: _resource_sort_key(entry[0]))  # stable: ties keep dict order
+    elif isinstance(spec, (str, re.Pattern)):
+        entries = [(_star(spec), {})]
+    elif isinstance(spec, Iterable):
+        entries = []
+        for pattern in spec:  # a list keeps its own order: Flask-CORS does not sort it
+            if not isinstance(pattern, (str, re.Pattern)):
+                raise ValueError(f"Unexpected value for resources argument: {pattern!r} is not a pattern.")
+            entries.append((_star(pattern), {}))
+    else:
+        # Flask-CORS raises this very ValueError for any other type.
+        raise ValueError("Unexpected value for resources argument.")
+
+    resources = []
+    for pattern, resource_options in entries:
+        # `intercept_exceptions` is global only in Flask-CORS: a per-resource value is ignored.
+        merged = {**options, **resource_options, "intercept_exceptions": options["intercept_exceptions"]}
+        # Paths are matched case-sensitively: regex strings compile without flags.
+        resources.append(Resource(_compile("resources", pattern, 0), compile_policy(merged)))
+    return tuple(resources)
