@@ -144,6 +144,9 @@ def starlette_app(options: Mapping[str, Any] | None, routes: Sequence[RouteSpec]
     app = Starlette(routes=routing, middleware=middleware)
     # Werkzeug never redirects "/x/" to "/x" (Starlette does, with 307): see the README.
     app.router.redirect_slashes = False
+    # Starlette instantiates middleware on the first request (or at lifespan start-up under a
+    # server); build it now so refused options raise here, as CORS(app) does in Flask.
+    app.middleware_stack = app.build_middleware_stack()
     return app
 
 

@@ -8,7 +8,9 @@ It never reads the request body and never buffers the response.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import functools
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,43 +27,60 @@ EVALUATED = "flask_cors.evaluated"
 # The attribute carrying a `cross_origin` endpoint's compiled policy.
 ROUTE_POLICY = "__cors_policy__"
 
-_REQUEST_FIELDS = {
-    b"origin": 0,
-    b"access-control-request-method": 1,
-    b"access-control-request-headers": 2,
-    b"access-control-request-private-network": 3,
-}
+_ORIGIN = b"origin"
+_ACRM = b"access-control-request-method"
+_ACRH = b"access-control-request-headers"
+_ACRPN = b"access-control-request-private-network"
+_REQUEST_FIELDS = {_ORIGIN: 0, _ACRM: 1, _ACRH: 2, _ACRPN: 3}
+RawInputs = tuple[bytes | None, bytes | None, bytes | None, bytes | None]
 _ACAO = b"access-control-allow-origin"
 _ERROR_BODY = b"Internal Server Error"
+_ERROR_LENGTH = (b"content-length", str(len(_ERROR_BODY)).encode())
+_OPTIONS_CONTENT_TYPE = OPTIONS_CONTENT_TYPE.encode()
+
+
+def raw_inputs(headers: Sequence[tuple[bytes, bytes]]) -> RawInputs:
+    """The raw Origin and Access-Control-Request-* values of an ASGI request, None where absent.
+    A repeated header is joined with ",", as WSGI servers (Werkzeug's, gunicorn) join them before
+    Flask-CORS reads the first (and only) value."""
+    fields = dict(headers)
+    if len(fields) == len(headers):  # no repeated header, the usual case: all done in C
+        return fields.get(_ORIGIN), fields.get(_ACRM), fields.get(_ACRH), fields.get(_ACRPN)
+    joined: list[bytes | None] = [None, None, None, None]
+    for name, value in headers:
+        index = _REQUEST_FIELDS.get(name)
+        if index is not None:
+            previous = joined[index]
+            joined[index] = value if previous is None else previous + b"," + value
+    return joined[0], joined[1], joined[2], joined[3]
+
+
+def to_request(method: str, raw: RawInputs) -> CORSRequest:
+    # Werkzeug upper-cases request.method, so "options" is a preflight for Flask-CORS.
+    return CORSRequest(method.upper(), *(None if v is None else v.decode("latin-1") for v in raw))
 
 
 def read_request(scope: Scope) -> CORSRequest:
-    """The CORS inputs of an ASGI request. A repeated header is joined with ",", as WSGI servers
-    (Werkzeug's, gunicorn) join them before Flask-CORS reads the first (and only) value."""
-    fields: list[str | None] = [None, None, None, None]
-    for name, value in scope["headers"]:
-        index = _REQUEST_FIELDS.get(name)
-        if index is not None:
-            text = value.decode("latin-1")
-            previous = fields[index]
-            fields[index] = text if previous is None else f"{previous},{text}"
-    # Werkzeug upper-cases request.method, so "options" is a preflight for Flask-CORS.
-    return CORSRequest(scope["method"].upper(), *fields)
+    """The CORS inputs of an ASGI request, decoded as WSGI does (latin-1)."""
+    return to_request(scope["method"], raw_inputs(scope["headers"]))
 
 
 def encode(headers: Headers) -> list[tuple[bytes, bytes]]:
     return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
 
 
-def route_path(scope: Scope) -> str:
-    """The path without the mount prefix, as Werkzeug's request.path excludes SCRIPT_NAME."""
-    path: str = scope["path"]
-    root_path: str = scope.get("root_path", "")
-    return path[len(root_path) :] if root_path and path.startswith(root_path) else path
+@functools.lru_cache(maxsize=4096)
+def header_block(policy: Policy, request: CORSRequest) -> tuple[tuple[bytes, bytes], ...]:
+    """`cors_headers`, encoded for ASGI and memoised: the decision is a pure function of its
+    arguments, and real traffic repeats a handful of origins and preflights."""
+    return tuple(encode(cors_headers(policy, request)))
 
 
-def _has_allow_origin(headers: Any) -> bool:
-    return any(value and name.lower() == _ACAO for name, value in headers)
+def _has_allow_origin(headers: Iterable[tuple[bytes, bytes]]) -> bool:
+    for name, value in headers:  # noqa: SIM110 (a plain loop: any() over a generator is slower)
+        if value and name.lower() == _ACAO:
+            return True
+    return False
 
 
 class CORSMiddleware:
@@ -74,14 +93,29 @@ class CORSMiddleware:
         compile_policy(merged)
         self.app = app
         self.resources = compile_resources(merged, "CORSMiddleware")
+        # The whole decision is a pure function of these request fields: memoise it, bounded.
+        self._decide = functools.lru_cache(maxsize=4096)(self._decision)
+
+    def _decision(
+        self, path: str, root_path: str, method: str, *raw: bytes | None
+    ) -> tuple[CORSRequest, Policy | None, tuple[tuple[bytes, bytes], ...]]:
+        """The request's CORS inputs, its resource's policy and the encoded headers it gets."""
+        request = to_request(method, raw)  # type: ignore[arg-type]
+        # The path without the mount prefix, as Werkzeug's request.path excludes SCRIPT_NAME.
+        if root_path and path.startswith(root_path):
+            path = path[len(root_path) :]
+        resource = match_resource(self.resources, path)
+        if resource is None:
+            return request, None, ()
+        return request, resource.policy, header_block(resource.policy, request)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request = read_request(scope)
-        resource = match_resource(self.resources, route_path(scope))
-        policy = resource.policy if resource is not None else None
+        request, policy, added = self._decide(
+            scope["path"], scope.get("root_path", ""), scope["method"], *raw_inputs(scope["headers"])
+        )
 
         if request.method == "OPTIONS":
             automatic = automatic_options(scope)
@@ -91,18 +125,16 @@ class CORSMiddleware:
                 route_policy: Policy | None = getattr(automatic.endpoint, ROUTE_POLICY, None)
                 if route_policy is not None and route_policy.automatic_options:
                     policy = route_policy
-                headers = [
-                    (b"content-type", OPTIONS_CONTENT_TYPE.encode()),
-                    (b"allow", automatic.allow.encode()),
-                ]
-                if policy is not None:
-                    headers += encode(cors_headers(policy, request))
+                    added = header_block(policy, request)
+                headers = [(b"content-type", _OPTIONS_CONTENT_TYPE), (b"allow", automatic.allow.encode())]
+                headers += added
                 headers.append((b"content-length", b"0"))
                 await send({"type": "http.response.start", "status": 200, "headers": headers})
                 await send({"type": "http.response.body", "body": b""})
                 return
 
-        if policy is None:
+        if not added:
+            # Nothing to append, not even to a 500: the app's own answers are already Flask's.
             await self.app(scope, receive, send)
             return
 
@@ -112,12 +144,10 @@ class CORSMiddleware:
             nonlocal response_started
             if message["type"] == "http.response.start":
                 response_started = True
-                headers = message.get("headers", [])
+                headers = message.get("headers", ())
                 # Flask-CORS skips a response the decorator evaluated, or that already has an ACAO.
                 if not scope.get(EVALUATED) and not _has_allow_origin(headers):
-                    added = cors_headers(policy, request)
-                    if added:
-                        message["headers"] = [*headers, *encode(added)]
+                    message["headers"] = [*headers, *added]
             await send(message)
 
         try:
@@ -128,11 +158,7 @@ class CORSMiddleware:
             # Flask turns the exception into a 500 that still passes through Flask-CORS (the
             # resource's policy, also for cross_origin routes). Answer it here, then re-raise so the
             # server logs the exception as it would without us.
-            headers = [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(_ERROR_BODY)).encode()),
-                *encode(cors_headers(policy, request)),
-            ]
+            headers = [(b"content-type", b"text/plain; charset=utf-8"), _ERROR_LENGTH, *added]
             await send({"type": "http.response.start", "status": 500, "headers": headers})
             await send({"type": "http.response.body", "body": _ERROR_BODY})
             raise

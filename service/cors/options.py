@@ -84,9 +84,11 @@ class CORSOptions(RouteOptions, total=False):
     intercept_exceptions: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Policy:
-    """One resource's options, compiled: everything the per-request decision reads."""
+    """One resource's options, compiled: everything the per-request decision reads.
+
+    Compared and hashed by identity, so a policy is a cheap cache key."""
 
     # Origins: literals compare case-insensitively (casefolded here once), regexes with re.match.
     origin_literals: frozenset[str]
@@ -236,6 +238,10 @@ def compile_policy(options: Mapping[str, Any]) -> Policy:
     literal_origins = sorted(o for o in compiled_origins if isinstance(o, str))
     for literal in literal_origins:
         _header_safe("origins", literal)
+    if "" in literal_origins:
+        # Deliberate difference: Flask-CORS accepts "" (it never matches, since an empty Origin
+        # counts as absent) and then sends CORS headers without an ACAO, twice on error responses.
+        raise ValueError("CORS option 'origins': the empty string is not an origin")
 
     headers = [
         _compile("allow_headers", h, re.IGNORECASE)
