@@ -44,6 +44,8 @@ ROUTES = (
     RouteSpec("/api/vary", ("GET",), "vary"),
     RouteSpec("/api/stream", ("GET",), "stream"),
     RouteSpec("/api/own-options", ("GET", "OPTIONS"), "status:204"),
+    RouteSpec("/api/multi", ("GET",)),
+    RouteSpec("/api/multi", ("DELETE",), "status:202"),
 )
 
 A = "http://a.com"
