@@ -267,3 +267,65 @@ def test_decorated_endpoint_keeps_its_name() -> None:
         return PlainTextResponse("ok")
 
     assert cross_origin()(handle_foo).__name__ == "handle_foo"
+
+
+async def test_difference_automatic_options_is_answered_before_inner_middleware() -> None:
+    # Flask runs before_request hooks for its automatic OPTIONS answer; here the answer comes from
+    # CORSMiddleware itself, so only middleware placed outside it sees those requests. Listed.
+    seen: list[str] = []
+
+    class Recorder:
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            seen.append(scope["method"])
+            await self.app(scope, receive, send)
+
+    async def ok(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/x", ok)], middleware=[Middleware(CORSMiddleware), Middleware(Recorder)])
+    assert (await send_asgi(app, Req("OPTIONS", "/x", {"Origin": A}))).status == 200
+    assert (await send_asgi(app, Req("GET", "/x", {"Origin": A}))).status == 200
+    assert seen == ["GET"]
+
+
+async def test_difference_405_allow_header_lacks_options() -> None:
+    # Werkzeug's 405 lists OPTIONS (every rule answers it); Starlette's router does not. Listed.
+    routes = (RouteSpec("/x", ("POST",)),)
+    request = Req("GET", "/x", {"Origin": A})
+    reference = send_flask(flask_app({}, routes), request)
+
+    async def ok(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    port = await send_asgi(
+        Starlette(routes=[Route("/x", ok, methods=["POST"])], middleware=[Middleware(CORSMiddleware)]),
+        request,
+    )
+    assert (reference.status, port.status) == (405, 405)
+    assert reference.allow == {"POST", "OPTIONS"}
+    assert port.allow == {"POST"}
+    assert reference.cors == port.cors
+
+
+async def test_decorator_without_the_middleware_cannot_answer_preflights() -> None:
+    # Starlette's router refuses OPTIONS on a POST route before the endpoint runs, so the automatic
+    # answer needs CORSMiddleware in the stack (resources=[] adds no app-wide policy). Listed.
+    async def ok(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    bare = Starlette(routes=[Route("/x", cross_origin()(ok), methods=["POST"])])
+    with_middleware = Starlette(
+        routes=[Route("/x", cross_origin()(ok), methods=["POST"])],
+        middleware=[Middleware(CORSMiddleware, resources=[])],
+    )
+    preflight = Req("OPTIONS", "/x", {"Origin": A, "Access-Control-Request-Method": "POST"})
+    assert (await send_asgi(bare, preflight)).status == 405
+    answered = await send_asgi(with_middleware, preflight)
+    assert answered.status == 200
+    assert answered.header("access-control-allow-origin") == [A]
+    assert (await send_asgi(bare, Req("POST", "/x", {"Origin": A}))).header(
+        "access-control-allow-origin"
+    ) == [A]
