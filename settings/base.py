@@ -1,0 +1,104 @@
+"""The settings every environment shares. Per-environment modules only change defaults.
+
+Variables are named as Flask-CORS's config keys (`CORS_ORIGINS`, ...), so a team's existing
+`app.config` values carry over. Lists may be JSON arrays or comma-separated (a deliberate
+difference: Flask-CORS takes `CORS_ORIGINS="a,b"` as one literal origin that never matches).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Environment = Literal["development", "test", "staging", "production"]
+StrList = Annotated[list[str] | None, NoDecode]
+
+# The setting fields that are Flask-CORS options, by option name.
+CORS_FIELDS = (
+    "origins",
+    "methods",
+    "allow_headers",
+    "expose_headers",
+    "supports_credentials",
+    "max_age",
+    "send_wildcard",
+    "always_send",
+    "vary_header",
+    "automatic_options",
+    "allow_private_network",
+    "intercept_exceptions",
+    "resources",
+)
+CORS_VARIABLES = frozenset(f"CORS_{name.upper()}" for name in CORS_FIELDS)
+
+
+def split_list(value: Any) -> Any:
+    """A JSON array, or comma-separated text; empty text means an empty list."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        return json.loads(text)
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+class BaseAppSettings(BaseSettings):
+    """Base settings. `env` names the environment; subclasses set their own defaults."""
+
+    model_config = SettingsConfigDict(
+        env_file_encoding="utf-8",
+        extra="ignore",  # unknown CORS_* variables are reported by the checks, with hints
+        frozen=True,
+    )
+    env: ClassVar[Environment]
+
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+
+    cors_origins: StrList = None
+    cors_methods: StrList = ["GET", "POST", "PUT", "DELETE"]
+    cors_allow_headers: StrList = ["Content-Type", "Authorization"]
+    cors_expose_headers: StrList = None
+    cors_supports_credentials: bool | None = None
+    # Kept as text: the checks explain a bad value better than a type error can.
+    cors_max_age: str | None = None
+    cors_send_wildcard: bool | None = None
+    cors_always_send: bool | None = None
+    cors_vary_header: bool | None = None
+    cors_automatic_options: bool | None = None
+    cors_allow_private_network: bool | None = None
+    cors_intercept_exceptions: bool | None = None
+    cors_resources: Annotated[Any, NoDecode] = "/api/*"
+
+    @field_validator(
+        "cors_origins", "cors_methods", "cors_allow_headers", "cors_expose_headers", mode="before"
+    )
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return split_list(value)
+
+    @field_validator("cors_resources", mode="before")
+    @classmethod
+    def _resources(cls, value: Any) -> Any:
+        """JSON (a pattern, a list of patterns or an object of pattern -> options); plain text that
+        is not JSON is taken as one pattern."""
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            if value.lstrip()[:1] in ("[", "{", '"'):
+                raise ValueError("not valid JSON") from None
+            return value
+
+    def cors_options(self) -> dict[str, Any]:
+        """The Flask-CORS options for `CORSMiddleware`; unset variables keep Flask-CORS's defaults."""
+        options: dict[str, Any] = {}
+        for name in CORS_FIELDS:
+            value = getattr(self, f"cors_{name}")
+            if value is not None:
+                # max_age stays text, as Flask-CORS sends a config string: "0" is sent, 0 is not.
+                options[name] = value
+        return options
