@@ -8,6 +8,7 @@ import sys
 from importlib.metadata import version
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -19,6 +20,12 @@ from service.openapi import openapi_document
 from settings import BaseAppSettings, ConfigurationError, load_settings
 
 logger = logging.getLogger("service")
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """404, 405 and other HTTP errors as JSON, keeping their headers (405's Allow)."""
+    assert isinstance(exc, HTTPException)
+    return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
 async def healthz(request: Request) -> Response:
@@ -50,6 +57,7 @@ def create_app(settings: BaseAppSettings | None = None) -> Starlette:
             Route("/openapi.json", openapi, methods=["GET"]),
         ],
         middleware=[Middleware(CORSMiddleware, **settings.cors_options())],
+        exception_handlers={HTTPException: http_error},
     )
     # Werkzeug never redirects "/api/foo/" to "/api/foo": answer 404 as Flask does.
     app.router.redirect_slashes = False

@@ -11,7 +11,7 @@ from dotenv import dotenv_values
 from pydantic import ValidationError
 
 from settings.base import BaseAppSettings
-from settings.checks import ConfigurationError, Problem, run_checks, unknown_variables
+from settings.checks import ConfigurationError, Problem, at_level, run_checks, unknown_variables
 from settings.environments import ENVIRONMENTS
 
 __all__ = ["BaseAppSettings", "ConfigurationError", "Loaded", "Problem", "load_settings"]
@@ -27,7 +27,9 @@ class Loaded:
 
 def load_settings(directory: Path | None = None) -> Loaded:
     """Build the settings of `APP_ENV` from the process environment and the .env files in
-    `directory` (default: the working directory). Real environment variables win over files."""
+    `directory` (default: the working directory). Real environment variables win over files, and
+    `.env.<APP_ENV>` over `.env`. APP_ENV itself comes from the real environment only: it decides
+    which files are read."""
     environ = os.environ
     directory = Path.cwd() if directory is None else directory
     env = environ.get("APP_ENV", "development")
@@ -42,7 +44,7 @@ def load_settings(directory: Path | None = None) -> Loaded:
     try:
         settings = cls(_env_file=tuple(files) or None)  # type: ignore[call-arg]
     except ValidationError as exc:
-        problems = unknown_variables([*environ, *file_names])
+        problems = [at_level(p, env) for p in unknown_variables([*environ, *file_names])]
         for error in exc.errors():
             variable = str(error["loc"][0]).upper() if error["loc"] else "settings"
             problems.append(Problem("E100", variable, f"{error['msg']} (got {error.get('input')!r})"))

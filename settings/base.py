@@ -79,6 +79,11 @@ class BaseAppSettings(BaseSettings):
     def _lists(cls, value: Any) -> Any:
         return split_list(value)
 
+    @field_validator("cors_max_age", mode="before")
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
     @field_validator("cors_resources", mode="before")
     @classmethod
     def _resources(cls, value: Any) -> Any:

@@ -125,8 +125,8 @@ def _origin_problems(variable: str, origin: str, env: str) -> list[Problem]:
                 f"write it as {parts.scheme}://{parts.netloc}",
             )
         ]
-    if parts.scheme == "http" and parts.hostname not in _LOCAL_HOSTS and env != "development":
-        return [Problem("E007", variable, f"plain-http origin {origin!r} outside development", "use https")]
+    if parts.scheme == "http" and parts.hostname not in _LOCAL_HOSTS:
+        return [Problem("E007", variable, f"plain-http origin {origin!r} (not localhost)", "use https")]
     return []
 
 
@@ -160,12 +160,9 @@ def check(settings: BaseAppSettings) -> list[Problem]:
     """Every problem with these settings (not counting unknown variables, see `unknown_variables`)."""
     env = settings.env
     problems: list[Problem] = []
-    if settings.cors_origins is None and env in ("staging", "production"):
-        problems.append(
-            Problem(
-                "E010", "CORS_ORIGINS", f"must be set in {env}", "e.g. CORS_ORIGINS=https://app.example.com"
-            )
-        )
+    if not settings.cors_origins and env in ("staging", "production"):
+        hint = "e.g. CORS_ORIGINS=https://app.example.com"
+        problems.append(Problem("E010", "CORS_ORIGINS", f"must list at least one origin in {env}", hint))
     app_level = {"origins": settings.cors_origins, "supports_credentials": settings.cors_supports_credentials}
     problems += _policy_problems("CORS_ORIGINS", {k: v for k, v in app_level.items() if v is not None}, env)
     if isinstance(settings.cors_resources, Mapping):
@@ -192,10 +189,11 @@ def check(settings: BaseAppSettings) -> list[Problem]:
 def run_checks(settings: BaseAppSettings, variable_names: Iterable[str]) -> list[Problem]:
     """Every problem: unknown CORS_* variables among `variable_names`, then the settings' own."""
     problems = unknown_variables(variable_names) + check(settings)
-    return [_at_level(p, settings.env) for p in problems]
+    return [at_level(p, settings.env) for p in problems]
 
 
-def _at_level(problem: Problem, env: str) -> Problem:
+def at_level(problem: Problem, env: str) -> Problem:
+    """The problem as `env` treats it: development warns where the others refuse."""
     if env == "development" and problem.id in _DEVELOPMENT_WARNS:
         return Problem(problem.id, problem.variable, problem.message, problem.hint, "warning")
     return problem
