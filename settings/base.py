@@ -13,25 +13,13 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from service.cors.options import DEFAULTS
+
 Environment = Literal["development", "test", "staging", "production"]
 StrList = Annotated[list[str] | None, NoDecode]
 
-# The setting fields that are Flask-CORS options, by option name.
-CORS_FIELDS = (
-    "origins",
-    "methods",
-    "allow_headers",
-    "expose_headers",
-    "supports_credentials",
-    "max_age",
-    "send_wildcard",
-    "always_send",
-    "vary_header",
-    "automatic_options",
-    "allow_private_network",
-    "intercept_exceptions",
-    "resources",
-)
+# The setting fields that are Flask-CORS options (cors_<option>), one per Flask-CORS option.
+CORS_FIELDS = tuple(DEFAULTS)
 CORS_VARIABLES = frozenset(f"CORS_{name.upper()}" for name in CORS_FIELDS)
 
 

@@ -93,22 +93,20 @@ max_age = st.one_of(
     st.builds(timedelta, seconds=st.floats(min_value=0, max_value=5000)),
 )
 
-route_option_dicts = st.fixed_dictionaries(
-    {},
-    optional={
-        "origins": origins,
-        "methods": methods,
-        "allow_headers": header_patterns,
-        "expose_headers": expose,
-        "supports_credentials": st.booleans(),
-        "max_age": max_age,
-        "send_wildcard": st.booleans(),
-        "always_send": st.booleans(),
-        "vary_header": st.booleans(),
-        "automatic_options": st.booleans(),
-        "allow_private_network": st.booleans(),
-    },
-)
+ROUTE_OPTIONS = {
+    "origins": origins,
+    "methods": methods,
+    "allow_headers": header_patterns,
+    "expose_headers": expose,
+    "supports_credentials": st.booleans(),
+    "max_age": max_age,
+    "send_wildcard": st.booleans(),
+    "always_send": st.booleans(),
+    "vary_header": st.booleans(),
+    "automatic_options": st.booleans(),
+    "allow_private_network": st.booleans(),
+}
+route_option_dicts = st.fixed_dictionaries({}, optional=ROUTE_OPTIONS)
 RESOURCE_PATTERNS = [
     "/*",
     "*",
@@ -128,22 +126,9 @@ resources = st.one_of(
     st.dictionaries(resource_keys, route_option_dicts, max_size=3),
     st.just(re.compile("/api")),
 )
+# automatic_options is drawn for the app too: Flask-CORS's extension ignores it, and so must we.
 _app_option_dicts = st.fixed_dictionaries(
-    {},
-    optional={
-        "origins": origins,
-        "methods": methods,
-        "allow_headers": header_patterns,
-        "expose_headers": expose,
-        "supports_credentials": st.booleans(),
-        "max_age": max_age,
-        "send_wildcard": st.booleans(),
-        "always_send": st.booleans(),
-        "vary_header": st.booleans(),
-        "allow_private_network": st.booleans(),
-        "intercept_exceptions": st.booleans(),
-        "resources": resources,
-    },
+    {}, optional={**ROUTE_OPTIONS, "intercept_exceptions": st.booleans(), "resources": resources}
 )
 # A decorator-only app (None) a quarter of the time; CORS(app, **options) otherwise.
 app_options = st.one_of(st.none(), _app_option_dicts, _app_option_dicts, _app_option_dicts)
