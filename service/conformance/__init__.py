@@ -1,0 +1,1 @@
+"""Conformance toolkit: probe, explain and diff the CORS behaviour of any app or live URL."""

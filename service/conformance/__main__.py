@@ -1,0 +1,5 @@
+"""`python -m service.conformance`: the `cors-conformance` command."""
+
+from service.conformance.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,203 @@
+"""Read a Flask app's Flask-CORS configuration: what it says, what Flask-CORS ignores, and the
+equivalent settings of this service.
+
+The module is imported with `flask_cors.CORS` and `flask_cors.cross_origin` wrapped so every call
+is recorded with its raw arguments (positional ones and typos included, which Flask-CORS drops
+before anything could inspect them); `app.config` is read as Flask-CORS reads it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from service.conformance.targets import TargetError
+from service.cors.options import DEFAULTS, ROUTE_OPTION_NAMES
+
+CONFIG_KEYS = {f"CORS_{name.upper()}": name for name in DEFAULTS}
+
+
+@dataclass
+class CORSCall:
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+
+
+@dataclass
+class Report:
+    app: str
+    settings: dict[str, str] = field(default_factory=dict)  # the service's environment variables
+    ignored: list[str] = field(default_factory=list)  # what Flask-CORS ignores, one sentence each
+    wider: list[str] = field(default_factory=list)  # where the effective policy is wider than configured
+    routes: list[str] = field(default_factory=list)  # decorated routes and their effective policy
+
+
+@contextmanager
+def _recording() -> Iterator[tuple[dict[int, list[CORSCall]], dict[Any, CORSCall]]]:
+    import flask_cors
+
+    extensions: dict[int, list[CORSCall]] = {}
+    decorated: dict[Any, CORSCall] = {}
+    original_cors, original_cross_origin = flask_cors.CORS, flask_cors.cross_origin
+
+    class RecordingCORS(original_cors):  # type: ignore[misc, valid-type]
+        def __init__(self, app: Any = None, *args: Any, **kwargs: Any) -> None:
+            extensions.setdefault(id(app), []).append(CORSCall(args, dict(kwargs)))
+            super().__init__(app, *args, **kwargs)
+
+    def recording_cross_origin(*args: Any, **kwargs: Any) -> Callable[[Any], Any]:
+        decorator = original_cross_origin(*args, **kwargs)
+
+        def record(view: Any) -> Any:
+            wrapped = decorator(view)
+            decorated[wrapped] = CORSCall(args, dict(kwargs))
+            return wrapped
+
+        return record
+
+    flask_cors.CORS, flask_cors.cross_origin = RecordingCORS, recording_cross_origin  # type: ignore[misc]
+    try:
+        yield extensions, decorated
+    finally:
+        flask_cors.CORS, flask_cors.cross_origin = original_cors, original_cross_origin  # type: ignore[misc]
+
+
+def load(reference: str) -> tuple[Any, list[CORSCall], dict[str, CORSCall], dict[str, list[str]]]:
+    """Import `module:attr` afresh while recording: the app, its CORS() calls, its decorated views
+    by endpoint, and each endpoint's URL rules."""
+    module_name, _, attribute = reference.partition(":")
+    if not module_name or not attribute:
+        raise TargetError(f"expected wsgi:package.module:app, got {reference!r}")
+    with _recording() as (extensions, decorated):
+        sys.modules.pop(module_name, None)
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as exc:
+            raise TargetError(f"cannot import {module_name}: {type(exc).__name__}: {exc}") from None
+        app = getattr(module, attribute, None)
+    if app is None or not hasattr(app, "url_map"):
+        raise TargetError(f"{reference} is not a Flask app")
+    views = {endpoint: decorated[view] for endpoint, view in app.view_functions.items() if view in decorated}
+    rules: dict[str, list[str]] = {}
+    for rule in app.url_map.iter_rules():
+        rules.setdefault(rule.endpoint, []).append(rule.rule)
+    return app, extensions.get(id(app), []), views, rules
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, re.Pattern):
+        return str(value.pattern)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ",".join(_text(v) for v in (sorted(value) if isinstance(value, (set, frozenset)) else value))
+    return json.dumps(value)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, re.Pattern):
+        return value.pattern
+    if isinstance(value, dict):
+        return {_text(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _allows_all(origins: Any) -> bool:
+    items = [origins] if isinstance(origins, (str, re.Pattern)) else list(origins or [])
+    return any(item in ("*", ".*") for item in items)
+
+
+def read(reference: str) -> Report:
+    app, extensions, views, rules = load(reference)
+    report = Report(reference)
+    config = {
+        key: value for key, value in app.config.items() if key.startswith("CORS_") and value is not None
+    }
+    for key in sorted(config):
+        if key not in CONFIG_KEYS:
+            hint = (
+                " (did you mean CORS_ALLOW_HEADERS? CORS_HEADERS was removed in Flask-CORS 2.0)"
+                if key == "CORS_HEADERS"
+                else ""
+            )
+            report.ignored.append(f"app.config[{key!r}] is not a Flask-CORS setting: ignored{hint}")
+
+    options: dict[str, Any] = {CONFIG_KEYS[k]: v for k, v in config.items() if k in CONFIG_KEYS}
+    for call in extensions:
+        for name in call.kwargs:
+            if name not in DEFAULTS:
+                report.ignored.append(f"CORS(app, {name}=...) is not a Flask-CORS option: ignored")
+        if call.args:
+            report.ignored.append(f"CORS(app, {', '.join(map(repr, call.args))}): extra positional arguments")
+        options.update({k: v for k, v in call.kwargs.items() if k in DEFAULTS})
+    resources = options.get("resources", DEFAULTS["resources"]) if extensions else None
+    if isinstance(resources, dict):
+        for pattern, resource_options in resources.items():
+            for name in resource_options:
+                if name not in DEFAULTS:
+                    report.ignored.append(
+                        f"resource {_text(pattern)!r}: {name}= is not a Flask-CORS option: ignored"
+                    )
+
+    for name, value in options.items():
+        report.settings[f"CORS_{name.upper()}"] = (
+            json.dumps(_jsonable(value)) if name == "resources" else _text(value)
+        )
+    if not extensions:
+        report.settings["CORS_RESOURCES"] = "[]"
+        report.ignored.append("no CORS(app): only decorated routes have CORS headers")
+
+    app_origins = options.get("origins", DEFAULTS["origins"])
+    for endpoint, call in sorted(views.items()):
+        paths = ", ".join(rules.get(endpoint, [endpoint]))
+        unknown = [n for n in call.kwargs if n not in ROUTE_OPTION_NAMES]
+        for name in unknown:
+            report.ignored.append(f"@cross_origin({name}=...) on {paths}: not a Flask-CORS option, ignored")
+        if call.args:
+            arguments = ", ".join(map(repr, call.args))
+            report.ignored.append(f"@cross_origin({arguments}) on {paths}: positional arguments are ignored")
+        # The decorator merges defaults < app.config < its own kwargs, not the extension's kwargs.
+        effective = {
+            **{
+                CONFIG_KEYS[k]: v
+                for k, v in config.items()
+                if k in CONFIG_KEYS and CONFIG_KEYS[k] in ROUTE_OPTION_NAMES
+            },
+            **{k: v for k, v in call.kwargs.items() if k in ROUTE_OPTION_NAMES},
+        }
+        origins = effective.get("origins", DEFAULTS["origins"])
+        report.routes.append(f"{paths}: @cross_origin, origins {_text(origins)}; wins on normal returns")
+        resource_origins = _resource_origins(resources, app_origins, paths)
+        if _allows_all(origins) and resource_origins is not None and not _allows_all(resource_origins):
+            report.wider.append(
+                f"{paths} is open to every origin (the decorator's effective origins are '*'), "
+                f"wider than the configured {_text(resource_origins)}"
+            )
+    return report
+
+
+def _resource_origins(resources: Any, app_origins: Any, path: str) -> Any:
+    """The origins the extension configures for a path (the first matching resource), or None."""
+    if resources is None:
+        return None
+    if isinstance(resources, dict):
+        for pattern, resource_options in resources.items():
+            if _matches(pattern, path):
+                return resource_options.get("origins", app_origins)
+        return None
+    patterns = [resources] if isinstance(resources, (str, re.Pattern)) else list(resources)
+    return app_origins if any(_matches(p, path) for p in patterns) else None
+
+
+def _matches(pattern: Any, path: str) -> bool:
+    pattern = ".*" if pattern == "*" else pattern
+    regex = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern)
+    return bool(regex.match(path))
