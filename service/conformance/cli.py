@@ -65,13 +65,16 @@ def _header(text: str) -> tuple[str, str]:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     target = Target(args.target)
-    request = BrowserRequest(
-        origin=args.origin,
-        method=args.method,
-        headers=tuple(args.header or ()),
-        credentials=args.credentials,
-        private_network=args.private_network,
-    )
+    try:
+        request = BrowserRequest(
+            origin=args.origin,
+            method=args.method,
+            headers=tuple(args.header or ()),
+            credentials=args.credentials,
+            private_network=args.private_network,
+        )
+    except ValueError as exc:  # what fetch() would throw on, e.g. a forbidden method
+        raise TargetError(f"fetch() would refuse this request: {exc}") from None
     case = Case("explain", request.method, request.headers, request.credentials, request.private_network)
     (observation,) = observe(target, [Probe(args.path, case, args.origin)])
     if args.json:

@@ -39,13 +39,23 @@ def _response_details(stage: str, a: Response | None, b: Response | None) -> tup
     return cache, cosmetic
 
 
+def sent_by_browsers(origin: str) -> bool:
+    """Browsers serialise origins in lower case; an upper-case one only comes from other clients,
+    so a verdict that differs for it cannot differ in a browser."""
+    return origin == origin.lower()
+
+
 def compare(a: Observation, b: Observation) -> Difference | None:
-    browser = []
+    browser, unreachable = [], []
     if a.verdict.allowed != b.verdict.allowed:
-        browser.append(f"browser: {a.verdict.reason} vs {b.verdict.reason}")
+        line = f"verdict: {a.verdict.reason} vs {b.verdict.reason}"
+        if sent_by_browsers(a.probe.origin):
+            browser.append(line)
+        else:
+            unreachable.append(f"{line} (no browser sends this Origin)")
     cache_p, cosmetic_p = _response_details("preflight", a.preflight, b.preflight)
     cache_r, cosmetic_r = _response_details("response", a.response, b.response)
-    details = [*browser, *cache_p, *cache_r, *cosmetic_p, *cosmetic_r]
+    details = [*browser, *cache_p, *cache_r, *unreachable, *cosmetic_p, *cosmetic_r]
     if not details:
         return None
     kind: Kind = "browser" if browser else "cache" if cache_p or cache_r else "cosmetic"
