@@ -160,7 +160,11 @@ def check(settings: BaseAppSettings) -> list[Problem]:
     """Every problem with these settings (not counting unknown variables, see `unknown_variables`)."""
     env = settings.env
     problems: list[Problem] = []
-    if not settings.cors_origins and env in ("staging", "production"):
+    resources = settings.cors_resources
+    every_resource_has_origins = isinstance(resources, Mapping) and all(
+        isinstance(options, Mapping) and options.get("origins") for options in resources.values()
+    )
+    if not settings.cors_origins and not every_resource_has_origins and env in ("staging", "production"):
         hint = "e.g. CORS_ORIGINS=https://app.example.com"
         problems.append(Problem("E010", "CORS_ORIGINS", f"must list at least one origin in {env}", hint))
     app_level = {"origins": settings.cors_origins, "supports_credentials": settings.cors_supports_credentials}

@@ -369,3 +369,16 @@ def test_create_app_loads_development_settings() -> None:
 def test_create_app_with_explicit_settings_skips_load_settings(setenv: SetEnv) -> None:
     setenv(APP_ENV="production")  # would be refused with E010 if read
     assert create_app(TestSettings()).state.settings.env == "test"
+
+
+def test_origins_given_per_resource_satisfy_production(setenv: SetEnv) -> None:
+    # What from-flask prints for the original app: origins inside CORS_RESOURCES, none at app level.
+    setenv(APP_ENV="production", CORS_RESOURCES='{"/api/*": {"origins": ["https://yourapp.com"]}}')
+    assert load_settings().settings.cors_options()["resources"] == {
+        "/api/*": {"origins": ["https://yourapp.com"]}
+    }
+
+
+def test_a_resource_without_origins_still_needs_cors_origins_in_production(setenv: SetEnv) -> None:
+    setenv(APP_ENV="production", CORS_RESOURCES='{"/api/*": {"origins": ["https://a.example"]}, "/x": {}}')
+    assert refusal() == {("E010", "CORS_ORIGINS")}
