@@ -142,6 +142,17 @@ def cmd_from_flask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _matrix_arguments(command: argparse.ArgumentParser) -> None:
+    """The options of the commands that run the request matrix (probe, diff)."""
+    command.add_argument("--path", action="append", help="a path to try (repeatable; default /)")
+    command.add_argument(
+        "--origin", action="append", help="an origin to try, besides the adversarial ones (repeatable)"
+    )
+    formats = command.add_mutually_exclusive_group()
+    formats.add_argument("--json", action="store_true")
+    formats.add_argument("--markdown", action="store_true")
+
+
 def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(prog="cors-conformance", description=__doc__.split("\n\n")[0])
     commands = main_parser.add_subparsers(dest="command", required=True)
@@ -149,13 +160,7 @@ def parser() -> argparse.ArgumentParser:
 
     probe = commands.add_parser("probe", help="print the effective CORS policy of a target")
     probe.add_argument("target", help=targets_help)
-    probe.add_argument("--path", action="append", help="a path to probe (repeatable; default /)")
-    probe.add_argument(
-        "--origin", action="append", help="an origin to try, besides the adversarial ones (repeatable)"
-    )
-    formats = probe.add_mutually_exclusive_group()
-    formats.add_argument("--json", action="store_true")
-    formats.add_argument("--markdown", action="store_true")
+    _matrix_arguments(probe)
     probe.set_defaults(run=cmd_probe)
 
     explain = commands.add_parser("explain", help="one request as a browser would make it, and its verdict")
@@ -174,14 +179,10 @@ def parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("a", help=targets_help)
     compare.add_argument("b", help=targets_help)
-    compare.add_argument("--path", action="append", help="a path to compare (repeatable; default /)")
-    compare.add_argument("--origin", action="append", help="an origin to try (repeatable)")
+    _matrix_arguments(compare)
     compare.add_argument(
         "--strict", action="store_true", help="exit 1 on any difference, not only browser ones"
     )
-    formats = compare.add_mutually_exclusive_group()
-    formats.add_argument("--json", action="store_true")
-    formats.add_argument("--markdown", action="store_true")
     compare.set_defaults(run=cmd_diff)
 
     from_flask = commands.add_parser(
