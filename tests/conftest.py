@@ -14,3 +14,12 @@ def _hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.upper().startswith("CORS_") or name.upper() in _SERVICE_VARIABLES:
             monkeypatch.delenv(name, raising=False)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In CI (CI=true) a skipped test is a failure: nothing may pass by not running."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter is not None else []
+    if os.environ.get("CI", "").lower() in ("true", "1") and skipped:
+        reporter.write_line(f"CI=true: {len(skipped)} skipped test(s) count as failures", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -25,6 +25,7 @@ class Case:
     headers: tuple[tuple[str, str], ...] = ()
     credentials: bool = False
     private_network: bool = False
+    body: bytes | None = None  # None: the default body for methods that carry one
 
 
 CASES = (

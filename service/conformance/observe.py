@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from service.conformance.browser import (
-    BrowserRequest,
     Verdict,
     actual_request_headers,
     decide,
@@ -29,11 +28,14 @@ class Observation:
     verdict: Verdict
 
 
-def requests_for(path: str, request: BrowserRequest) -> tuple[Request | None, Request]:
+def requests_for(probe: Probe) -> tuple[Request | None, Request]:
+    request, path = probe.request, probe.path
     preflight = None
     if needs_preflight(request):
         preflight = Request("OPTIONS", path, tuple(preflight_request_headers(request)))
-    body = BODY if request.method.upper() not in ("GET", "HEAD") else b""
+    body = probe.case.body
+    if body is None:
+        body = BODY if request.method.upper() not in ("GET", "HEAD") else b""
     return preflight, Request(request.method, path, tuple(actual_request_headers(request)), body)
 
 
@@ -41,7 +43,7 @@ def observe(target: Target, probes: Sequence[Probe]) -> list[Observation]:
     """Send every probe's preflight (if any) and actual request; the browser model decides.
 
     The actual request is always sent, so that two targets can be compared on every answer."""
-    planned = [requests_for(p.path, p.request) for p in probes]
+    planned = [requests_for(p) for p in probes]
     flat = [r for pair in planned for r in pair if r is not None]
     answers = iter(target.send(flat))
     observations = []

@@ -1,0 +1,146 @@
+"""Headless Chromium driven over the DevTools protocol, directly.
+
+Why the DevTools protocol rather than Playwright or Selenium: Debian's `chromium` package is the
+only thing to install (no browser download, no chromedriver whose version must match), and the
+three calls the tests need (open a page, wait for it, evaluate a promise) are a few lines over one
+websocket.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from websockets.sync.client import ClientConnection, connect
+
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--remote-debugging-address=127.0.0.1",
+    "--remote-debugging-port=0",
+)
+INSTALL_HINT = "install Debian's chromium (apt-get install chromium) or set CHROMIUM=/path/to/chromium"
+
+
+def find_chromium() -> str | None:
+    configured = os.environ.get("CHROMIUM")
+    if configured:
+        return shutil.which(configured)
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class Chromium:
+    """One headless Chromium process with a fresh profile; `page(url)` opens a tab."""
+
+    def __init__(self, executable: str, timeout: float = 30) -> None:
+        self.timeout = timeout
+        self._profile = tempfile.TemporaryDirectory(prefix="chromium-profile-")
+        self._process = subprocess.Popen(
+            [executable, *FLAGS, f"--user-data-dir={self._profile.name}", "about:blank"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        port_file = Path(self._profile.name) / "DevToolsActivePort"
+        deadline = time.monotonic() + timeout
+        while not (port_file.exists() and len(port_file.read_text().splitlines()) >= 2):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError(f"Chromium did not start ({executable})")
+            time.sleep(0.05)
+        port, path = port_file.read_text().splitlines()[:2]
+        self._connection = ExitStack()
+        self._socket: ClientConnection = self._connection.enter_context(
+            connect(f"ws://127.0.0.1:{port}{path}", max_size=None)
+        )
+        self._ids = itertools.count(1)
+
+    def call(self, method: str, session: str | None = None, **params: Any) -> dict[str, Any]:
+        """Send one DevTools command and wait for its answer (events in between are ignored)."""
+        message_id = next(self._ids)
+        message: dict[str, Any] = {"id": message_id, "method": method, "params": params}
+        if session:
+            message["sessionId"] = session
+        self._socket.send(json.dumps(message))
+        deadline = time.monotonic() + self.timeout
+        while True:
+            reply = json.loads(self._socket.recv(timeout=max(0.1, deadline - time.monotonic())))
+            if reply.get("id") == message_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return dict(reply.get("result", {}))
+
+    def page(self, url: str) -> Page:
+        target = self.call("Target.createTarget", url=url)["targetId"]
+        session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        page = Page(self, session)
+        deadline = time.monotonic() + self.timeout
+        while page.evaluate("document.readyState + ' ' + location.href") != f"complete {url}":
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"page {url} did not load")
+            time.sleep(0.05)
+        return page
+
+    def close(self) -> None:
+        if hasattr(self, "_connection"):
+            self._connection.close()
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._profile.cleanup()
+
+    def __enter__(self) -> Chromium:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class Page:
+    def __init__(self, browser: Chromium, session: str) -> None:
+        self._browser = browser
+        self._session = session
+
+    def evaluate(self, expression: str) -> Any:
+        """The value of a JavaScript expression (awaited when it is a promise)."""
+        result = self._browser.call(
+            "Runtime.evaluate", self._session, expression=expression, awaitPromise=True, returnByValue=True
+        )
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"JavaScript error: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def fetch(self, url: str, init: dict[str, Any]) -> dict[str, Any]:
+        """fetch(url, init) from this page: {"outcome": "response", "status", "body"} or
+        {"outcome": "error", "error"} (the TypeError a CORS failure gives)."""
+        script = f"""(async () => {{
+            try {{
+                const response = await fetch({json.dumps(url)}, {json.dumps(init)});
+                return {{outcome: "response", status: response.status, body: await response.text()}};
+            }} catch (error) {{
+                return {{outcome: "error", error: error.name + ": " + error.message}};
+            }}
+        }})()"""
+        value = self.evaluate(script)
+        assert isinstance(value, dict)
+        return value

@@ -1,0 +1,207 @@
+"""A real browser as the final judge: headless Chromium loads a page from an allowed origin
+(http://localhost:3000) and from a disallowed one (http://localhost:3001) and makes cross-origin
+fetch() calls to real servers on 127.0.0.1: the service under uvicorn, the Flask reference (the
+original app without its mistyped decorator) under gunicorn, and the original app as written.
+
+For every case, Chromium's verdict on the service equals its verdict on the Flask reference and the
+conformance toolkit's prediction; on the original app as written, Chromium confirms what the
+toolkit reports: the disallowed origin can read /api/foo.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from service.conformance.matrix import Case, Probe
+from service.conformance.observe import observe
+from service.conformance.targets import Target
+from tests.chromium import INSTALL_HINT, Chromium, Page, find_chromium
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+ALLOWED, DISALLOWED = "http://localhost:3000", "http://localhost:3001"
+JSON = (("Content-Type", "application/json"),)
+BODY = '{"inputVar": 2}'
+
+
+@dataclass(frozen=True)
+class FetchCase:
+    name: str
+    path: str
+    method: str = "POST"
+    headers: tuple[tuple[str, str], ...] = JSON
+    body: str | None = BODY
+    credentials: bool = False
+
+    def init(self) -> dict[str, Any]:
+        init: dict[str, Any] = {"method": self.method, "headers": dict(self.headers)}
+        if self.body is not None:
+            init["body"] = self.body
+        if self.credentials:
+            init["credentials"] = "include"
+        return init
+
+    def toolkit_case(self) -> Case:
+        body = self.body.encode() if self.body is not None else b""
+        return Case(self.name, self.method, self.headers, self.credentials, body=body)
+
+
+CASES = [
+    FetchCase("POST JSON (preflighted)", "/api/foo"),
+    FetchCase("POST JSON + Authorization", "/api/foo", headers=(*JSON, ("Authorization", "Bearer token"))),
+    FetchCase("POST JSON + custom header", "/api/foo", headers=(*JSON, ("X-Custom", "1"))),
+    FetchCase("POST JSON, credentials", "/api/foo", credentials=True),
+    FetchCase("PUT", "/api/foo", method="PUT"),
+    FetchCase("DELETE", "/api/foo", method="DELETE", headers=(), body=None),
+    FetchCase("simple GET (no preflight)", "/api/foo", method="GET", headers=(), body=None),
+    FetchCase("path outside /api", "/healthz", method="GET", headers=(), body=None),
+    FetchCase("400 error response", "/api/foo", body="{}"),
+    FetchCase("415 error response (simple)", "/api/foo", headers=(("Content-Type", "text/plain"),)),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class PageHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"<!doctype html><title>cross-origin test page</title>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def start(command: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            return process
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"{command} did not start") from None
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Chromium]:
+    executable = find_chromium()
+    if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium is required in CI: {INSTALL_HINT}")
+        pytest.skip(f"Chromium not found: {INSTALL_HINT}")
+    with Chromium(executable) as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[dict[str, str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CORS_", "APP_ENV"))}
+    env["APP_ENV"] = "test"
+    ports = {name: free_port() for name in ("service", "reference", "original")}
+    uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "--host", "127.0.0.1", "--port"]
+    gunicorn = [sys.executable, "-m", "gunicorn", "--workers", "1", "--log-level", "warning", "-b"]
+    commands = {
+        "service": [*uvicorn, str(ports["service"]), "service.app:create_app"],
+        "reference": [*gunicorn, f"127.0.0.1:{ports['reference']}", "tests.seed_app:seed_without_decorator"],
+        "original": [*gunicorn, f"127.0.0.1:{ports['original']}", "tests.seed_app:seed"],
+    }
+    processes = [start(command, ports[name], env) for name, command in commands.items()]
+    pages = [http.server.ThreadingHTTPServer(("127.0.0.1", port), PageHandler) for port in (3000, 3001)]
+    for page in pages:
+        threading.Thread(target=page.serve_forever, daemon=True).start()
+    try:
+        yield {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    finally:
+        for page in pages:
+            page.shutdown()
+            page.server_close()
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def pages(chromium: Chromium, servers: dict[str, str]) -> dict[str, Page]:
+    return {origin: chromium.page(f"{origin}/") for origin in (ALLOWED, DISALLOWED)}
+
+
+def predicted(server: str, case: FetchCase, origin: str) -> bool:
+    """The conformance toolkit's browser model, on the same server's real answers."""
+    (observation,) = observe(Target(server), [Probe(case.path, case.toolkit_case(), origin)])
+    return observation.verdict.allowed
+
+
+def browser_allows(page: Page, server: str, case: FetchCase) -> bool:
+    outcome = page.fetch(f"{server}{case.path}", case.init())
+    return bool(outcome["outcome"] == "response")
+
+
+@pytest.mark.parametrize("origin", [ALLOWED, DISALLOWED])
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_service_reference_and_model_agree(
+    pages: dict[str, Page], servers: dict[str, str], case: FetchCase, origin: str
+) -> None:
+    on_service = browser_allows(pages[origin], servers["service"], case)
+    on_reference = browser_allows(pages[origin], servers["reference"], case)
+    assert on_service == on_reference
+    assert on_service == predicted(servers["service"], case, origin)
+    assert on_reference == predicted(servers["reference"], case, origin)
+
+
+@pytest.mark.parametrize("origin", [ALLOWED, DISALLOWED])
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_original_app_as_written_matches_the_model(
+    pages: dict[str, Page], servers: dict[str, str], case: FetchCase, origin: str
+) -> None:
+    assert browser_allows(pages[origin], servers["original"], case) == predicted(
+        servers["original"], case, origin
+    )
+
+
+def test_the_allowed_origin_reads_the_service(pages: dict[str, Page], servers: dict[str, str]) -> None:
+    outcome = pages[ALLOWED].fetch(f"{servers['service']}/api/foo", CASES[0].init())
+    assert outcome == {"outcome": "response", "status": 200, "body": '{"result":4}'}
+
+
+def test_the_disallowed_origin_is_refused_by_the_service(
+    pages: dict[str, Page], servers: dict[str, str]
+) -> None:
+    outcome = pages[DISALLOWED].fetch(f"{servers['service']}/api/foo", CASES[0].init())
+    assert outcome == {"outcome": "error", "error": "TypeError: Failed to fetch"}
+
+
+def test_the_disallowed_origin_reads_the_original_app(
+    pages: dict[str, Page], servers: dict[str, str]
+) -> None:
+    # What `cors-conformance from-flask` reports: the origin= typo leaves /api/foo open to every site.
+    outcome = pages[DISALLOWED].fetch(f"{servers['original']}/api/foo", CASES[0].init())
+    assert outcome["outcome"] == "response"
+    assert json.loads(outcome["body"]) == {"result": 4}
