@@ -16,7 +16,7 @@ from service.conformance import flask_config, report
 from service.conformance.browser import BrowserRequest, needs_preflight
 from service.conformance.diff import diff, exit_status
 from service.conformance.matrix import Case, Probe, origins_for, probes
-from service.conformance.observe import Observation, discovered_origins, observe
+from service.conformance.observe import discovered_origins, observe
 from service.conformance.targets import Request, Target, TargetError
 
 DEFAULT_PATHS = ["/"]
@@ -27,7 +27,7 @@ def _discover(targets: Sequence[Target], paths: Sequence[str]) -> list[str]:
     found: list[str] = []
     for target in targets:
         for answer in target.send([Request("GET", path) for path in paths]):
-            found += [v for v in answer.values("access-control-allow-origin") if v not in ("*", "null")]
+            found += answer.revealed_origins
     return found
 
 
@@ -204,6 +204,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TargetError as exc:
         print(f"cors-conformance: error: {exc}", file=sys.stderr)
         return 2
-
-
-__all__ = ["Observation", "main"]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.conformance.targets import TargetError
-from service.cors.options import DEFAULTS, ROUTE_OPTION_NAMES
+from service.cors.options import DEFAULTS, ROUTE_OPTION_NAMES, resource_sort_key
 
 CONFIG_KEYS = {f"CORS_{name.upper()}": name for name in DEFAULTS}
 
@@ -185,11 +185,15 @@ def read(reference: str) -> Report:
 
 
 def _resource_origins(resources: Any, app_origins: Any, path: str) -> Any:
-    """The origins the extension configures for a path (the first matching resource), or None."""
+    """The origins the extension configures for a path (the resource Flask-CORS picks), or None."""
     if resources is None:
         return None
     if isinstance(resources, dict):
-        for pattern, resource_options in resources.items():
+        # Flask-CORS 6.0.1+ tries dict resources in specificity order, not insertion order.
+        ordered = sorted(
+            resources.items(), key=lambda item: resource_sort_key(".*" if item[0] == "*" else item[0])
+        )
+        for pattern, resource_options in ordered:
             if _matches(pattern, path):
                 return resource_options.get("origins", app_origins)
         return None

@@ -65,5 +65,5 @@ def discovered_origins(observations: Iterable[Observation]) -> list[str]:
     for observation in observations:
         for response in (observation.preflight, observation.response):
             if response is not None:
-                found += [v for v in response.values("access-control-allow-origin") if v not in ("*", "null")]
+                found += response.revealed_origins
     return list(dict.fromkeys(found))

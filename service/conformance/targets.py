@@ -38,6 +38,11 @@ class Response:
         return [value for key, value in self.headers if key == name]
 
     @property
+    def revealed_origins(self) -> list[str]:
+        """Concrete origins in Access-Control-Allow-Origin (not "*" or "null")."""
+        return [v for v in self.values("access-control-allow-origin") if v not in ("*", "null")]
+
+    @property
     def cors(self) -> tuple[Header, ...]:
         return tuple((k, v) for k, v in self.headers if k.startswith("access-control-"))
 

@@ -273,7 +273,7 @@ def compile_policy(options: Mapping[str, Any]) -> Policy:
     )
 
 
-def _resource_sort_key(pattern: PatternInput) -> tuple[int, int, int]:
+def resource_sort_key(pattern: PatternInput) -> tuple[int, int, int]:
     """Flask-CORS 6.0.1+ order for a resources dict: literals, then compiled patterns, then regex
     strings; within a group more "/" first, then longer first; ties keep insertion order."""
     if isinstance(pattern, re.Pattern):
@@ -300,7 +300,7 @@ def compile_resources(options: Mapping[str, Any], where: str) -> tuple[Resource,
                 )
             check_names(resource_options, DEFAULTS, f"{where} resource {pattern!r}")
             entries.append((_star(pattern), resource_options))
-        entries.sort(key=lambda entry: _resource_sort_key(entry[0]))  # stable: ties keep dict order
+        entries.sort(key=lambda entry: resource_sort_key(entry[0]))  # stable: ties keep dict order
     elif isinstance(spec, (str, re.Pattern)):
         entries = [(_star(spec), {})]
     elif isinstance(spec, Iterable):
