@@ -10,26 +10,23 @@ toolkit reports: the disallowed origin can read /api/foo.
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from service.conformance.matrix import Case, Probe
 from service.conformance.observe import observe
 from service.conformance.targets import Target
 from tests.chromium import INSTALL_HINT, Chromium, Page, find_chromium
+from tests.servers import clean_env, free_port, gunicorn_command, serving, uvicorn_command
 
 pytestmark = pytest.mark.browser
 
@@ -75,12 +72,6 @@ CASES = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class PageHandler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         body = b"<!doctype html><title>cross-origin test page</title>"
@@ -92,22 +83,6 @@ class PageHandler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
-
-
-def start(command: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
-            return process
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"{command} did not start") from None
-            time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
@@ -123,29 +98,22 @@ def chromium() -> Iterator[Chromium]:
 
 @pytest.fixture(scope="module")
 def servers() -> Iterator[dict[str, str]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CORS_", "APP_ENV"))}
-    env["APP_ENV"] = "test"
     ports = {name: free_port() for name in ("service", "reference", "original")}
-    uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "--host", "127.0.0.1", "--port"]
-    gunicorn = [sys.executable, "-m", "gunicorn", "--workers", "1", "--log-level", "warning", "-b"]
     commands = {
-        "service": [*uvicorn, str(ports["service"]), "service.app:create_app"],
-        "reference": [*gunicorn, f"127.0.0.1:{ports['reference']}", "tests.seed_app:seed_without_decorator"],
-        "original": [*gunicorn, f"127.0.0.1:{ports['original']}", "tests.seed_app:seed"],
+        "service": uvicorn_command("service.app:create_app", ports["service"], "--factory"),
+        "reference": gunicorn_command("tests.seed_app:seed_without_decorator", ports["reference"]),
+        "original": gunicorn_command("tests.seed_app:seed", ports["original"]),
     }
-    processes = [start(command, ports[name], env) for name, command in commands.items()]
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     pages = [http.server.ThreadingHTTPServer(("127.0.0.1", port), PageHandler) for port in (3000, 3001)]
-    for page in pages:
-        threading.Thread(target=page.serve_forever, daemon=True).start()
-    try:
-        yield {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    finally:
+    with contextlib.ExitStack() as stack:
+        for name, command in commands.items():
+            stack.enter_context(serving(command, f"{urls[name]}/", env=clean_env(APP_ENV="test")))
         for page in pages:
-            page.shutdown()
-            page.server_close()
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=30)
+            threading.Thread(target=page.serve_forever, daemon=True).start()
+            stack.callback(page.server_close)
+            stack.callback(page.shutdown)
+        yield urls
 
 
 @pytest.fixture(scope="module")

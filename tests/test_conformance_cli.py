@@ -4,18 +4,15 @@ errors, and a live server over a real socket."""
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from service.conformance.cli import main
+from tests.servers import free_port, serving, uvicorn_command
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = "wsgi:tests.seed_app:seed"
@@ -48,12 +45,6 @@ def test_bad_targets_are_one_line_errors_with_status_2(
     assert err.count("\n") == 1
     assert message in err
     assert "Traceback" not in err
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_unreachable_url_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -171,36 +162,9 @@ def test_explain_refuses_what_fetch_refuses(capsys: pytest.CaptureFixture[str]) 
 @pytest.fixture(scope="module")
 def live_service() -> Iterator[str]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CORS_", "APP_ENV"))}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "service.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"{url}/healthz", timeout=1)
-            break
-        except httpx.TransportError:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
+    with serving(uvicorn_command("service.app:create_app", port, "--factory"), f"{url}/healthz"):
+        yield url
 
 
 def test_live_url_equals_the_in_process_app(capsys: pytest.CaptureFixture[str], live_service: str) -> None:
