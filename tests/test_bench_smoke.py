@@ -1,27 +1,79 @@
-"""The CORS benchmark keeps working: one tiny run, in a subprocess (figures are not asserted:
-speed is measured by the script itself, never by tests)."""
+"""The benchmark suite keeps working: one tiny run of every part, in a subprocess. Figures are not
+asserted (speed is measured by ./scripts/bench itself, never by tests); correctness is: every peer
+answers the benchmark requests as the service does, and no load run sees an error."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from bench import floor, inprocess, peers
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_bench_cors_runs_and_writes_json(tmp_path: Path) -> None:
-    out = tmp_path / "bench.json"
+@pytest.mark.parametrize("kind", inprocess.KINDS)
+def test_the_floor_answers_exactly_as_the_service(kind: str) -> None:
+    request = inprocess.REQUESTS[kind]
+    service = asyncio.run(inprocess.asgi_answer(peers.in_process_apps()["this service"], request))
+    bare = asyncio.run(inprocess.asgi_answer(floor.app, request))
+    assert (bare.status, bare.headers, bare.body) == (service.status, service.headers, service.body)
+
+
+def test_every_peer_answers_the_benchmark_requests() -> None:
+    assert inprocess.check_apps() == []
+    assert inprocess.check_scaling_configs() == []
+
+
+def test_a_tiny_run_of_every_part(tmp_path: Path) -> None:
+    if shutil.which("wrk") is None:
+        if os.environ.get("CI"):
+            pytest.fail("wrk is required in CI: ./scripts/install-tools")
+        pytest.skip("wrk not found: ./scripts/install-tools installs Debian's wrk")
+    args = ["--requests", "200", "--repeats", "1", "--duration", "1", "--warmup", "0", "--concurrency", "2"]
     result = subprocess.run(
-        [sys.executable, "scripts/bench_cors.py", "--requests", "200", "--repeats", "1", "--json", str(out)],
+        [sys.executable, "-m", "bench", *args, "--out", str(tmp_path)],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "engine added / stock added" in result.stdout
-    figures = json.loads(out.read_text())
-    assert figures["results"]["POST"]["apps"]["engine"]["median_us"] > 0
+    assert "Targets" in result.stdout
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert set(results["inprocess"]["POST"]) == set(results["inprocess"]["preflight"])
+    assert len(results["inprocess"]["POST"]) == 7
+    runs = [run for server in results["endtoend"].values() for run in server.values()]
+    runs += [run for count in results["workers"].values() for run in count.values()]
+    assert len(runs) == 6 * 2 + 2
+    assert all(run["requests"] > 0 and run["errors"] == 0 for run in runs), runs
+    assert set(results["scaling"]) == {"literal origins", "regex origins", "resources"}
+    assert {t["target"].split(" (")[0] for t in results["targets"]} >= {
+        "engine's added cost / stock CORSMiddleware's added cost",
+        "service / Flask-CORS gunicorn sync, req/s",
+        "service / bare ASGI floor, req/s",
+    }
+    assert (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "results.md").read_text().count("| --- |") == 5
+
+
+def test_bad_arguments_are_one_line_errors() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--parts", "inprocess,nope"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "unknown part(s) nope" in result.stderr
+    assert "Traceback" not in result.stderr

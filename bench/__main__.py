@@ -1,0 +1,204 @@
+"""`./scripts/bench`: the benchmark suite. Prints the tables, writes results.json, results.md and
+chart.png to --out (default docs/bench), and with --readme puts the Markdown into README.md.
+
+Every run is bounded: in process by request counts, end to end by wrk's fixed duration (plus a
+30 s allowance per wrk run and per server start). Servers listen on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime
+import io
+import json
+import os
+import platform
+import pstats
+import re
+import shutil
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from bench import endtoend, inprocess, report
+
+ROOT = Path(__file__).resolve().parent.parent
+PARTS = ("inprocess", "endtoend", "workers", "scaling")
+README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown CPU"
+    with open("/proc/cpuinfo") as cpuinfo:  # Linux: the benchmark needs taskset and /proc anyway
+        cpu = next((ln.split(":", 1)[1].strip() for ln in cpuinfo if ln.startswith("model name")), cpu)
+    versions = {
+        name: version(name)
+        for name in (
+            "starlette",
+            "uvicorn",
+            "httptools",
+            "uvloop",
+            "fastapi",
+            "flask",
+            "flask-cors",
+            "gunicorn",
+        )
+    }
+    wrk = endtoend.find_wrk()
+    if wrk:
+        first = subprocess.run([wrk, "--version"], capture_output=True, text=True, check=False).stdout
+        versions["wrk"] = first.split()[1] if first.split()[1:] else "?"
+    return {
+        "date": datetime.date.today().isoformat(),
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "versions": versions,
+    }
+
+
+def profile_service(n: int) -> str:
+    """cProfile of this service's two benchmark requests, in process, top functions by own time."""
+    import asyncio
+
+    app = inprocess.peers.in_process_apps()["this service"]
+    loop = asyncio.new_event_loop()
+    out = []
+    try:
+        for kind, request in inprocess.REQUESTS.items():
+            run = inprocess.asgi_runner(app, request, loop)
+            run(1000)
+            profiler = cProfile.Profile()
+            profiler.enable()
+            run(n)
+            profiler.disable()
+            stream = io.StringIO()
+            pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(20)
+            out.append(f"=== this service, {kind}, {n} requests ===\n{stream.getvalue().strip()}")
+    finally:
+        loop.close()
+    return "\n\n".join(out)
+
+
+def update_readme(markdown: str, readme: Path) -> None:
+    text = readme.read_text()
+    if README_START not in text or README_END not in text:
+        raise SystemExit(f"error: {readme} has no {README_START} ... {README_END} section")
+    block = f"{README_START}\n{markdown}\n![benchmark chart](docs/bench/chart.png)\n{README_END}"
+    pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.S)
+    readme.write_text(pattern.sub(lambda _: block, text))
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="scripts/bench", description=__doc__.splitlines()[0] if __doc__ else ""
+    )
+    parser.add_argument(
+        "--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}"
+    )
+    parser.add_argument("--requests", type=int, default=20000, help="in process: requests per timed run")
+    parser.add_argument("--repeats", type=int, default=7, help="in process: timed runs per app (median)")
+    parser.add_argument("--duration", type=int, default=5, help="end to end: whole seconds per wrk run")
+    parser.add_argument("--warmup", type=int, default=1, help="end to end: seconds of load before each run")
+    parser.add_argument("--concurrency", default="1,32", help="end to end: wrk connections, comma-separated")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench", help="where results go")
+    parser.add_argument("--readme", action="store_true", help="also replace the README's benchmark section")
+    parser.add_argument("--profile", action="store_true", help="only profile the service in process")
+    args = parser.parse_args(argv)
+    args.parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    unknown = sorted(set(args.parts) - set(PARTS))
+    if unknown:
+        parser.error(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
+    try:
+        args.concurrency = [int(c) for c in args.concurrency.split(",")]
+    except ValueError:
+        parser.error("--concurrency takes whole numbers, e.g. 1,32")
+    if min(args.concurrency) < 1 or args.requests < 1 or args.repeats < 1 or not 1 <= args.duration <= 600:
+        parser.error("--requests, --repeats and --concurrency must be >= 1; --duration in [1, 600]")
+    if not 0 <= args.warmup <= 60:
+        parser.error("--warmup must be in [0, 60]")
+    if {"endtoend", "workers"} & set(args.parts) and endtoend.find_wrk() is None:
+        parser.error(
+            "wrk not found: run ./scripts/install-tools (Debian's wrk), or leave out endtoend,workers"
+        )
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        return run(args)
+    except RuntimeError as exc:  # a server that would not start or answered wrongly, wrk failing
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.profile:
+        print(profile_service(args.requests))
+        return 0
+
+    problems = inprocess.check_apps() + inprocess.check_scaling_configs()
+    if problems:
+        print(
+            "error: the apps do not answer as the benchmark expects:", *problems, sep="\n  ", file=sys.stderr
+        )
+        return 1
+    pin = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "settings": {
+            "requests_per_run": args.requests,
+            "repeats": args.repeats,
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "concurrency": args.concurrency,
+            "pinned": pin,
+        },
+    }
+    if "inprocess" in args.parts:
+        progress("in process: the apps...")
+        results["inprocess"] = inprocess.measure_apps(args.requests, args.repeats)
+    if "endtoend" in args.parts:
+        results["endtoend"] = {}
+        for server in endtoend.servers():
+            progress(f"end to end: {server.name}...")
+            results["endtoend"][server.name] = endtoend.measure_server(
+                server, args.concurrency, args.duration, args.warmup, pin
+            )
+    if "workers" in args.parts:
+        service = next(s for s in endtoend.servers() if s.name == report.SERVICE)
+        results["workers"] = {}
+        for count in (1, 2):
+            progress(f"end to end: this service, {count} worker(s)...")
+            results["workers"][str(count)] = endtoend.measure_server(
+                service, [max(args.concurrency)], args.duration, args.warmup, False, count, ("POST",)
+            )
+    if "scaling" in args.parts:
+        progress("in process: how cost grows...")
+        results["scaling"] = inprocess.measure_scaling(args.requests, args.repeats)
+    results["targets"] = report.targets(results)
+
+    print(report.render_text(results))
+    args.out.mkdir(parents=True, exist_ok=True)
+    markdown = report.render_markdown(results)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    (args.out / "results.md").write_text(markdown)
+    report.chart(results, args.out / "chart.png")
+    if args.readme:
+        update_readme(markdown, ROOT / "README.md")
+    progress(
+        f"\nwrote {args.out}/results.json, results.md, chart.png" + (" and README.md" if args.readme else "")
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

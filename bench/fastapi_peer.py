@@ -1,0 +1,38 @@
+"""FastAPI as its documentation teaches: a pydantic model for the body and its CORSMiddleware,
+with the benchmark's policy. Imports only FastAPI, so its memory is FastAPI's own.
+
+`uvicorn bench.fastapi_peer:app`
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from pydantic import BaseModel, JsonValue
+
+ORIGINS = ["http://localhost:3000", "https://yourapp.com"]
+
+
+class Foo(BaseModel):
+    inputVar: JsonValue
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=ORIGINS,
+        allow_methods=["GET", "POST", "PUT", "DELETE"],
+        allow_headers=["Content-Type", "Authorization"],
+    )
+
+    @app.post("/api/foo")
+    async def foo(body: Foo) -> dict[str, Any]:
+        return {"result": body.inputVar * 2}  # type: ignore[operator]
+
+    return app
+
+
+app = create_app()

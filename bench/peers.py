@@ -1,0 +1,97 @@
+"""The apps the benchmark compares, all serving the article's contract: an allowed
+`POST /api/foo` with `{"inputVar": 2}` from http://localhost:3000 answers 200 `{"result":4}` with
+`Access-Control-Allow-Origin`, and its preflight is allowed.
+
+Every app is configured with the same policy: origins http://localhost:3000 and
+https://yourapp.com, methods GET/POST/PUT/DELETE, headers Content-Type/Authorization.
+
+Under servers: `uvicorn bench.floor:app`, `uvicorn bench.fastapi_peer:app`,
+`uvicorn service.app:create_app --factory` (with `service_env()`), and
+`gunicorn tests.seed_app:seed_without_decorator`; each module imports only what it serves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware as StockCORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from bench import fastapi_peer, floor
+from service.app import create_app
+from service.cors import CORSMiddleware as EngineCORSMiddleware
+from settings.environments import ProductionSettings
+from tests.seed_app import create_seed_app
+
+ORIGIN = "http://localhost:3000"
+ORIGINS = [ORIGIN, "https://yourapp.com"]
+METHODS = ["GET", "POST", "PUT", "DELETE"]
+ALLOW_HEADERS = ["Content-Type", "Authorization"]
+PATH = "/api/foo"
+BODY = b'{"inputVar": 2}'
+RESULT = {"result": 4}
+
+
+def engine_options(origins: list[str] | None = None, resources: int = 1) -> dict[str, Any]:
+    """The engine's options for the policy; `resources` > 1 adds more specific resources in
+    front of `/api/*`, so `/api/foo` matches the last one tried (the worst case)."""
+    policy = {"origins": origins or ORIGINS, "methods": METHODS, "allow_headers": ALLOW_HEADERS}
+    table = {f"/api/r{i}/*": policy for i in range(1, resources)}
+    table[r"/api/*"] = policy
+    return {"resources": table}
+
+
+# --- Starlette, with the same handler, without CORS / with the stock middleware / with ours. --------
+
+
+async def foo(request: Request) -> Response:
+    """The article's handler, as Starlette code."""
+    data = await request.json()
+    if data and "inputVar" in data:
+        return JSONResponse({"result": data["inputVar"] * 2})
+    return JSONResponse({"error": "Invalid input"}, status_code=400)
+
+
+def starlette_app(cors: Middleware | None = None) -> Starlette:
+    return Starlette(routes=[Route(PATH, foo, methods=["POST"])], middleware=[cors] if cors else [])
+
+
+def stock_cors() -> Middleware:
+    return Middleware(
+        StockCORSMiddleware, allow_origins=ORIGINS, allow_methods=METHODS, allow_headers=ALLOW_HEADERS
+    )
+
+
+def engine_cors(**options: Any) -> Middleware:
+    return Middleware(EngineCORSMiddleware, **(options or engine_options()))
+
+
+def service_settings() -> ProductionSettings:
+    return ProductionSettings(cors_origins=ORIGINS)
+
+
+def service_env() -> dict[str, str]:
+    """The environment that gives `service.app:create_app` the same settings under a server."""
+    return {"APP_ENV": "production", "CORS_ORIGINS": ",".join(ORIGINS)}
+
+
+def in_process_apps() -> dict[str, ASGIApp]:
+    """The ASGI apps timed in process, by name; Flask (WSGI) is `flask_app`."""
+    return {
+        "floor (bare ASGI)": floor.app,
+        "Starlette, no CORS": starlette_app(),
+        "Starlette + stock CORSMiddleware": starlette_app(stock_cors()),
+        "Starlette + engine": starlette_app(engine_cors()),
+        "FastAPI + CORSMiddleware": fastapi_peer.create_app(),
+        "this service": create_app(service_settings()),
+    }
+
+
+# The article's Flask app without its mistyped decorator: the behaviour the service reproduces.
+flask_app = create_seed_app(with_decorator=False)
+FLASK_APP = "tests.seed_app:seed_without_decorator"  # the same app, for gunicorn
