@@ -16,6 +16,7 @@ from starlette.routing import Mount, Route
 from starlette.types import Message, Receive, Scope, Send
 
 from service.cors import CORSMiddleware, cross_origin
+from service.cors.middleware import MEMO_MAX_INPUT_BYTES, header_block
 from tests.differential import Req, RouteSpec, flask_app, send_asgi, send_flask
 
 A = "http://a.com"
@@ -183,6 +184,28 @@ async def test_instances_do_not_share_decisions() -> None:
             A.encode()
         ]
         assert header_values((await call(second, http_scope()))[0], b"access-control-allow-origin") == []
+
+
+async def test_large_distinct_inputs_are_decided_but_not_memoised() -> None:
+    """A client varying kilobyte-sized headers cannot fill the decision caches with them."""
+    middleware = CORSMiddleware(plain_app, origins=r".*", allow_headers=r".*")
+    await call(middleware, http_scope())
+    memoised = middleware._decide.cache_info().currsize, header_block.cache_info().currsize
+    for i in range(50):
+        names = [f"x-{i}-{n}" for n in range(200)]
+        requested = ",".join(names).encode()
+        assert len(requested) > MEMO_MAX_INPUT_BYTES
+        preflight = http_scope(
+            "OPTIONS",
+            headers=[
+                (b"origin", A.encode()),
+                (b"access-control-request-method", b"POST"),
+                (b"access-control-request-headers", requested),
+            ],
+        )
+        start = (await call(middleware, preflight))[0]
+        assert header_values(start, b"access-control-allow-headers") == [", ".join(sorted(names)).encode()]
+    assert (middleware._decide.cache_info().currsize, header_block.cache_info().currsize) == memoised
 
 
 async def test_lower_case_options_is_a_preflight_as_in_werkzeug() -> None:

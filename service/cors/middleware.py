@@ -76,6 +76,27 @@ def header_block(policy: Policy, request: CORSRequest) -> tuple[tuple[bytes, byt
     return tuple(encode(cors_headers(policy, request)))
 
 
+# Decisions are memoised only for small inputs. Real traffic's are small (an origin, a method, a few
+# header names); a client can send kilobytes per header, all different, which would otherwise keep
+# up to maxsize x their size alive in the caches.
+MEMO_MAX_INPUT_BYTES = 1024
+
+
+def input_size(path: str, raw: RawInputs) -> int:
+    origin, method, headers, private = raw
+    return (
+        len(path)
+        + (len(origin) if origin else 0)
+        + (len(method) if method else 0)
+        + (len(headers) if headers else 0)
+        + (len(private) if private else 0)
+    )
+
+
+def headers_for(policy: Policy, request: CORSRequest, memo: bool) -> tuple[tuple[bytes, bytes], ...]:
+    return header_block(policy, request) if memo else tuple(encode(cors_headers(policy, request)))
+
+
 def _has_allow_origin(headers: Iterable[tuple[bytes, bytes]]) -> bool:
     for name, value in headers:  # noqa: SIM110 (a plain loop: any() over a generator is slower)
         if value and name.lower() == _ACAO:
@@ -97,7 +118,7 @@ class CORSMiddleware:
         self._decide = functools.lru_cache(maxsize=4096)(self._decision)
 
     def _decision(
-        self, path: str, root_path: str, method: str, *raw: bytes | None
+        self, path: str, root_path: str, method: str, *raw: bytes | None, memo: bool = True
     ) -> tuple[CORSRequest, Policy | None, tuple[tuple[bytes, bytes], ...]]:
         """The request's CORS inputs, its resource's policy and the encoded headers it gets."""
         request = to_request(method, raw)  # type: ignore[arg-type]
@@ -107,15 +128,17 @@ class CORSMiddleware:
         resource = match_resource(self.resources, path)
         if resource is None:
             return request, None, ()
-        return request, resource.policy, header_block(resource.policy, request)
+        return request, resource.policy, headers_for(resource.policy, request, memo)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request, policy, added = self._decide(
-            scope["path"], scope.get("root_path", ""), scope["method"], *raw_inputs(scope["headers"])
-        )
+        path = scope["path"]
+        raw = raw_inputs(scope["headers"])
+        memo = input_size(path, raw) <= MEMO_MAX_INPUT_BYTES
+        decide = self._decide if memo else functools.partial(self._decision, memo=False)
+        request, policy, added = decide(path, scope.get("root_path", ""), scope["method"], *raw)
 
         if request.method == "OPTIONS":
             automatic = automatic_options(scope)
@@ -125,7 +148,7 @@ class CORSMiddleware:
                 route_policy: Policy | None = getattr(automatic.endpoint, ROUTE_POLICY, None)
                 if route_policy is not None and route_policy.automatic_options:
                     policy = route_policy
-                    added = header_block(policy, request)
+                    added = headers_for(policy, request, memo)
                 headers = [(b"content-type", _OPTIONS_CONTENT_TYPE), (b"allow", automatic.allow.encode())]
                 headers += added
                 headers.append((b"content-length", b"0"))
