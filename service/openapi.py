@@ -1,4 +1,5 @@
-"""The OpenAPI document of the service, built from the pydantic models `/api/foo` itself uses."""
+"""The OpenAPI document of the service, built from the pydantic models that describe `/api/foo`'s
+request and answers (tests/test_service_contract.py checks real answers against them)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ def openapi_document(version: str) -> dict[str, Any]:
 
     error_statuses = {
         "400": "Invalid input, malformed JSON, or a document `inputVar * 2` cannot be computed for",
+        "408": "The body did not arrive within BODY_TIMEOUT",
         "413": "The body exceeds MAX_BODY_BYTES",
         "415": "The Content-Type is not JSON",
     }

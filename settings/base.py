@@ -44,6 +44,11 @@ class BaseAppSettings(BaseSettings):
     env: ClassVar[Environment]
 
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    # Slow and oversized clients (service/server.py, and the body read in service/api.py). A client
+    # holds a connection for at most header_timeout + body_timeout before its request runs.
+    header_timeout: float = Field(default=10, gt=0, le=3600, allow_inf_nan=False)
+    body_timeout: float = Field(default=15, gt=0, le=3600, allow_inf_nan=False)
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
 
     cors_origins: StrList = None
     cors_methods: StrList = ["GET", "POST", "PUT", "DELETE"]

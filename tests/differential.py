@@ -4,9 +4,11 @@ send both the same request in-process, and compare what the CORS contract covers
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote, unquote_to_bytes
 
 import flask
 import flask_cors
@@ -58,8 +60,14 @@ class Observed:
 
 def observe(response: httpx.Response) -> Observed:
     """The contract's view of a response, through the conformance toolkit's own reading of it."""
-    seen = Answer(response.status_code, tuple(response.headers.multi_items()))
-    allow = response.headers.get("allow")
+    return observe_lines(response.status_code, tuple(response.headers.multi_items()))
+
+
+def observe_lines(status: int, headers: Sequence[tuple[str, str]]) -> Observed:
+    """`observe` for a status and header lines (names lower-cased, values decoded)."""
+    seen = Answer(status, tuple(headers))
+    allows = seen.values("allow")
+    allow = ", ".join(allows) if allows else None  # httpx's headers.get joins repeated lines so
     return Observed(
         status=seen.status,
         cors=seen.cors,
@@ -161,6 +169,133 @@ async def send_asgi(app: Any, request: Req) -> Observed:
 
 def send_asgi_sync(app: Any, request: Req) -> Observed:
     return asyncio.run(send_asgi(app, request))
+
+
+# --- raw requests: the bytes an HTTP server delivers ------------------------------------------------
+#
+# httpx's transports cannot carry everything a server can deliver: WSGITransport decodes header values
+# as ASCII and keeps only the last of a repeated header, and httpx upper-cases methods. These send a
+# request as a server hands it over, to both sides.
+
+
+@dataclass(frozen=True)
+class RawReq:
+    """A request as a server hands it to the app: the method as sent, the header lines as bytes in
+    order (repeats allowed, no Content-Length: it is added for a non-empty body), and the body."""
+
+    method: str = "GET"
+    path: str = "/"
+    headers: tuple[tuple[bytes, bytes], ...] = ()
+    body: bytes = b""
+
+    def header_lines(self) -> list[tuple[bytes, bytes]]:
+        lines = list(self.headers)
+        if self.body:
+            lines.append((b"content-length", str(len(self.body)).encode()))
+        return lines
+
+
+@dataclass(frozen=True)
+class RawAnswer:
+    status: int
+    headers: tuple[tuple[str, str], ...]  # every line in order, names lower-cased, values latin-1
+    body: bytes
+
+    def observed(self) -> Observed:
+        return observe_lines(self.status, self.headers)
+
+    def values(self, name: str) -> list[str]:
+        return [value for key, value in self.headers if key == name]
+
+
+def wsgi_environ(request: RawReq) -> dict[str, Any]:
+    """The environ Werkzeug's development server builds: header values decoded as latin-1, a repeated
+    header joined with "," in arrival order, except Content-Type and Content-Length (the last line
+    wins). gunicorn joins the same way, but refuses a repeated Content-Type (since 27.0)."""
+    environ: dict[str, Any] = {
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(request.body),
+        "wsgi.errors": io.StringIO(),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "REQUEST_METHOD": request.method,
+        "SCRIPT_NAME": "",
+        # PEP 3333: the percent-decoded path's bytes, as latin-1 text.
+        "PATH_INFO": unquote_to_bytes(request.path).decode("latin-1"),
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "testserver",
+    }
+    for name, value in request.header_lines():
+        key = name.decode("latin-1").upper().replace("-", "_")
+        text = value.decode("latin-1")
+        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            key = f"HTTP_{key}"
+            if key in environ:
+                text = f"{environ[key]},{text}"
+        environ[key] = text
+    return environ
+
+
+def send_flask_raw(app: flask.Flask, request: RawReq) -> RawAnswer:
+    seen: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        seen[:] = [int(status.split()[0]), headers]
+        return lambda data: None
+
+    result = app(wsgi_environ(request), start_response)
+    try:
+        body = b"".join(result)
+    finally:
+        getattr(result, "close", lambda: None)()
+    status, headers = seen
+    return RawAnswer(status, tuple((k.lower(), v) for k, v in headers), body)
+
+
+def asgi_scope(request: RawReq) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": request.method,
+        "scheme": "http",
+        "path": unquote(request.path),
+        "raw_path": request.path.encode("ascii"),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver"), *((k.lower(), v) for k, v in request.header_lines())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+
+
+async def send_asgi_raw(app: Any, request: RawReq) -> RawAnswer:
+    """Call the ASGI app directly (an exception it raises propagates). The body arrives in one
+    message; after it, `receive` reports a disconnect, as a server does once the response is sent."""
+    messages: list[dict[str, Any]] = []
+    delivered = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal delivered
+        if delivered:
+            return {"type": "http.disconnect"}
+        delivered = True
+        return {"type": "http.request", "body": request.body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    await app(asgi_scope(request), receive, send)
+    start = next(m for m in messages if m["type"] == "http.response.start")
+    headers = tuple((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in start.get("headers", ()))
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+    return RawAnswer(start["status"], headers, body)
 
 
 def compare(reference: Observed, port: Observed, *, automatic_options: bool = False) -> list[str]:

@@ -248,7 +248,7 @@ async def test_openapi_describes_api_foo_from_the_endpoint_models(service: httpx
     post = document["paths"]["/api/foo"]["post"]
     assert post["requestBody"]["content"][JSON]["schema"] == {"$ref": "#/components/schemas/FooRequest"}
     assert post["responses"]["200"]["content"][JSON]["schema"] == {"$ref": "#/components/schemas/FooResponse"}
-    for status in ("400", "413", "415"):
+    for status in ("400", "408", "413", "415"):
         assert post["responses"][status]["content"][JSON]["schema"] == {
             "$ref": "#/components/schemas/ErrorResponse"
         }
@@ -256,6 +256,19 @@ async def test_openapi_describes_api_foo_from_the_endpoint_models(service: httpx
     assert schemas["FooRequest"]["required"] == list(FooRequest.model_json_schema()["required"])
     assert set(schemas["FooResponse"]["properties"]) == set(FooResponse.model_fields)
     assert set(schemas["ErrorResponse"]["properties"]) == set(ErrorResponse.model_fields)
+
+
+@pytest.mark.parametrize("body", [*BODIES, *FLASK_CRASHES, *NON_STANDARD, *MALFORMED])
+async def test_every_answer_is_described_by_the_documented_models(
+    service: httpx.AsyncClient, body: str
+) -> None:
+    from service.api import ErrorResponse, FooRequest, FooResponse
+
+    response = await service.post("/api/foo", content=body.encode(), headers={"Content-Type": JSON})
+    model = FooResponse if response.status_code == 200 else ErrorResponse
+    assert model.model_validate_json(response.content, strict=True).model_dump(mode="json") == response.json()
+    if response.status_code == 200:
+        FooRequest.model_validate_json(body)  # what it accepted, the request model admits
 
 
 # --- body limit ------------------------------------------------------------------------------------

@@ -31,11 +31,7 @@ PRODUCTION = {"APP_ENV": "production", "CORS_ORIGINS": "https://app.example.com"
 
 @pytest.fixture(autouse=True)
 def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No CORS_*, APP_ENV or MAX_BODY_BYTES from the outer environment, no stray .env file."""
-    for name in list(os.environ):
-        # pydantic-settings matches names case-insensitively, so `cors_origins` would leak in too.
-        if name.upper().startswith("CORS_") or name.upper() in ("APP_ENV", "MAX_BODY_BYTES"):
-            monkeypatch.delenv(name, raising=False)
+    """No stray .env file (conftest.py already clears the service's variables)."""
     monkeypatch.chdir(tmp_path)
 
 
@@ -174,6 +170,46 @@ def test_every_unparsable_value_is_listed_at_once(setenv: SetEnv) -> None:
 def test_every_failed_check_is_listed_at_once(setenv: SetEnv) -> None:
     setenv(APP_ENV="production", CORS_ORIGINS="*", CORS_MAX_AGE="abc")
     assert refusal() == {("E005", "CORS_ORIGINS"), ("E009", "CORS_MAX_AGE")}
+
+
+# The server's limits on slow and oversized clients (service/server.py, service/api.py).
+
+
+def test_server_limits_default() -> None:
+    settings = load_settings().settings
+    assert (settings.header_timeout, settings.body_timeout, settings.max_header_bytes) == (10, 15, 16 * 1024)
+
+
+@pytest.mark.parametrize(
+    ("variable", "text", "field", "value"),
+    [
+        ("HEADER_TIMEOUT", "2.5", "header_timeout", 2.5),
+        ("BODY_TIMEOUT", "60", "body_timeout", 60),
+        ("MAX_HEADER_BYTES", "65536", "max_header_bytes", 65536),
+    ],
+)
+def test_server_limit_parses(setenv: SetEnv, variable: str, text: str, field: str, value: float) -> None:
+    setenv(**{variable: text})
+    assert getattr(load_settings().settings, field) == value
+
+
+@pytest.mark.parametrize(
+    ("variable", "text"),
+    [
+        pytest.param("HEADER_TIMEOUT", "0", id="HEADER_TIMEOUT 0"),
+        pytest.param("HEADER_TIMEOUT", "-1", id="HEADER_TIMEOUT negative"),
+        pytest.param("HEADER_TIMEOUT", "10s", id="HEADER_TIMEOUT 10s"),
+        pytest.param("BODY_TIMEOUT", "inf", id="BODY_TIMEOUT inf"),
+        pytest.param("BODY_TIMEOUT", "nan", id="BODY_TIMEOUT nan"),
+        pytest.param("BODY_TIMEOUT", "3601", id="BODY_TIMEOUT over an hour"),
+        pytest.param("MAX_HEADER_BYTES", "16k", id="MAX_HEADER_BYTES 16k"),
+        # Smaller than an ordinary browser request's headers: a typo for 16384, say.
+        pytest.param("MAX_HEADER_BYTES", "16", id="MAX_HEADER_BYTES under 1 KiB"),
+    ],
+)
+def test_bad_server_limit_is_refused(setenv: SetEnv, variable: str, text: str) -> None:
+    setenv(**{variable: text})
+    assert refusal() == {("E100", variable)}
 
 
 def test_max_age_is_kept_as_text(setenv: SetEnv) -> None:
