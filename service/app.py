@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from service.api import foo
 from service.cors import CORSMiddleware
+from service.logging import install_log_escaping
 from service.openapi import openapi_document
 from settings import BaseAppSettings, ConfigurationError, load_settings
 
@@ -35,11 +36,12 @@ async def healthz(request: Request) -> Response:
 def create_app(settings: BaseAppSettings | None = None) -> Starlette:
     """The service for `settings`, or for the environment's settings (APP_ENV, CORS_*, ...). With
     invalid environment settings, every problem is printed and the process exits with status 1."""
+    install_log_escaping()  # before the settings warnings: they quote configuration values
     if settings is None:
         try:
             loaded = load_settings()
         except ConfigurationError as exc:
-            print(exc, file=sys.stderr)
+            print(exc, file=sys.stderr)  # one line per problem (settings.checks escapes them)
             raise SystemExit(1) from None
         settings = loaded.settings
         for warning in loaded.warnings:

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from service.cors import CORSMiddleware
 from service.cors.options import is_regex
+from service.logging import escape_controls
 from settings.base import CORS_VARIABLES, BaseAppSettings
 
 Level = Literal["error", "warning"]
@@ -38,7 +39,8 @@ class Problem:
 
     def __str__(self) -> str:
         hint = f" Hint: {self.hint}" if self.hint else ""
-        return f"{self.level}: {self.variable}: {self.message} [settings.{self.id}]{hint}"
+        # One printable line whatever CR, LF or ESC the quoted names and values hold.
+        return escape_controls(f"{self.level}: {self.variable}: {self.message} [settings.{self.id}]{hint}")
 
 
 class ConfigurationError(Exception):

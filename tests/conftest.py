@@ -6,13 +6,13 @@ import os
 
 import pytest
 
-_SERVICE_VARIABLES = ("APP_ENV", "MAX_BODY_BYTES")
+from tests.servers import is_service_variable
 
 
 @pytest.fixture(autouse=True)
 def _hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
-        if name.upper().startswith("CORS_") or name.upper() in _SERVICE_VARIABLES:
+        if is_service_variable(name):
             monkeypatch.delenv(name, raising=False)
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from settings.base import BaseAppSettings
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
@@ -26,10 +28,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# Variables that configure the service (its settings, any CORS_*) or uvicorn (UVICORN_*).
+SERVICE_VARIABLES = frozenset(("APP_ENV", *(name.upper() for name in BaseAppSettings.model_fields)))
+
+
+def is_service_variable(name: str) -> bool:
+    # pydantic-settings matches names case-insensitively, so `cors_origins` counts too.
+    return name.upper() in SERVICE_VARIABLES or name.upper().startswith(("CORS_", "UVICORN_"))
+
+
 def clean_env(**overrides: str) -> dict[str, str]:
-    """This process's environment without the service's settings (CORS_*, APP_ENV, MAX_BODY_BYTES),
-    with the venv's bin first on PATH, plus `overrides`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CORS_", "APP_ENV", "MAX_BODY_BYTES"))}
+    """This process's environment without the service's or uvicorn's settings, with the venv's bin
+    first on PATH, plus `overrides`."""
+    env = {k: v for k, v in os.environ.items() if not is_service_variable(k)}
     env["PATH"] = f"{Path(PYTHON).parent}{os.pathsep}{env.get('PATH', '')}"
     env.update(overrides)
     return env

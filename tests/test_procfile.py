@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from service.__main__ import command_line
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,9 +70,33 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subp
 def test_procfile_names_the_platform_variables() -> None:
     check, serve = web_command().split(" && ")
     assert shlex.split(check) == ["python", "-m", "settings", "--check"]
-    assert shlex.split(serve)[:4] == ["exec", "uvicorn", "service.app:create_app", "--factory"]
+    assert shlex.split(serve)[:4] == ["exec", "python", "-m", "service"]
     for variable in ("PORT", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS"):
         assert f"${{{variable}" in serve
+
+
+def test_run_script_serves_as_the_procfile_does() -> None:
+    run = shlex.split((ROOT / "scripts" / "run").read_text(), comments=True)
+    assert run[run.index("exec") + 1 :][:3] == [".venv/bin/python", "-m", "service"]
+
+
+def test_service_command_defaults_and_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN", raising=False)
+    line = command_line(["--port", "1"])
+    assert line[:2] == ["service.app:create_app", "--factory"]
+    assert line[-2:] == ["--port", "1"]  # given options come last: uvicorn takes the last value
+    assert "service.server:GuardedHttpToolsProtocol" in line
+    assert "--timeout-graceful-shutdown" in line
+    monkeypatch.setenv("UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN", "3")  # uvicorn's own variable wins
+    assert "--timeout-graceful-shutdown" not in command_line([])
+
+
+def test_request_heads_are_guarded(server: tuple[str, subprocess.Popen[str]]) -> None:
+    # service/server.py's protocol is the one serving, in every worker: a 431, where plain uvicorn
+    # with httptools accepts any header size (tests/test_hostile.py has the rest).
+    base, _ = server
+    response = httpx.get(f"{base}/healthz", headers={"X-Big": "a" * 20_000})
+    assert (response.status_code, response.headers["content-type"]) == (431, "application/json")
 
 
 def test_refused_configuration_stops_before_any_worker_starts(tmp_path: Path) -> None:
@@ -109,6 +134,9 @@ def test_serves_api_foo_with_the_configured_policy(server: tuple[str, subprocess
     assert allowed.json() == {"result": 42}
     assert allowed.headers["access-control-allow-origin"] == ORIGIN
     other = httpx.post(f"{base}/api/foo", json={"inputVar": 21}, headers={"Origin": "https://evil.example"})
+    # CORS is not access control: the request runs and is answered, as under Flask-CORS; only a
+    # browser, finding no Access-Control-Allow-Origin, withholds the answer from the page's script.
+    assert (other.status_code, other.json()) == (200, {"result": 42})
     assert "access-control-allow-origin" not in other.headers
 
 
