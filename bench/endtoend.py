@@ -24,7 +24,7 @@ import httpx
 
 from bench import peers
 from bench.inprocess import REQUESTS, Request
-from tests.servers import clean_env, free_port, gunicorn_command, serving, uvicorn_command
+from tests.servers import PYTHON, clean_env, free_port, gunicorn_command, serving, uvicorn_command
 
 SERVER_CORE, LOAD_CORE = "0", "1"
 UVICORN_FAST = ("--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning")
@@ -43,16 +43,12 @@ class Server:
 
 def servers() -> list[Server]:
     """The servers compared end to end."""
-    fast = UVICORN_FAST
-    service = ("service.app:create_app", "--factory")
+    quiet = ("--loop", "uvloop", "--log-level", "warning")
     return [
         Server("floor (bare ASGI), uvicorn", _uvicorn("bench.floor:app", *UVICORN_FAST)),
-        Server("this service, uvicorn", _uvicorn(*service, *fast), peers.service_env()),
-        Server(
-            "this service, uvicorn, access log on",
-            _uvicorn(*service, *[o for o in fast if o != "--no-access-log"]),
-            peers.service_env(),
-        ),
+        # As deployed (`python -m service`: its guarded httptools protocol), access log off.
+        Server("this service, uvicorn", _service(*quiet, "--no-access-log"), peers.service_env()),
+        Server("this service, uvicorn, access log on", _service(*quiet), peers.service_env()),
         Server("FastAPI + CORSMiddleware, uvicorn", _uvicorn("bench.fastapi_peer:app", *UVICORN_FAST)),
         Server("Flask + Flask-CORS, gunicorn sync", _gunicorn("--worker-class", "sync")),
         Server(
@@ -64,6 +60,10 @@ def servers() -> list[Server]:
 
 def _uvicorn(app: str, *options: str) -> tuple[str, ...]:
     return tuple("{port}" if part == "0" else part for part in uvicorn_command(app, 0, *options))
+
+
+def _service(*options: str) -> tuple[str, ...]:
+    return (PYTHON, "-m", "service", "--host", "127.0.0.1", "--port", "{port}", *options)
 
 
 def _gunicorn(*options: str) -> tuple[str, ...]:
