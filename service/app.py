@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from service.api import foo
+from service.api import Foo
 from service.cors import CORSMiddleware
 from service.logging import install_log_escaping
 from service.openapi import openapi_document
@@ -54,7 +54,7 @@ def create_app(settings: BaseAppSettings | None = None) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/api/foo", foo, methods=["POST"]),
+            Route("/api/foo", Foo(settings.max_body_bytes, settings.body_timeout), methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
         ],

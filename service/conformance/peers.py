@@ -8,15 +8,16 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware as StockCORSMiddleware
 from starlette.routing import Route
 
-from service.api import foo
+from service.api import Foo
 from settings.environments import SEED_ORIGINS, TestSettings
 
 
 def create_stock_app() -> Starlette:
     """/api/foo behind `starlette.middleware.cors.CORSMiddleware` (no per-path resources there:
     it applies to every path)."""
+    settings = TestSettings(_env_file=None)  # type: ignore[call-arg]
     app = Starlette(
-        routes=[Route("/api/foo", foo, methods=["POST"])],
+        routes=[Route("/api/foo", Foo(settings.max_body_bytes, settings.body_timeout), methods=["POST"])],
         middleware=[
             Middleware(
                 StockCORSMiddleware,
@@ -26,5 +27,4 @@ def create_stock_app() -> Starlette:
             )
         ],
     )
-    app.state.settings = TestSettings(_env_file=None)  # type: ignore[call-arg]
     return app
