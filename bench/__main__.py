@@ -8,6 +8,7 @@ Every run is bounded: in process by request counts, end to end by wrk's fixed du
 from __future__ import annotations
 
 import argparse
+import asyncio
 import cProfile
 import datetime
 import io
@@ -23,7 +24,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import endtoend, inprocess, report
+from bench import endtoend, inprocess, peers, report
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTS = ("inprocess", "endtoend", "workers", "scaling")
@@ -66,9 +67,7 @@ def machine() -> dict[str, Any]:
 
 def profile_service(n: int) -> str:
     """cProfile of this service's two benchmark requests, in process, top functions by own time."""
-    import asyncio
-
-    app = inprocess.peers.in_process_apps()["this service"]
+    app = peers.in_process_apps()["this service"]
     loop = asyncio.new_event_loop()
     out = []
     try:

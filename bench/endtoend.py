@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +23,8 @@ from typing import Any
 import httpx
 
 from bench import peers
-from bench.inprocess import REQUESTS, Request
+from bench.inprocess import REQUESTS
+from tests.differential import RawReq
 from tests.servers import PYTHON, clean_env, free_port, gunicorn_command, serving, uvicorn_command
 
 SERVER_CORE, LOAD_CORE = "0", "1"
@@ -34,11 +35,8 @@ GTHREAD_THREADS = 8
 @dataclass(frozen=True)
 class Server:
     name: str
-    command: tuple[str, ...]  # with {port} where the port goes
+    argv: Callable[[int], list[str]]  # the command line for a port
     env: dict[str, str] = field(default_factory=dict)
-
-    def argv(self, port: int) -> list[str]:
-        return [part.replace("{port}", str(port)) for part in self.command]
 
 
 def servers() -> list[Server]:
@@ -58,17 +56,16 @@ def servers() -> list[Server]:
     ]
 
 
-def _uvicorn(app: str, *options: str) -> tuple[str, ...]:
-    return tuple("{port}" if part == "0" else part for part in uvicorn_command(app, 0, *options))
+def _uvicorn(app: str, *options: str) -> Callable[[int], list[str]]:
+    return lambda port: uvicorn_command(app, port, *options)
 
 
-def _service(*options: str) -> tuple[str, ...]:
-    return (PYTHON, "-m", "service", "--host", "127.0.0.1", "--port", "{port}", *options)
+def _service(*options: str) -> Callable[[int], list[str]]:
+    return lambda port: [PYTHON, "-m", "service", "--host", "127.0.0.1", "--port", str(port), *options]
 
 
-def _gunicorn(*options: str) -> tuple[str, ...]:
-    command = gunicorn_command(peers.FLASK_APP, 0, "--workers", "1", *options)
-    return tuple(part.replace(":0", ":{port}") for part in command)
+def _gunicorn(*options: str) -> Callable[[int], list[str]]:
+    return lambda port: gunicorn_command(peers.FLASK_APP, port, "--workers", "1", *options)
 
 
 # --- wrk --------------------------------------------------------------------------------------------
@@ -92,11 +89,9 @@ def lua_string(text: str) -> str:
     return json.dumps(text)  # a JSON string literal is a valid Lua string literal for this ASCII text
 
 
-def wrk_script(request: Request) -> str:
+def wrk_script(request: RawReq) -> str:
     headers = "\n".join(
-        f"wrk.headers[{lua_string(k)}] = {lua_string(v)}"
-        for k, v in request.headers
-        if k not in ("host", "content-length")  # wrk sets both
+        f"wrk.headers[{lua_string(k.decode())}] = {lua_string(v.decode())}" for k, v in request.headers
     )
     return LUA.format(
         method=lua_string(request.method), body=lua_string(request.body.decode()), headers=headers
@@ -107,7 +102,7 @@ def find_wrk() -> str | None:
     return shutil.which("wrk")
 
 
-def run_wrk(url: str, request: Request, connections: int, duration: int, pin: bool) -> dict[str, Any]:
+def run_wrk(url: str, request: RawReq, connections: int, duration: int, pin: bool) -> dict[str, Any]:
     wrk = find_wrk()
     if wrk is None:
         raise RuntimeError("wrk not found: install Debian's wrk (./scripts/install-tools)")
@@ -186,8 +181,9 @@ def check_answers(url: str) -> list[str]:
     problems = []
     with httpx.Client(base_url=url, timeout=10) as client:
         for kind, request in REQUESTS.items():
-            headers = [(k, v) for k, v in request.headers if k not in ("host", "content-length")]
-            response = client.request(request.method, peers.PATH, headers=headers, content=request.body)
+            response = client.request(
+                request.method, request.path, headers=list(request.headers), content=request.body
+            )
             acao = response.headers.get("access-control-allow-origin")
             if response.status_code != 200 or acao != peers.ORIGIN:
                 problems.append(f"{kind}: status {response.status_code}, allow-origin {acao!r}")

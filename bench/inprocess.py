@@ -15,97 +15,37 @@ import json
 import statistics
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope
+from starlette.types import ASGIApp, Message, Receive
 
 from bench import peers
 from service.cors import CORSMiddleware
 from service.cors.decision import CORSRequest, cors_headers, match_resource
+from tests.differential import RawReq, asgi_scope, send_asgi_raw, send_flask_raw, wsgi_environ
 
 KINDS = ("POST", "preflight")
 
 
-@dataclass(frozen=True)
-class Request:
-    method: str
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
-
-
+# The harness the differential tests use sends these as a server hands them over (Host added, and
+# Content-Length for a body).
 REQUESTS = {
-    "POST": Request(
+    "POST": RawReq(
         "POST",
-        (
-            ("host", "127.0.0.1:8000"),
-            ("origin", peers.ORIGIN),
-            ("content-type", "application/json"),
-            ("content-length", str(len(peers.BODY))),
-        ),
+        peers.PATH,
+        ((b"origin", peers.ORIGIN.encode()), (b"content-type", b"application/json")),
         peers.BODY,
     ),
-    "preflight": Request(
+    "preflight": RawReq(
         "OPTIONS",
+        peers.PATH,
         (
-            ("host", "127.0.0.1:8000"),
-            ("origin", peers.ORIGIN),
-            ("access-control-request-method", "POST"),
-            ("access-control-request-headers", "content-type"),
+            (b"origin", peers.ORIGIN.encode()),
+            (b"access-control-request-method", b"POST"),
+            (b"access-control-request-headers", b"content-type"),
         ),
-        b"",
     ),
 }
-
-
-def asgi_scope(request: Request, path: str = peers.PATH) -> Scope:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": request.method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in request.headers],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
-
-
-def wsgi_environ(request: Request, path: str = peers.PATH) -> dict[str, Any]:
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": request.method,
-        "SCRIPT_NAME": "",
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "http",
-        "wsgi.errors": io.StringIO(),
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-    for name, value in request.headers:
-        key = name.upper().replace("-", "_")
-        environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"] = value
-    return environ
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        return next((v for k, v in self.headers if k.lower() == name), None)
 
 
 def _receive(body: bytes) -> Receive:
@@ -125,39 +65,12 @@ async def _discard(message: Message) -> None:
     return None
 
 
-async def asgi_answer(app: ASGIApp, request: Request, path: str = peers.PATH) -> Answer:
-    messages: list[Message] = []
-
-    async def record(message: Message) -> None:
-        messages.append(message)
-
-    await app(asgi_scope(request, path), _receive(request.body), record)
-    start = next(m for m in messages if m["type"] == "http.response.start")
-    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
-    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start.get("headers", [])]
-    return Answer(start["status"], headers, body)
-
-
-def wsgi_answer(app: Callable[..., Iterable[bytes]], request: Request, path: str = peers.PATH) -> Answer:
-    started: list[Any] = []
-    environ = wsgi_environ(request, path)
-    environ["wsgi.input"] = io.BytesIO(request.body)
-    result = app(environ, lambda status, headers, exc_info=None: started.extend((status, headers)))
-    try:
-        body = b"".join(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-    return Answer(int(started[0].split()[0]), list(started[1]), body)
-
-
 # --- Timed runs -------------------------------------------------------------------------------------
 
 Runner = Callable[[int], float]  # n requests -> elapsed seconds
 
 
-def asgi_runner(app: ASGIApp, request: Request, loop: asyncio.AbstractEventLoop) -> Runner:
+def asgi_runner(app: ASGIApp, request: RawReq, loop: asyncio.AbstractEventLoop) -> Runner:
     scope = asgi_scope(request)
 
     async def many(n: int) -> float:
@@ -169,7 +82,7 @@ def asgi_runner(app: ASGIApp, request: Request, loop: asyncio.AbstractEventLoop)
     return lambda n: loop.run_until_complete(many(n))
 
 
-def wsgi_runner(app: Callable[..., Iterable[bytes]], request: Request) -> Runner:
+def wsgi_runner(app: Callable[..., Iterable[bytes]], request: RawReq) -> Runner:
     base = wsgi_environ(request)
     body = request.body
 
@@ -307,8 +220,8 @@ def check_scaling_configs() -> list[str]:
     for axis, configs in scaling_configs().items():
         for size, options in configs.items():
             app = peers.starlette_app(peers.engine_cors(**options))
-            answer = asyncio.run(asgi_answer(app, REQUESTS["POST"]))
-            if answer.header("access-control-allow-origin") != peers.ORIGIN:
+            answer = asyncio.run(send_asgi_raw(app, REQUESTS["POST"]))
+            if answer.values("access-control-allow-origin") != [peers.ORIGIN]:
                 problems.append(f"{axis} = {size}: the benchmark request is not allowed")
     return problems
 
@@ -317,20 +230,20 @@ def check_apps() -> list[str]:
     """What is wrong with the apps' answers to the two benchmark requests (nothing, normally): every
     app answers both with CORS for the allowed origin, except Starlette without CORS."""
     problems = []
+    apps = peers.in_process_apps()
     loop = asyncio.new_event_loop()
     try:
         for kind, request in REQUESTS.items():
             answers = {
-                name: loop.run_until_complete(asgi_answer(app, request))
-                for name, app in peers.in_process_apps().items()
+                name: loop.run_until_complete(send_asgi_raw(app, request)) for name, app in apps.items()
             }
-            answers["Flask + Flask-CORS (WSGI)"] = wsgi_answer(peers.flask_app, request)
+            answers["Flask + Flask-CORS (WSGI)"] = send_flask_raw(peers.flask_app, request)
             for name, answer in answers.items():
                 cors = name != "Starlette, no CORS"
                 status = 405 if (kind, cors) == ("preflight", False) else 200
-                acao = answer.header("access-control-allow-origin")
-                if answer.status != status or (acao == peers.ORIGIN) != cors:
-                    problems.append(f"{name}, {kind}: status {answer.status}, allow-origin {acao!r}")
+                acao = answer.values("access-control-allow-origin")
+                if answer.status != status or (acao == [peers.ORIGIN]) != cors:
+                    problems.append(f"{name}, {kind}: status {answer.status}, allow-origin {acao}")
                 elif kind == "POST" and json.loads(answer.body) != peers.RESULT:
                     problems.append(f"{name}, {kind}: body {answer.body!r}")
     finally:

@@ -15,16 +15,22 @@ from pathlib import Path
 import pytest
 
 from bench import floor, inprocess, peers
+from tests.differential import send_asgi_raw
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_bench(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "bench", *args]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
 
 
 @pytest.mark.parametrize("kind", inprocess.KINDS)
 def test_the_floor_answers_exactly_as_the_service(kind: str) -> None:
     request = inprocess.REQUESTS[kind]
-    service = asyncio.run(inprocess.asgi_answer(peers.in_process_apps()["this service"], request))
-    bare = asyncio.run(inprocess.asgi_answer(floor.app, request))
-    assert (bare.status, bare.headers, bare.body) == (service.status, service.headers, service.body)
+    service = asyncio.run(send_asgi_raw(peers.in_process_apps()["this service"], request))
+    bare = asyncio.run(send_asgi_raw(floor.app, request))
+    assert bare == service
 
 
 def test_every_peer_answers_the_benchmark_requests() -> None:
@@ -38,14 +44,7 @@ def test_a_tiny_run_of_every_part(tmp_path: Path) -> None:
             pytest.fail("wrk is required in CI: ./scripts/install-tools")
         pytest.skip("wrk not found: ./scripts/install-tools installs Debian's wrk")
     args = ["--requests", "200", "--repeats", "1", "--duration", "1", "--warmup", "0", "--concurrency", "2"]
-    result = subprocess.run(
-        [sys.executable, "-m", "bench", *args, "--out", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_bench(*args, "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "Targets" in result.stdout
     results = json.loads((tmp_path / "results.json").read_text())
@@ -66,14 +65,7 @@ def test_a_tiny_run_of_every_part(tmp_path: Path) -> None:
 
 
 def test_bad_arguments_are_one_line_errors() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bench", "--parts", "inprocess,nope"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_bench("--parts", "inprocess,nope")
     assert result.returncode == 2
     assert "unknown part(s) nope" in result.stderr
     assert "Traceback" not in result.stderr

@@ -21,6 +21,7 @@ import contextlib
 import signal
 import subprocess
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,15 +147,11 @@ async def wait_for_exit(process: subprocess.Popen[bytes], since: float, bound: f
     return time.monotonic() - since
 
 
-def expected_status(workers: int) -> int:
-    # With one worker uvicorn re-raises the signal it handled once its graceful shutdown is done
-    # (Server.capture_signals); `python -m service` makes that an exit with status 0, which is what
-    # the supervisor of several workers returns too.
-    return 0
-
-
-@pytest.mark.parametrize("workers", [1, 2])
-async def test_sigterm_answers_every_accepted_request_and_exits(workers: int, tmp_path: Path) -> None:
+@contextlib.asynccontextmanager
+async def procfile_server(
+    tmp_path: Path, workers: int, **extra: str
+) -> AsyncIterator[tuple[int, subprocess.Popen[bytes], Path]]:
+    """The Procfile's web command on a free port: (port, process, its log file)."""
     port = free_port()
     log = tmp_path / "server.log"
     with (
@@ -162,11 +159,30 @@ async def test_sigterm_answers_every_accepted_request_and_exits(workers: int, tm
         serving(
             ["bash", "-c", web_command()],
             f"http://127.0.0.1:{port}/healthz",
-            env=start_env(port, workers),
+            env=start_env(port, workers, **extra),
             cwd=tmp_path,
             output=output.fileno(),
         ) as process,
     ):
+        yield port, process, log
+
+
+async def stall_and_terminate(
+    port: int, process: subprocess.Popen[bytes], bound: float
+) -> tuple[float | None, Answer | str]:
+    """Start an upload whose body never ends, SIGTERM the server once it has the headers: the
+    seconds until the exit (None: not within `bound`) and what the upload got."""
+    stalled = asyncio.create_task(send_slowly(port, None))
+    await asyncio.sleep(0.5)  # the server has its headers: a request cycle is open
+    signalled = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    exited_after = await wait_for_exit(process, signalled, bound)
+    return exited_after, await stalled
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+async def test_sigterm_answers_every_accepted_request_and_exits(workers: int, tmp_path: Path) -> None:
+    async with procfile_server(tmp_path, workers) as (port, process, log):
         outcomes: list[Outcome] = []
         finish_bodies = asyncio.Event()
         slow = [asyncio.create_task(send_slowly(port, finish_bodies)) for _ in range(SLOW_REQUESTS)]
@@ -191,7 +207,7 @@ async def test_sigterm_answers_every_accepted_request_and_exits(workers: int, tm
         f"{exited_after and exited_after - (bodies_done - signalled):.2f} s after the slow bodies ended"
     )
     assert exited_after is not None, f"still running {SHUTDOWN_BOUND} s after SIGTERM:\n{output_text}"
-    assert process.returncode == expected_status(workers), output_text
+    assert process.returncode == 0, output_text
     assert len(before) > LOAD_CONNECTIONS
     lost = [(round(o.sent - signalled, 3), o.answer, o.error) for o in before if o.answer != ANSWER]
     assert lost == [], f"{len(lost)} requests sent before the signal not answered normally:\n{output_text}"
@@ -215,26 +231,10 @@ def test_the_service_has_a_graceful_timeout_longer_than_the_body_deadline() -> N
 @pytest.mark.parametrize("workers", [1, 2])
 async def test_a_stalled_request_does_not_hold_the_exit(workers: int, tmp_path: Path) -> None:
     grace = GRACEFUL_SHUTDOWN_SECONDS
-    extra = {"UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN": str(grace)}
-    port = free_port()
-    log = tmp_path / "server.log"
-    with (
-        log.open("wb") as output,
-        serving(
-            ["bash", "-c", web_command()],
-            f"http://127.0.0.1:{port}/healthz",
-            # Only the graceful timeout may end the stalled request: not the app's body deadline.
-            env=start_env(port, workers, BODY_TIMEOUT="600", **extra),
-            cwd=tmp_path,
-            output=output.fileno(),
-        ) as process,
-    ):
-        stalled = asyncio.create_task(send_slowly(port, None))  # the end of its body never comes
-        await asyncio.sleep(0.5)  # the server has its headers: a request cycle is open
-        signalled = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        exited_after = await wait_for_exit(process, signalled, grace + EXIT_ROOM)
-        stalled_answer = await stalled
+    # Only the graceful timeout may end the stalled request: not the app's body deadline.
+    extra = {"UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN": str(grace), "BODY_TIMEOUT": "600"}
+    async with procfile_server(tmp_path, workers, **extra) as (port, process, log):
+        exited_after, stalled_answer = await stall_and_terminate(port, process, grace + EXIT_ROOM)
     output_text = log.read_text(errors="replace")
 
     print(
@@ -244,7 +244,7 @@ async def test_a_stalled_request_does_not_hold_the_exit(workers: int, tmp_path: 
     )
     assert exited_after is not None, f"still running {grace + EXIT_ROOM} s after SIGTERM:\n{output_text}"
     assert exited_after >= grace  # it did wait for the request in flight
-    assert process.returncode == expected_status(workers), output_text
+    assert process.returncode == 0, output_text
     assert "Cancel 1 running task(s), timeout graceful shutdown exceeded" in output_text
     # The stalled request was never accepted (its body never came): it gets no normal answer. uvicorn
     # cancels its task, answers 500 and logs the CancelledError's traceback (a 503 would be apter).
@@ -255,25 +255,11 @@ async def test_a_stalled_request_does_not_hold_the_exit(workers: int, tmp_path: 
 async def test_a_stalled_upload_gets_408_before_the_graceful_timeout(workers: int, tmp_path: Path) -> None:
     # As deployed, BODY_TIMEOUT is shorter than the graceful timeout (scaled down here: 1 s < 2 s):
     # the app answers the stalled upload itself, so nothing is cancelled and nothing logs an error.
-    port = free_port()
-    log = tmp_path / "server.log"
     extra = {"UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN": str(GRACEFUL_SHUTDOWN_SECONDS), "BODY_TIMEOUT": "1"}
-    with (
-        log.open("wb") as output,
-        serving(
-            ["bash", "-c", web_command()],
-            f"http://127.0.0.1:{port}/healthz",
-            env=start_env(port, workers, **extra),
-            cwd=tmp_path,
-            output=output.fileno(),
-        ) as process,
-    ):
-        stalled = asyncio.create_task(send_slowly(port, None))
-        await asyncio.sleep(0.5)
-        signalled = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        exited_after = await wait_for_exit(process, signalled, GRACEFUL_SHUTDOWN_SECONDS + EXIT_ROOM)
-        stalled_answer = await stalled
+    async with procfile_server(tmp_path, workers, **extra) as (port, process, log):
+        exited_after, stalled_answer = await stall_and_terminate(
+            port, process, GRACEFUL_SHUTDOWN_SECONDS + EXIT_ROOM
+        )
     output_text = log.read_text(errors="replace")
     assert exited_after is not None, output_text
     assert process.returncode == 0, output_text
@@ -287,13 +273,7 @@ async def test_an_idle_connection_is_drained_before_it_is_closed(tmp_path: Path)
     # A request sent on an idle keep-alive connection just after the shutdown began (uvicorn's tick:
     # within 0.1 s of the signal) is still answered, with Connection: close, within the server's
     # drain; plain uvicorn closes the connection at once and the request is lost.
-    port = free_port()
-    with serving(
-        ["bash", "-c", web_command()],
-        f"http://127.0.0.1:{port}/healthz",
-        env=start_env(port, 1),
-        cwd=tmp_path,
-    ) as process:
+    async with procfile_server(tmp_path, 1) as (port, process, _):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             writer.write(request(port))
