@@ -20,8 +20,8 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive
 
 from bench import peers
-from service.cors import CORSMiddleware
-from service.cors.decision import CORSRequest, cors_headers, match_resource
+from flask_cors_asgi import CORSMiddleware
+from flask_cors_asgi.decision import CORSRequest, cors_headers, match_resource
 from tests.differential import RawReq, asgi_scope, send_asgi_raw, send_flask_raw, wsgi_environ
 
 KINDS = ("POST", "preflight")

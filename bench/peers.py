@@ -23,8 +23,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from bench import fastapi_peer, floor
+from flask_cors_asgi import CORSMiddleware as EngineCORSMiddleware
 from service.app import create_app
-from service.cors import CORSMiddleware as EngineCORSMiddleware
 from settings.environments import ProductionSettings
 from tests.seed_app import create_seed_app
 

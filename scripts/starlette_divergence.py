@@ -19,16 +19,39 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from service.conformance import report  # noqa: E402
-from service.conformance.diff import Difference, diff  # noqa: E402
-from service.conformance.matrix import origins_for, probes  # noqa: E402
-from service.conformance.observe import observe  # noqa: E402
-from service.conformance.targets import Target  # noqa: E402
-from settings.environments import SEED_ORIGINS  # noqa: E402
+from starlette.applications import Starlette  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
+from starlette.middleware.cors import CORSMiddleware as StockCORSMiddleware  # noqa: E402
+from starlette.routing import Route  # noqa: E402
+
+from cors_conformance import report  # noqa: E402
+from cors_conformance.diff import Difference, diff  # noqa: E402
+from cors_conformance.matrix import origins_for, probes  # noqa: E402
+from cors_conformance.observe import observe  # noqa: E402
+from cors_conformance.targets import Target  # noqa: E402
+from service.api import Foo  # noqa: E402
+from settings.environments import SEED_ORIGINS, TestSettings  # noqa: E402
 
 FLASK = "wsgi:tests.seed_app:seed_without_decorator"
-STOCK = "asgi-factory:service.conformance.peers:create_stock_app"
+STOCK = "asgi-factory:scripts.starlette_divergence:create_stock_app"
 PATHS = ("/api/foo", "/")
+
+
+def create_stock_app() -> Starlette:
+    """/api/foo behind `starlette.middleware.cors.CORSMiddleware`, configured as closely as it can be
+    to the original app's intended policy (it has no per-path resources: it applies to every path)."""
+    settings = TestSettings(_env_file=None)  # type: ignore[call-arg]
+    return Starlette(
+        routes=[Route("/api/foo", Foo(settings.max_body_bytes, settings.body_timeout), methods=["POST"])],
+        middleware=[
+            Middleware(
+                StockCORSMiddleware,
+                allow_origins=SEED_ORIGINS,
+                allow_methods=["GET", "POST", "PUT", "DELETE"],
+                allow_headers=["Content-Type", "Authorization"],
+            )
+        ],
+    )
 
 
 def divergences() -> list[Difference]:

@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from flask_cors_asgi import CORSMiddleware
 from service.api import Foo
-from service.cors import CORSMiddleware
 from service.logging import install_log_escaping
 from service.openapi import openapi_document
 from settings import BaseAppSettings, ConfigurationError, load_settings

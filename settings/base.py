@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from service.cors.options import DEFAULTS
+from flask_cors_asgi.options import DEFAULTS
 
 Environment = Literal["development", "test", "staging", "production"]
 StrList = Annotated[list[str] | None, NoDecode]

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from service.cors import CORSMiddleware
-from service.cors.options import is_regex
+from flask_cors_asgi import CORSMiddleware
+from flask_cors_asgi.options import is_regex
 from service.logging import escape_controls
 from settings.base import CORS_VARIABLES, BaseAppSettings
 

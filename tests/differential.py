@@ -20,8 +20,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from service.conformance.targets import Response as Answer
-from service.cors import CORSMiddleware, cross_origin
+from cors_conformance.targets import Response as Answer
+from flask_cors_asgi import CORSMiddleware, cross_origin
 
 # What a handler does: "ok" (200 text), "status:N", "raise" (an unhandled exception),
 # "abort:N" (an HTTP exception), "acao" (sets Access-Control-Allow-Origin itself),
@@ -112,7 +112,7 @@ def flask_app(options: Mapping[str, Any] | None, routes: Sequence[RouteSpec]) ->
     return app
 
 
-# --- the port: Starlette + service.cors ------------------------------------------------------------
+# --- the port: Starlette + flask_cors_asgi ------------------------------------------------------------
 
 
 def _starlette_endpoint(spec: RouteSpec) -> Any:

@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-from service.conformance.matrix import Case, Probe
-from service.conformance.observe import observe
-from service.conformance.targets import Target
+from cors_conformance.matrix import Case, Probe
+from cors_conformance.observe import observe
+from cors_conformance.targets import Target
 from tests.chromium import INSTALL_HINT, Chromium, Page, find_chromium
 from tests.servers import clean_env, free_port, gunicorn_command, serving, uvicorn_command
 

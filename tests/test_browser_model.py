@@ -1,4 +1,4 @@
-"""The browser model (service.conformance.browser), one rule per test, as tables.
+"""The browser model (cors_conformance.browser), one rule per test, as tables.
 
 Expected values come from the Fetch standard (https://fetch.spec.whatwg.org/) and, where Chromium
 differs or adds to it, from Chromium's services/network/public/cpp/cors/cors.cc,
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.conformance.browser import (
+from cors_conformance.browser import (
     BrowserRequest,
     Headers,
     actual_request_headers,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from service.conformance.cli import main
+from cors_conformance.cli import main
 from tests.servers import free_port, serving, uvicorn_command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -175,7 +175,7 @@ def test_live_url_equals_the_in_process_app(capsys: pytest.CaptureFixture[str], 
 
 def test_module_entry_point_runs() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "service.conformance", "diff", SEED_INTENDED, SERVICE, "--path", "/api/foo"],
+        [sys.executable, "-m", "cors_conformance", "diff", SEED_INTENDED, SERVICE, "--path", "/api/foo"],
         cwd=ROOT,
         capture_output=True,
         text=True,

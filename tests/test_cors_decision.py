@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from service.cors.decision import (
+from flask_cors_asgi.decision import (
     CORSRequest,
     allowed_request_headers,
     cors_headers,
     match_resource,
     origin_allowed,
 )
-from service.cors.options import DEFAULTS, Policy, compile_policy, compile_resources
+from flask_cors_asgi.options import DEFAULTS, Policy, compile_policy, compile_resources
 
 A = "http://a.com"
 

@@ -1,5 +1,5 @@
 """Property-based differential test: hypothesis draws option sets, routes and requests; Flask +
-Flask-CORS 6.0.5 and Starlette + service.cors must agree on every one (status, Access-Control-*
+Flask-CORS 6.0.5 and Starlette + flask_cors_asgi must agree on every one (status, Access-Control-*
 lines, Vary tokens), and must refuse the same option sets.
 
 The default run draws CORS_DIFF_EXAMPLES (default 1000) option sets with several requests each; set

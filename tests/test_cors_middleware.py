@@ -15,8 +15,8 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.types import Message, Receive, Scope, Send
 
-from service.cors import CORSMiddleware, cross_origin
-from service.cors.middleware import MEMO_MAX_INPUT_BYTES, header_block
+from flask_cors_asgi import CORSMiddleware, cross_origin
+from flask_cors_asgi.middleware import MEMO_MAX_INPUT_BYTES, header_block
 from tests.differential import Req, RouteSpec, flask_app, send_asgi, send_flask
 
 A = "http://a.com"

@@ -12,8 +12,8 @@ import flask_cors.core
 import pytest
 from starlette.responses import PlainTextResponse
 
-from service.cors import CORSMiddleware, cross_origin
-from service.cors.options import DEFAULTS, ROUTE_OPTION_NAMES, CORSOptions, RouteOptions
+from flask_cors_asgi import CORSMiddleware, cross_origin
+from flask_cors_asgi.options import DEFAULTS, ROUTE_OPTION_NAMES, CORSOptions, RouteOptions
 from tests.differential import Req, RouteSpec, flask_app, send_flask
 
 

@@ -1,5 +1,5 @@
 """One scenario per behaviour of flask-cors-behaviour.md (sections 1 to 8), run against Flask +
-Flask-CORS 6.0.5 and against Starlette + service.cors, compared as the contract says.
+Flask-CORS 6.0.5 and against Starlette + flask_cors_asgi, compared as the contract says.
 
 Each row also states what the reference document says Flask-CORS does (`expect`), checked on both
 sides, so a row that stops exercising its behaviour fails instead of comparing two empty answers.

@@ -19,9 +19,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service.cors.decision import cors_headers
-from service.cors.middleware import EVALUATED, ROUTE_POLICY, read_request
-from service.cors.options import (
+from flask_cors_asgi.decision import cors_headers
+from flask_cors_asgi.middleware import EVALUATED, ROUTE_POLICY, read_request
+from flask_cors_asgi.options import (
     DEFAULTS,
     ROUTE_OPTION_NAMES,
     Policy,
@@ -29,7 +29,7 @@ from service.cors.options import (
     check_names,
     compile_policy,
 )
-from service.cors.routing import OPTIONS_CONTENT_TYPE, allow_header
+from flask_cors_asgi.routing import OPTIONS_CONTENT_TYPE, allow_header
 
 if TYPE_CHECKING:
     from typing import Unpack

@@ -12,12 +12,12 @@ import os
 import sys
 from collections.abc import Sequence
 
-from service.conformance import flask_config, report
-from service.conformance.browser import BrowserRequest, needs_preflight
-from service.conformance.diff import diff, exit_status
-from service.conformance.matrix import Case, Probe, origins_for, probes
-from service.conformance.observe import discovered_origins, observe
-from service.conformance.targets import Request, Target, TargetError
+from cors_conformance import flask_config, report
+from cors_conformance.browser import BrowserRequest, needs_preflight
+from cors_conformance.diff import diff, exit_status
+from cors_conformance.matrix import Case, Probe, origins_for, probes
+from cors_conformance.observe import discovered_origins, observe
+from cors_conformance.targets import Request, Target, TargetError
 
 DEFAULT_PATHS = ["/"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import NamedTuple
 from urllib.parse import unquote
 
-from service.cors.options import Policy, Resource
+from flask_cors_asgi.options import Policy, Resource
 
 ACAO = "Access-Control-Allow-Origin"
 ACEH = "Access-Control-Expose-Headers"

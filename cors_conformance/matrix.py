@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from service.conformance.browser import BrowserRequest
+from cors_conformance.browser import BrowserRequest
 
 UNRELATED = "https://unrelated.example"
 JSON = (("Content-Type", "application/json"),)

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from service.conformance.observe import Observation
-from service.conformance.targets import Response
+from cors_conformance.observe import Observation
+from cors_conformance.targets import Response
 
 Kind = Literal["browser", "cache", "cosmetic"]
 SEVERITY: tuple[Kind, ...] = ("browser", "cache", "cosmetic")

@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.conformance.targets import TargetError
-from service.cors.options import DEFAULTS, ROUTE_OPTION_NAMES, resource_sort_key
+from cors_conformance.targets import TargetError
+from flask_cors_asgi.options import DEFAULTS, ROUTE_OPTION_NAMES, resource_sort_key
 
 CONFIG_KEYS = {f"CORS_{name.upper()}": name for name in DEFAULTS}
 

@@ -6,9 +6,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from service.conformance.diff import Difference
-from service.conformance.observe import Observation
-from service.conformance.targets import Response
+from cors_conformance.diff import Difference
+from cors_conformance.observe import Observation
+from cors_conformance.targets import Response
 
 
 def table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

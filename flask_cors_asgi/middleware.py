@@ -14,9 +14,16 @@ from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.cors.decision import CORSRequest, Headers, cors_headers, match_resource
-from service.cors.options import DEFAULTS, CORSOptions, Policy, check_names, compile_policy, compile_resources
-from service.cors.routing import OPTIONS_CONTENT_TYPE, automatic_options
+from flask_cors_asgi.decision import CORSRequest, Headers, cors_headers, match_resource
+from flask_cors_asgi.options import (
+    DEFAULTS,
+    CORSOptions,
+    Policy,
+    check_names,
+    compile_policy,
+    compile_resources,
+)
+from flask_cors_asgi.routing import OPTIONS_CONTENT_TYPE, automatic_options
 
 if TYPE_CHECKING:
     from typing import Unpack

@@ -6,15 +6,15 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from service.conformance.browser import (
+from cors_conformance.browser import (
     Verdict,
     actual_request_headers,
     decide,
     needs_preflight,
     preflight_request_headers,
 )
-from service.conformance.matrix import Probe
-from service.conformance.targets import Request, Response, Target
+from cors_conformance.matrix import Probe
+from cors_conformance.targets import Request, Response, Target
 
 # The body sent with methods that carry one: what /api/foo expects, harmless elsewhere.
 BODY = json.dumps({"inputVar": 2}).encode()
