@@ -1,7 +1,9 @@
-"""Flask-CORS 6.0.5's behaviour for ASGI: `CORSMiddleware` (the `CORS(app)` extension) and
-`cross_origin` (the view decorator), with Flask-CORS's option names, types and defaults."""
+"""Flask-CORS 6.0.5's behaviour for Starlette and FastAPI: `CORSMiddleware` (the `CORS(app)`
+extension) and `cross_origin` (the view decorator), with Flask-CORS's option names, types and
+defaults; `audit` lists what is broken or unsafe in an option set."""
 
+from flask_cors_asgi.audit import CHECKS, Problem, audit, printable
 from flask_cors_asgi.decorator import cross_origin
 from flask_cors_asgi.middleware import CORSMiddleware
 
-__all__ = ["CORSMiddleware", "cross_origin"]
+__all__ = ["CHECKS", "CORSMiddleware", "Problem", "audit", "cross_origin", "printable"]

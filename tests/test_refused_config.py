@@ -4,8 +4,9 @@ workers, so a worker restart loop would show) and plain `uvicorn service.app:cre
 worker that exits with create_app's status 1 for ever) exit non-zero within a bound, list exactly
 the expected problems with their ids, never start serving and print no traceback.
 
-The cases are parametrized over the check ids found in settings/ (`Problem("E0xx", ...)`), so a new
-check fails here until REFUSALS has a configuration that triggers it."""
+The cases are parametrized over the check ids found in settings/ (`Problem("E0xx", ...)`) and the
+engine's audit (`flask_cors_asgi.CHECKS`), so a new check fails here until REFUSALS has a
+configuration that triggers it."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from flask_cors_asgi import CHECKS
 from tests.servers import ROOT, clean_env, free_port, uvicorn_command
 from tests.test_procfile import web_command
 
@@ -38,13 +40,14 @@ REFUSALS: dict[str, tuple[dict[str, str], set[str]]] = {
     "E009": ({"CORS_ORIGINS": ORIGIN, "CORS_MAX_AGE": "1.5"}, {"E009"}),
     "E010": ({}, {"E010"}),  # production without origins
     "E011": ({"CORS_ORIGINS": ORIGIN, "CORS_RESOURCES": "5"}, {"E011"}),  # a resource of the wrong type
+    "E012": ({"CORS_ORIGINS": "^https://app.example.com$"}, {"E012"}),  # "." matches any character
     "E100": ({"CORS_ORIGINS": ORIGIN, "CORS_SUPPORTS_CREDENTIALS": "maybe"}, {"E100"}),
 }
 
 
 def check_ids() -> list[str]:
-    """Every problem id the settings can report, from their source."""
-    found = set()
+    """Every problem id the settings can report: their own (from their source) and the audit's."""
+    found = set(CHECKS)
     for source in (ROOT / "settings").glob("*.py"):
         found |= set(re.findall(r'Problem\(\s*"(E\d{3})"', source.read_text()))
     return sorted(found)

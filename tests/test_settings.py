@@ -350,6 +350,19 @@ def test_origins_inside_resources_are_checked(setenv: SetEnv) -> None:
     assert (problem_id, variable.startswith("CORS_RESOURCES")) == ("E007", True)
 
 
+def test_credentials_with_every_resource_listing_its_origins_start_in_production(setenv: SetEnv) -> None:
+    # E008 used to fire here, citing CORS_ORIGINS, which was never set: no resource allows every origin.
+    resources = '{"/api/*": {"origins": ["https://app.example.com"]}}'
+    setenv(APP_ENV="production", CORS_RESOURCES=resources, CORS_SUPPORTS_CREDENTIALS="true")
+    assert load_settings().warnings == []
+
+
+def test_credentials_with_a_resource_allowing_every_origin_are_refused(setenv: SetEnv) -> None:
+    resources = '{"/api/*": {"origins": ["https://app.example.com"]}, "/public/*": {"origins": "*"}}'
+    setenv(APP_ENV="production", CORS_RESOURCES=resources, CORS_SUPPORTS_CREDENTIALS="true")
+    assert ("E008", "CORS_RESOURCES['/public/*']") in refusal()
+
+
 # --- python -m settings ---------------------------------------------------------------------------
 
 
