@@ -1,4 +1,4 @@
-"""Flask-CORS's `@cross_origin(**options)` for Starlette endpoints.
+"""Flask-CORS's `@cross_origin(**options)` for Starlette and FastAPI endpoints.
 
 A decorated endpoint that returns normally gets the route's own CORS headers, and the middleware
 then leaves that response alone, so the route's policy wins completely, as in Flask-CORS. An
@@ -6,21 +6,38 @@ exception raised by the endpoint never reaches the decorator, so its error respo
 the middleware's resource policy, again as in Flask-CORS. With `automatic_options` (the default)
 the route answers its own preflight with Flask's default OPTIONS response: the middleware does that
 for routes whose methods lack OPTIONS, the decorator for routes that declare it.
+
+What it decorates, and how the endpoint keeps working as its framework calls it:
+
+- a request function, sync or async (Starlette's `endpoint(request)`, an `HTTPEndpoint`'s
+  `get(self, request)`): the wrapper is the same kind of function and passes every argument on;
+- a FastAPI path operation of any signature: FastAPI calls the wrapper with keyword arguments it
+  reads from the wrapper's signature, which is the endpoint's own plus, when the endpoint does not
+  declare them, a `Request` and a `Response` parameter FastAPI fills in (never part of the OpenAPI
+  document or of validation). Headers go on a returned `Response`, else on FastAPI's `Response`
+  parameter, which FastAPI merges into the answer it builds (generator endpoints included);
+- an `HTTPEndpoint` class: a subclass whose answers carry the headers (its preflights get the
+  middleware's policy, as a Flask `MethodView`'s with `decorators = [cross_origin(...)]` do);
+- an ASGI app (a callable object taking scope, receive and send): an ASGI app around it.
+
+Anything else is refused with a TypeError when decorating.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+import typing
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from starlette.concurrency import run_in_threadpool
+from starlette.endpoints import HTTPEndpoint, WebSocketEndpoint
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
 
 from flask_cors_asgi.decision import cors_headers
-from flask_cors_asgi.middleware import EVALUATED, ROUTE_POLICY, read_request
+from flask_cors_asgi.middleware import EVALUATED, ROUTE_POLICY, encode, read_request
 from flask_cors_asgi.options import (
     DEFAULTS,
     ROUTE_OPTION_NAMES,
@@ -34,7 +51,12 @@ from flask_cors_asgi.routing import OPTIONS_CONTENT_TYPE, allow_header
 if TYPE_CHECKING:
     from typing import Unpack
 
-Endpoint = Callable[[Request], Awaitable[Response] | Response]
+Endpoint = TypeVar("Endpoint")
+
+# The parameters the wrapper adds for FastAPI to fill in, when the endpoint has none of its own.
+_REQUEST_PARAMETER = "__cors_request"
+_RESPONSE_PARAMETER = "__cors_response"
+_ASGI_PARAMETERS = 3  # scope, receive, send
 
 
 def cross_origin(*args: Any, **options: Unpack[RouteOptions]) -> Callable[[Endpoint], Endpoint]:
@@ -50,34 +72,148 @@ def cross_origin(*args: Any, **options: Unpack[RouteOptions]) -> Callable[[Endpo
     policy = compile_policy({**DEFAULTS, **options})
 
     def decorator(endpoint: Endpoint) -> Endpoint:
-        is_async = _is_async(endpoint)
-
-        async def wrapper(request: Request) -> Response:
-            response: Any
-            if policy.automatic_options and request.method.upper() == "OPTIONS":
-                # Flask-CORS answers with Flask's default OPTIONS response and skips the view.
-                allow = {"Allow": allow_header(request.scope)}
-                response = Response(b"", headers=allow, media_type=OPTIONS_CONTENT_TYPE)
-            elif is_async:
-                response = await endpoint(request)  # type: ignore[misc]
-            else:
-                response = await run_in_threadpool(endpoint, request)
-            return _decorate(response, request, policy)
-
-        functools.update_wrapper(wrapper, endpoint)
-        setattr(wrapper, ROUTE_POLICY, policy)
-        return wrapper
+        decorated: Any
+        if isinstance(endpoint, type):
+            # No route policy for the middleware's preflight answer: see _endpoint_class.
+            return typing.cast(Endpoint, _endpoint_class(endpoint, policy))
+        if _is_asgi_app(endpoint):
+            decorated = _CrossOriginApp(typing.cast(Any, endpoint), policy)
+        elif callable(endpoint):
+            decorated = _function(endpoint, policy)
+        else:
+            raise TypeError(f"cross_origin() decorates endpoints; got {endpoint!r}, which is not callable")
+        setattr(decorated, ROUTE_POLICY, policy)
+        return typing.cast(Endpoint, decorated)
 
     return decorator
 
 
-def _is_async(endpoint: Any) -> bool:
-    """Whether Starlette would await the endpoint (its own `is_async_callable` is private)."""
+# --- functions: Starlette request functions, HTTPEndpoint methods, FastAPI path operations -------
+
+
+def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any]:
+    target = _called(endpoint)
+    try:
+        signature = inspect.signature(endpoint)
+    except (TypeError, ValueError):
+        raise TypeError(f"cross_origin(): cannot read the signature of {endpoint!r}") from None
+    annotations = _annotations(target, signature)
+    request_name = _parameter_of(annotations, Request)
+    response_name = _parameter_of(annotations, Response)
+
+    def split(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Request | None, Response | None]:
+        """The request and FastAPI's response parameter, taking out what the wrapper added."""
+        request = kwargs.pop(_REQUEST_PARAMETER, None) if request_name is None else kwargs.get(request_name)
+        sub_response = (
+            kwargs.pop(_RESPONSE_PARAMETER, None) if response_name is None else kwargs.get(response_name)
+        )
+        if request is None:  # called positionally: Starlette's endpoint(request), a method's (self, request)
+            request = next((a for a in args if isinstance(a, Request)), None)
+        return request, sub_response
+
+    wrapper: Callable[..., Any]
+    if inspect.isasyncgenfunction(target) or inspect.isgeneratorfunction(target):
+        # FastAPI streams a generator endpoint's items: its headers are decided when it is called.
+        def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
+            request, sub_response = split(args, kwargs)
+            if request is not None and sub_response is not None:
+                _decorate(sub_response, request, policy)
+            return endpoint(*args, **kwargs)
+
+        wrapper = generator_wrapper
+    elif inspect.iscoroutinefunction(target):
+
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            request, sub_response = split(args, kwargs)
+            if request is None:  # not an HTTP request (a WebSocket): CORS does not apply
+                return await endpoint(*args, **kwargs)
+            if _answers_preflight(policy, request):
+                return _decorate(_default_options(request), request, policy)
+            result = await endpoint(*args, **kwargs)
+            return _decorate_result(result, sub_response, request, policy)
+
+        wrapper = async_wrapper
+    else:
+        # Sync: the framework runs the wrapper in its thread pool, as it would the endpoint.
+        def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
+            request, sub_response = split(args, kwargs)
+            if request is None:
+                return endpoint(*args, **kwargs)
+            if _answers_preflight(policy, request):
+                return _decorate(_default_options(request), request, policy)
+            result = endpoint(*args, **kwargs)
+            return _decorate_result(result, sub_response, request, policy)
+
+        wrapper = sync_wrapper
+
+    functools.update_wrapper(wrapper, endpoint)
+    added = []
+    if request_name is None:
+        added.append(
+            inspect.Parameter(_REQUEST_PARAMETER, inspect.Parameter.KEYWORD_ONLY, annotation=Request)
+        )
+    if response_name is None:
+        added.append(
+            inspect.Parameter(_RESPONSE_PARAMETER, inspect.Parameter.KEYWORD_ONLY, annotation=Response)
+        )
+    parameters = list(signature.parameters.values())
+    variadic = [p for p in parameters if p.kind is inspect.Parameter.VAR_KEYWORD]
+    parameters = [p for p in parameters if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    setattr(wrapper, "__signature__", signature.replace(parameters=[*parameters, *added, *variadic]))  # noqa: B010
+    return wrapper
+
+
+def _called(endpoint: Any) -> Any:
+    """The function that runs when `endpoint` is called: through partials, and a callable object's
+    `__call__`."""
     while isinstance(endpoint, functools.partial):
         endpoint = endpoint.func
-    return inspect.iscoroutinefunction(endpoint) or (
-        callable(endpoint) and inspect.iscoroutinefunction(endpoint.__call__)
-    )
+    if not (inspect.isfunction(endpoint) or inspect.ismethod(endpoint)):
+        endpoint = getattr(endpoint, "__call__", endpoint)  # noqa: B004
+    return inspect.unwrap(endpoint)
+
+
+def _annotations(target: Any, signature: inspect.Signature) -> dict[str, Any]:
+    """Each parameter's annotation, evaluated where written as text, as FastAPI evaluates them
+    (against the endpoint's module); one that cannot be evaluated yet is left out."""
+    namespace = getattr(target, "__globals__", {})
+    annotations = {}
+    for name, parameter in signature.parameters.items():
+        annotation = parameter.annotation
+        if isinstance(annotation, str):
+            try:
+                annotation = eval(annotation, namespace)
+            except Exception:
+                continue
+        if typing.get_origin(annotation) is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        annotations[name] = annotation
+    return annotations
+
+
+def _parameter_of(annotations: dict[str, Any], cls: type) -> str | None:
+    for name, annotation in annotations.items():
+        if isinstance(annotation, type) and issubclass(annotation, cls):
+            return name
+    return None
+
+
+def _answers_preflight(policy: Policy, request: Request) -> bool:
+    return policy.automatic_options and request.method.upper() == "OPTIONS"
+
+
+def _default_options(request: Request) -> Response:
+    # Flask-CORS answers with Flask's default OPTIONS response and skips the view.
+    return Response(b"", headers={"Allow": allow_header(request.scope)}, media_type=OPTIONS_CONTENT_TYPE)
+
+
+def _decorate_result(result: Any, sub_response: Response | None, request: Request, policy: Policy) -> Any:
+    if isinstance(result, Response):
+        return _decorate(result, request, policy)
+    if sub_response is not None:
+        # FastAPI builds the answer from the returned value and merges this response's headers in.
+        _decorate(sub_response, request, policy)
+    return result
 
 
 def _decorate(response: Response, request: Request, policy: Policy) -> Response:
@@ -87,3 +223,89 @@ def _decorate(response: Response, request: Request, policy: Policy) -> Response:
         response.headers.append(name, value)
     request.scope[EVALUATED] = True
     return response
+
+
+# --- classes and ASGI apps ------------------------------------------------------------------------
+
+
+def _endpoint_class(cls: type, policy: Policy) -> type:
+    """A subclass whose answers carry the route's headers. Its preflights are Flask's automatic
+    OPTIONS answer *without* them, as for a Flask `MethodView` whose `decorators` hold
+    `cross_origin`: `as_view` resets the view's `provide_automatic_options`, so Flask answers OPTIONS
+    itself and only the extension's policy (the middleware's resource) applies to it."""
+    if not issubclass(cls, HTTPEndpoint) or issubclass(cls, WebSocketEndpoint):
+        raise TypeError(
+            f"cross_origin() decorates request functions, FastAPI path operations, HTTPEndpoint "
+            f"classes and ASGI apps; {cls.__qualname__} is none of them"
+        )
+    answers_options = callable(getattr(cls, "options", None))
+
+    class CrossOriginEndpoint(cls):  # type: ignore[misc]
+        def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            super().__init__(scope, receive, _sending_route_headers(scope, send, policy))
+            self.send_without_route_headers = send
+
+        async def dispatch(self) -> None:
+            if self.scope["method"].upper() == "OPTIONS" and (
+                not answers_options or policy.automatic_options
+            ):
+                # Without an options() handler Flask answers OPTIONS itself, without the route's
+                # headers (reached here without the middleware, which answers first otherwise); with
+                # one, Flask-CORS's decorator answers instead of the view, with them.
+                send = self.send if answers_options else self.send_without_route_headers
+                await _default_options(Request(self.scope, self.receive))(self.scope, self.receive, send)
+                return
+            await super().dispatch()
+
+    for attribute in ("__module__", "__name__", "__qualname__", "__doc__"):
+        setattr(CrossOriginEndpoint, attribute, getattr(cls, attribute))
+    CrossOriginEndpoint.__wrapped__ = cls
+    return CrossOriginEndpoint
+
+
+def _is_asgi_app(endpoint: Any) -> bool:
+    """A callable object (not a function) whose `__call__` is async and takes scope, receive, send."""
+    if inspect.isfunction(endpoint) or inspect.ismethod(endpoint) or isinstance(endpoint, functools.partial):
+        return False
+    call = getattr(endpoint, "__call__", None)  # noqa: B004
+    if call is None or not inspect.iscoroutinefunction(call):
+        return False
+    try:
+        parameters = inspect.signature(call).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) == _ASGI_PARAMETERS
+
+
+class _CrossOriginApp:
+    """An ASGI app whose answers carry the route's headers; it answers preflights itself."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Any], policy: Policy) -> None:
+        self.app = app
+        self.policy = policy
+        functools.update_wrapper(self, app, updated=())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.policy.automatic_options and scope["method"].upper() == "OPTIONS":
+            request = Request(scope, receive)
+            await _decorate(_default_options(request), request, self.policy)(scope, receive, send)
+            return
+        await self.app(scope, receive, _sending_route_headers(scope, send, self.policy))
+
+
+def _sending_route_headers(scope: Scope, send: Send, policy: Policy) -> Send:
+    """`send` with the route's headers appended to the response's start; the response is then the
+    decorator's, which the middleware leaves alone."""
+
+    async def send_with_route_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            added = encode(cors_headers(policy, read_request(scope)))
+            message["headers"] = [*message.get("headers", ()), *added]
+            scope[EVALUATED] = True
+        await send(message)
+
+    return send_with_route_headers

@@ -2,19 +2,33 @@
 
 The middleware appends the headers `decision.cors_headers` chooses to whatever the app answers, as
 Flask-CORS's after_request hook does, and adds the two things Flask does around it: the automatic
-OPTIONS answer on existing routes, and a 500 (with CORS headers) for an exception in a handler.
-It never reads the request body and never buffers the response.
+OPTIONS answer on existing routes (`routing`), and answers to exceptions that carry CORS headers too
+(`errors`). It never reads the request body and never buffers the response.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+import logging
+import sys
+from collections.abc import Sequence
+from types import FrameType
 from typing import TYPE_CHECKING
 
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flask_cors_asgi.decision import CORSRequest, Headers, cors_headers, match_resource
+from flask_cors_asgi.errors import (
+    ERROR_HEADERS,
+    answer_handled,
+    carry_error_headers,
+    default_error,
+    has_allow_origin,
+    registered_handler,
+    server_error_layer,
+)
 from flask_cors_asgi.options import (
     DEFAULTS,
     CORSOptions,
@@ -23,10 +37,12 @@ from flask_cors_asgi.options import (
     compile_policy,
     compile_resources,
 )
-from flask_cors_asgi.routing import OPTIONS_CONTENT_TYPE, automatic_options
+from flask_cors_asgi.routing import OPTIONS_CONTENT_TYPE, automatic_options, find_router
 
 if TYPE_CHECKING:
     from typing import Unpack
+
+logger = logging.getLogger("flask_cors_asgi")
 
 # Set in the scope by a `cross_origin` endpoint that returned normally: the route's policy has been
 # applied and the middleware leaves the response alone (Flask-CORS's FLASK_CORS_EVALUATED marker).
@@ -40,9 +56,6 @@ _ACRH = b"access-control-request-headers"
 _ACRPN = b"access-control-request-private-network"
 _REQUEST_FIELDS = {_ORIGIN: 0, _ACRM: 1, _ACRH: 2, _ACRPN: 3}
 RawInputs = tuple[bytes | None, bytes | None, bytes | None, bytes | None]
-_ACAO = b"access-control-allow-origin"
-_ERROR_BODY = b"Internal Server Error"
-_ERROR_LENGTH = (b"content-length", str(len(_ERROR_BODY)).encode())
 _OPTIONS_CONTENT_TYPE = OPTIONS_CONTENT_TYPE.encode()
 
 
@@ -104,23 +117,65 @@ def headers_for(policy: Policy, request: CORSRequest, memo: bool) -> tuple[tuple
     return header_block(policy, request) if memo else tuple(encode(cors_headers(policy, request)))
 
 
-def _has_allow_origin(headers: Iterable[tuple[bytes, bytes]]) -> bool:
-    for name, value in headers:  # noqa: SIM110 (a plain loop: any() over a generator is slower)
-        if value and name.lower() == _ACAO:
+class _Refused:
+    """What a `CORSMiddleware` with options it refuses serves instead of the app, when Starlette
+    builds it lazily (at the first lifespan or request event, where raising cannot stop a server):
+    a failed lifespan start-up (uvicorn exits, even under its default lifespan "auto"), and a 500
+    for any request that arrives anyway (servers without lifespan support)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.failed", "message": self.message})
+            return
+        logger.error("%s", self.message)
+        if scope["type"] == "http":
+            await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send)
+        else:
+            await send({"type": "websocket.close", "code": 1011})
+
+
+def _built_by_a_starlette_app() -> bool:
+    """Whether the CORSMiddleware being constructed is part of a Starlette app's middleware stack,
+    which Starlette builds on the app's first event (`Middleware(CORSMiddleware, ...)`), rather than
+    constructed by the user's own code. The frames between are this module's and subclasses'."""
+    frame: FrameType | None = sys._getframe(2)
+    for _ in range(8):
+        if frame is None:
+            return False
+        if frame.f_code.co_name == "build_middleware_stack" and isinstance(
+            frame.f_locals.get("self"), Starlette
+        ):
             return True
+        frame = frame.f_back
     return False
 
 
 class CORSMiddleware:
-    """`CORSMiddleware(app, **options)` takes Flask-CORS 6.0.5's `CORS(app, **options)` options."""
+    """`CORSMiddleware(app, **options)` takes Flask-CORS 6.0.5's `CORS(app, **options)` options.
+
+    Options it refuses raise TypeError or ValueError here; inside a Starlette app's `middleware=[...]`
+    (built lazily, when the server starts the app) they fail the app's start-up instead."""
 
     def __init__(self, app: ASGIApp, **options: Unpack[CORSOptions]) -> None:
-        check_names(options, DEFAULTS, "CORSMiddleware")
-        merged = {**DEFAULTS, **options}
-        # Flask-CORS validates the app-level options even where every resource overrides them.
-        compile_policy(merged)
+        try:
+            check_names(options, DEFAULTS, "CORSMiddleware")
+            merged = {**DEFAULTS, **options}
+            # Flask-CORS validates the app-level options even where every resource overrides them.
+            compile_policy(merged)
+            self.resources = compile_resources(merged, "CORSMiddleware")
+        except (TypeError, ValueError) as exc:
+            if not _built_by_a_starlette_app():
+                raise
+            app = _Refused(f"flask_cors_asgi: {type(exc).__name__}: {exc}")
+            self.resources = ()
         self.app = app
-        self.resources = compile_resources(merged, "CORSMiddleware")
+        # Flask's automatic OPTIONS needs the routes below; None when they cannot be seen.
+        self.router = find_router(app)
         # The whole decision is a pure function of these request fields: memoise it, bounded.
         self._decide = functools.lru_cache(maxsize=4096)(self._decision)
 
@@ -147,8 +202,8 @@ class CORSMiddleware:
         decide = self._decide if memo else functools.partial(self._decision, memo=False)
         request, policy, added = decide(path, scope.get("root_path", ""), scope["method"], *raw)
 
-        if request.method == "OPTIONS":
-            automatic = automatic_options(scope)
+        if request.method == "OPTIONS" and self.router is not None:
+            automatic = automatic_options(self.router.routes, scope)
             if automatic is not None:
                 # Flask's default OPTIONS response; a cross_origin route's own policy wins over the
                 # resource's, unless it was decorated with automatic_options=False.
@@ -164,11 +219,12 @@ class CORSMiddleware:
                 return
 
         if not added:
-            # Nothing to append, not even to a 500: the app's own answers are already Flask's.
+            # Nothing to append, not even to an error: the app's own answers are already Flask's.
             await self.app(scope, receive, send)
             return
 
         response_started = False
+        app = scope.get("app")  # the Starlette app this middleware is part of, if any
 
         async def send_with_cors(message: Message) -> None:
             nonlocal response_started
@@ -176,19 +232,25 @@ class CORSMiddleware:
                 response_started = True
                 headers = message.get("headers", ())
                 # Flask-CORS skips a response the decorator evaluated, or that already has an ACAO.
-                if not scope.get(EVALUATED) and not _has_allow_origin(headers):
+                if not scope.get(EVALUATED) and not has_allow_origin(headers):
                     message["headers"] = [*headers, *added]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_cors)
-        except Exception:
+        except Exception as exc:
             if response_started:
                 raise
-            # Flask turns the exception into a 500 that still passes through Flask-CORS (the
-            # resource's policy, also for cross_origin routes). Answer it here, then re-raise so the
-            # server logs the exception as it would without us.
-            headers = [(b"content-type", b"text/plain; charset=utf-8"), _ERROR_LENGTH, *added]
-            await send({"type": "http.response.start", "status": 500, "headers": headers})
-            await send({"type": "http.response.body", "body": _ERROR_BODY})
-            raise
+            # Flask answers the exception (with the app's handler, if any), and that answer passes
+            # through Flask-CORS with the resource's policy, also for cross_origin routes.
+            handler = registered_handler(scope, exc)
+            if handler is not None:
+                await answer_handled(handler, exc, scope, receive, send, added)
+                return
+            layer = server_error_layer(app)
+            if layer is not None:
+                carry_error_headers(layer)
+                scope[ERROR_HEADERS] = added
+            else:
+                await default_error(added)(scope, receive, send)
+            raise  # for the server's log, as without this middleware

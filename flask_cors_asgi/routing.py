@@ -4,6 +4,9 @@ Flask answers OPTIONS on any existing route that does not declare OPTIONS itself
 `text/html` body and an `Allow` header with the methods of every rule matching the path, plus
 OPTIONS. Starlette answers 405 there. Flask-CORS only ever decorates Flask's answer, so a faithful
 port has to produce it; this module finds what Flask would do for an OPTIONS request.
+
+A class-based endpoint (`HTTPEndpoint`) takes the methods it defines, as a Flask `MethodView`
+does; an arbitrary ASGI app mounted or routed to takes every method and answers OPTIONS itself.
 """
 
 from __future__ import annotations
@@ -12,10 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.routing import BaseRoute, Match
+from starlette.endpoints import HTTPEndpoint
+from starlette.routing import BaseRoute, Match, Router
 from starlette.types import Scope
 
 OPTIONS_CONTENT_TYPE = "text/html; charset=utf-8"  # Flask's default response mimetype
+# The handler methods HTTPEndpoint dispatches to (its own list), as Flask's MethodView does its own.
+_VIEW_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "QUERY")
+# How far find_router follows a chain of middleware (each holding the next app as `.app`).
+_MAX_DEPTH = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,11 +34,41 @@ class AutomaticOptions:
     endpoint: Any  # the first matching route's endpoint, which may carry a cross_origin policy
 
 
-def _path_routes(scope: Scope) -> list[BaseRoute]:
+def find_router(app: Any) -> Router | None:
+    """The router below `app`: the app itself, a Starlette (or FastAPI) app's router, or the router
+    at the end of a chain of middleware that keep the next app as `.app`, as Starlette's own do.
+    None for an ASGI app whose routes cannot be seen."""
+    for _ in range(_MAX_DEPTH):
+        if isinstance(app, Router):
+            return app
+        router = getattr(app, "router", None)
+        if isinstance(router, Router):
+            return router
+        app = getattr(app, "app", None)
+        if app is None:
+            return None
+    return None
+
+
+def route_methods(route: BaseRoute) -> frozenset[str] | None:
+    """The methods a route answers, None for "every method" (an ASGI app, a Mount)."""
+    methods = getattr(route, "methods", None)
+    if methods is not None:
+        return frozenset(methods)
+    endpoint = getattr(route, "endpoint", None)
+    if isinstance(endpoint, type) and issubclass(endpoint, HTTPEndpoint):
+        # HTTPEndpoint dispatches on the handler methods it defines; HEAD falls back to get().
+        defined = {m for m in _VIEW_METHODS if callable(getattr(endpoint, m.lower(), None))}
+        if "GET" in defined:
+            defined.add("HEAD")
+        return frozenset(defined)
+    return None
+
+
+def path_routes(routes: Sequence[BaseRoute], scope: Scope) -> list[BaseRoute]:
     """The routes whose path matches the request, in routing order, looking inside the first
-    matching Mount or Host (Starlette hands the whole request to it)."""
-    router = scope.get("router") or getattr(scope.get("app"), "router", None)
-    routes: Sequence[BaseRoute] = getattr(router, "routes", ())
+    matching Mount or Host (Starlette hands the whole request to it). `scope["root_path"]` must be
+    the one the routes were mounted under."""
     found: list[BaseRoute] = []
     while True:
         for route in routes:
@@ -49,22 +87,28 @@ def _path_routes(scope: Scope) -> list[BaseRoute]:
             return found
 
 
-def automatic_options(scope: Scope) -> AutomaticOptions | None:
+def automatic_options(routes: Sequence[BaseRoute], scope: Scope) -> AutomaticOptions | None:
     """What Flask's router does with an OPTIONS request: None when the app should answer it (no
     route matches the path, or the first matching route declares OPTIONS or takes every method, as a
     Flask view declaring OPTIONS answers for itself), otherwise Flask's automatic answer."""
-    routes = _path_routes(scope)
-    if not routes:
+    matching = path_routes(routes, scope)
+    if not matching:
         return None
-    first_methods = getattr(routes[0], "methods", None)
+    first_methods = route_methods(matching[0])
     if first_methods is None or "OPTIONS" in first_methods:
         return None
-    return AutomaticOptions(allow=_allow(routes), endpoint=getattr(routes[0], "endpoint", None))
+    return AutomaticOptions(allow=_allow(matching), endpoint=getattr(matching[0], "endpoint", None))
 
 
 def allow_header(scope: Scope) -> str:
-    """The Allow value of Flask's default OPTIONS response for this request's path."""
-    return _allow(_path_routes(scope))
+    """The Allow value of Flask's default OPTIONS response, from inside an endpoint: the whole
+    app's routing (its top-level router) replayed for the path, from the root path the app was
+    served under (Starlette keeps it as `app_root_path` once a Mount has extended `root_path`)."""
+    router = scope.get("router")
+    if not isinstance(router, Router):
+        return "OPTIONS"
+    top = {**scope, "root_path": scope.get("app_root_path", scope.get("root_path", ""))}
+    return _allow(path_routes(router.routes, top))
 
 
 def _allow(routes: list[BaseRoute]) -> str:
@@ -72,5 +116,5 @@ def _allow(routes: list[BaseRoute]) -> str:
     # (Starlette already adds HEAD wherever GET is allowed, as Werkzeug does).
     methods = {"OPTIONS"}
     for route in routes:
-        methods.update(getattr(route, "methods", None) or ())
+        methods.update(route_methods(route) or ())
     return ", ".join(sorted(methods))

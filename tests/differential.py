@@ -143,13 +143,13 @@ def starlette_app(options: Mapping[str, Any] | None, routes: Sequence[RouteSpec]
             endpoint = cross_origin(**spec.decorator)(endpoint)
         routing.append(Route(spec.path, endpoint, methods=list(spec.methods)))
     # A decorator-only app still needs the middleware for automatic OPTIONS: no resources at all.
-    middleware = [Middleware(CORSMiddleware, **(options if options is not None else {"resources": []}))]
-    app = Starlette(routes=routing, middleware=middleware)
+    cors_options = options if options is not None else {"resources": []}
+    # Starlette builds its middleware on the app's first event, where refused options fail the
+    # start-up; built by hand, they raise at once, as CORS(app) does in Flask.
+    CORSMiddleware(Starlette(), **cors_options)
+    app = Starlette(routes=routing, middleware=[Middleware(CORSMiddleware, **cors_options)])
     # Werkzeug never redirects "/x/" to "/x" (Starlette does, with 307): see the README.
     app.router.redirect_slashes = False
-    # Starlette instantiates middleware on the first request (or at lifespan start-up under a
-    # server); build it now so refused options raise here, as CORS(app) does in Flask.
-    app.middleware_stack = app.build_middleware_stack()
     return app
 
 

@@ -1,0 +1,169 @@
+"""Exceptions answered as Flask answers them, with the resource's CORS headers on the answer.
+
+In Flask every answer to an exception, the app's own error handler's included, passes through
+Flask-CORS's after_request hook. In Starlette an exception that leaves an endpoint without a
+handler of its own (a subclass handler, or an HTTPException's) travels outwards to the app's
+`ServerErrorMiddleware`, the outermost layer, which calls the app's 500 (or `Exception`) handler
+and sends its answer straight to the server, past every user middleware, this one included, and
+then re-raises the exception for the server to log.
+
+So, for an exception that reaches `CORSMiddleware` before any response started:
+
+- a handler the app registered for it (by HTTPException status, then by class), which the app's
+  own exception layer, placed outside this middleware (a bare `Router` wrapped in a Mount), would
+  call: called here once, its answer sent with CORS headers; the exception ends here, as there;
+- an `HTTPException` without a handler: Starlette's default answer (its status, detail and
+  headers), never a 500;
+- anything else inside a Starlette app: the exception goes on to the app's `ServerErrorMiddleware`,
+  which calls the app's 500 handler (or sends its default 500) exactly once, as it always does;
+  the headers that answer needs are left in the scope, and the middleware's handler is wrapped
+  (once per app) so its answer carries them; the exception still reaches the server's log;
+- outside any Starlette app: a plain 500 with CORS headers here, and the exception re-raised.
+
+In debug mode Starlette answers with its traceback page, without CORS headers, as Flask's debugger
+does (Flask propagates the exception past after_request then).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+EncodedHeaders = tuple[tuple[bytes, bytes], ...]
+Handler = Callable[[Request, Exception], Any]
+
+# The scope key under which the CORS headers of an unhandled exception's answer wait for the app's
+# ServerErrorMiddleware.
+ERROR_HEADERS = "flask_cors_asgi.error_headers"
+_ACAO = b"access-control-allow-origin"
+
+
+def has_allow_origin(headers: Any) -> bool:
+    for name, value in headers:  # noqa: SIM110 (a plain loop: any() over a generator is slower)
+        if value and name.lower() == _ACAO:
+            return True
+    return False
+
+
+class WithHeaders:
+    """An ASGI response (any ASGI app) with header lines appended to its start, unless it already
+    has an Access-Control-Allow-Origin (Flask-CORS's skip rule)."""
+
+    def __init__(self, response: ASGIApp, headers: EncodedHeaders) -> None:
+        self.response = response
+        self.headers = headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.get("headers", ())
+                if not has_allow_origin(headers):
+                    message["headers"] = [*headers, *self.headers]
+            await send(message)
+
+        await self.response(scope, receive, send_with_headers)
+
+
+async def _call(handler: Handler, request: Request, exc: Exception) -> Any:
+    """A Starlette exception handler, sync ones in the thread pool, as Starlette calls them."""
+    if _is_async(handler):
+        return await handler(request, exc)
+    return await run_in_threadpool(handler, request, exc)
+
+
+def _is_async(handler: Any) -> bool:
+    while isinstance(handler, functools.partial):
+        handler = handler.func
+    return inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
+        getattr(handler, "__call__", None)  # noqa: B004
+    )
+
+
+def _lookup(handlers: Mapping[Any, Handler], exc: Exception) -> Handler | None:
+    """Starlette's handler lookup: the first class in the exception's MRO that has one."""
+    for cls in type(exc).__mro__:
+        if cls in handlers:
+            return handlers[cls]
+    return None
+
+
+async def _default_http_answer(request: Request, exc: Exception) -> Response:
+    """Starlette's default HTTPException handler: the status, the detail, the exception's headers."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code in {204, 304}:
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
+
+
+def registered_handler(scope: Scope, exc: Exception) -> Handler | None:
+    """The handler the app's exception layer would call for `exc` (HTTPException by status, then by
+    class), or Starlette's default for an HTTPException; None for an unhandled exception."""
+    exception_handlers: Mapping[Any, Handler] = {}
+    status_handlers: Mapping[int, Handler] = {}
+    registered = scope.get("starlette.exception_handlers")
+    if registered is not None:
+        exception_handlers, status_handlers = registered
+    handler = None
+    if isinstance(exc, HTTPException):
+        handler = status_handlers.get(exc.status_code)
+    if handler is None:
+        handler = _lookup(exception_handlers, exc)
+    if handler is None and isinstance(exc, HTTPException):
+        handler = _default_http_answer
+    return handler
+
+
+async def answer_handled(
+    handler: Handler, exc: Exception, scope: Scope, receive: Receive, send: Send, headers: EncodedHeaders
+) -> None:
+    response = await _call(handler, Request(scope, receive), exc)
+    if response is not None:
+        await WithHeaders(response, headers)(scope, receive, send)
+
+
+def server_error_layer(app: Any) -> ServerErrorMiddleware | None:
+    """The ServerErrorMiddleware a Starlette app's exceptions end in, once its stack is built."""
+    if not isinstance(app, Starlette):
+        return None
+    stack = getattr(app, "middleware_stack", None)
+    return stack if isinstance(stack, ServerErrorMiddleware) else None
+
+
+def carry_error_headers(layer: ServerErrorMiddleware) -> None:
+    """Wrap the layer's 500 handler (Starlette's default one when the app has none) so that its
+    answer carries the headers a CORSMiddleware left in the scope. Once per layer; the answer is
+    unchanged where no headers were left (another path, another middleware)."""
+    if isinstance(layer.handler, _CarryingHandler):
+        return
+    layer.handler = _CarryingHandler(layer.handler)
+
+
+class _CarryingHandler:
+    def __init__(self, handler: Any) -> None:
+        self.handler = handler
+
+    async def __call__(self, request: Request, exc: Exception) -> Any:
+        if self.handler is None:
+            # ServerErrorMiddleware.error_response, the answer it gives without a handler.
+            response: Any = PlainTextResponse("Internal Server Error", status_code=500)
+        else:
+            response = await _call(self.handler, request, exc)
+        headers: EncodedHeaders | None = request.scope.pop(ERROR_HEADERS, None)
+        if headers and response is not None:
+            return WithHeaders(response, headers)
+        return response
+
+
+def default_error(headers: EncodedHeaders) -> WithHeaders:
+    """Starlette's plain 500, with CORS headers, for an exception no Starlette app will answer."""
+    return WithHeaders(PlainTextResponse("Internal Server Error", status_code=500), headers)
