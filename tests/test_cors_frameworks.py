@@ -68,34 +68,37 @@ def preflight_headers(origin: str = A, method: str = "POST") -> dict[str, str]:
 # --- FastAPI path operations ---------------------------------------------------------------------
 
 
-def fastapi_app() -> FastAPI:
+def fastapi_app(decorated: bool = True) -> FastAPI:
+    """Path operations of every signature, each decorated unless `decorated` is False (the app whose
+    OpenAPI document the decorated one must equal)."""
     app = FastAPI()
     router = APIRouter(prefix="/router")
+    route = cross_origin(**ROUTE) if decorated else (lambda endpoint: endpoint)
 
     @app.post("/items")
-    @cross_origin(**ROUTE)
+    @route
     async def create_item(item: Item) -> Item:
         return item
 
     @app.get("/ping")
-    @cross_origin(**ROUTE)
+    @route
     async def ping() -> dict[str, str]:
         return {"pong": "async"}
 
     @app.get("/sync-ping")
-    @cross_origin(**ROUTE)
+    @route
     def sync_ping() -> dict[str, Any]:
         return {"pong": "sync", "thread": threading.get_ident()}
 
     @app.get("/items/{item_id}")
-    @cross_origin(**ROUTE)
+    @route
     async def read_item(
         item_id: int, request: FastAPIRequest, q: str | None = None, dep: str = Depends(settings_dependency)
     ) -> dict[str, Any]:
         return {"item_id": item_id, "q": q, "dep": dep, "path": request.url.path}
 
     @app.get("/annotated/{item_id}")
-    @cross_origin(**ROUTE)
+    @route
     async def annotated(
         item_id: int, response: FastAPIResponse, dep: Annotated[str, Depends(settings_dependency)]
     ) -> dict[str, Any]:
@@ -103,65 +106,18 @@ def fastapi_app() -> FastAPI:
         return {"item_id": item_id, "dep": dep}
 
     @app.get("/response")
-    @cross_origin(**ROUTE)
+    @route
     async def returns_a_response() -> Response:
         return PlainTextResponse("plain", status_code=201)
 
     @app.get("/stream")
-    @cross_origin(**ROUTE)
+    @route
     async def stream() -> AsyncIterator[dict[str, int]]:
         for i in range(2):
             yield {"i": i}
 
     @router.put("/things/{name}")
-    @cross_origin(**ROUTE)
-    def put_thing(name: str, item: Item) -> dict[str, Any]:
-        return {"name": name, "price": item.price}
-
-    app.include_router(router)
-    return app
-
-
-def undecorated_fastapi_app() -> FastAPI:
-    """The same path operations without the decorator: the OpenAPI document to compare with."""
-    app = FastAPI()
-    router = APIRouter(prefix="/router")
-
-    @app.post("/items")
-    async def create_item(item: Item) -> Item:
-        return item
-
-    @app.get("/ping")
-    async def ping() -> dict[str, str]:
-        return {"pong": "async"}
-
-    @app.get("/sync-ping")
-    def sync_ping() -> dict[str, Any]:
-        return {"pong": "sync", "thread": threading.get_ident()}
-
-    @app.get("/items/{item_id}")
-    async def read_item(
-        item_id: int, request: FastAPIRequest, q: str | None = None, dep: str = Depends(settings_dependency)
-    ) -> dict[str, Any]:
-        return {"item_id": item_id, "q": q, "dep": dep, "path": request.url.path}
-
-    @app.get("/annotated/{item_id}")
-    async def annotated(
-        item_id: int, response: FastAPIResponse, dep: Annotated[str, Depends(settings_dependency)]
-    ) -> dict[str, Any]:
-        response.headers["X-Own"] = "kept"
-        return {"item_id": item_id, "dep": dep}
-
-    @app.get("/response")
-    async def returns_a_response() -> Response:
-        return PlainTextResponse("plain", status_code=201)
-
-    @app.get("/stream")
-    async def stream() -> AsyncIterator[dict[str, int]]:
-        for i in range(2):
-            yield {"i": i}
-
-    @router.put("/things/{name}")
+    @route
     def put_thing(name: str, item: Item) -> dict[str, Any]:
         return {"name": name, "price": item.price}
 
@@ -230,7 +186,7 @@ async def test_fastapi_validation_stays_a_422() -> None:
 
 
 def test_fastapi_openapi_document_is_unchanged() -> None:
-    assert fastapi_app().openapi() == undecorated_fastapi_app().openapi()
+    assert fastapi_app().openapi() == fastapi_app(decorated=False).openapi()
 
 
 async def test_fastapi_preflights_need_the_middleware_and_then_use_the_route_policy() -> None:

@@ -79,45 +79,32 @@ def constraints(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def fresh_environment(where: Path) -> Path:
-    venv.EnvBuilder(with_pip=True, clear=True).create(where)
-    return where / "bin" / "python"
-
-
 def installed(python: Path) -> set[str]:
     listed = json.loads(run(python, "-m", "pip", "list", "--format=json", "--disable-pip-version-check"))
     return {canonicalize_name(item["name"]) for item in listed} - {"pip", "setuptools"}
+
+
+def environment_with(wheels: list[Path], constraints: Path, where: Path) -> Path:
+    """A fresh virtual environment with `wheels` installed at the lock's versions: its python."""
+    venv.EnvBuilder(with_pip=True, clear=True).create(where)
+    python = where / "bin" / "python"
+    run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-c", constraints, *wheels)
+    return python
 
 
 @pytest.fixture(scope="module")
 def engine_python(
     wheels: dict[str, Path], constraints: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
-    python = fresh_environment(tmp_path_factory.mktemp("engine-venv"))
-    run(
-        python,
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "-c",
-        constraints,
-        wheels["flask_cors_asgi"],
-    )
-    return python
+    return environment_with([wheels["flask_cors_asgi"]], constraints, tmp_path_factory.mktemp("engine-venv"))
 
 
 @pytest.fixture(scope="module")
 def toolkit_python(
     wheels: dict[str, Path], constraints: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
-    python = fresh_environment(tmp_path_factory.mktemp("toolkit-venv"))
-    run(
-        python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-c", constraints,
-        wheels["flask_cors_asgi"], wheels["cors_conformance"],
-    )  # fmt: skip
-    return python
+    both = [wheels["flask_cors_asgi"], wheels["cors_conformance"]]
+    return environment_with(both, constraints, tmp_path_factory.mktemp("toolkit-venv"))
 
 
 @pytest.mark.parametrize(
