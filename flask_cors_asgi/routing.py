@@ -11,6 +11,7 @@ does; an arbitrary ASGI app mounted or routed to takes every method and answers 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,7 +51,7 @@ def find_router(app: Any) -> Router | None:
     return None
 
 
-def route_methods(route: BaseRoute) -> frozenset[str] | None:
+def route_methods(route: Any) -> frozenset[str] | None:
     """The methods a route answers, None for "every method" (an ASGI app, a Mount)."""
     methods = getattr(route, "methods", None)
     if methods is not None:
@@ -65,21 +66,32 @@ def route_methods(route: BaseRoute) -> frozenset[str] | None:
     return None
 
 
-def path_routes(routes: Sequence[BaseRoute], scope: Scope) -> list[BaseRoute]:
+def tried_routes(routes: Sequence[BaseRoute]) -> Sequence[Any]:
+    """The routes as the router tries them. FastAPI (0.16x) keeps each APIRouter it includes as one
+    lazy route; when there is one, FastAPI's own `iter_route_contexts` lists what it stands for
+    (each with its path, methods and endpoint). Nothing here imports FastAPI."""
+    expand = getattr(sys.modules.get("fastapi.routing"), "iter_route_contexts", None)
+    if expand is not None and any(hasattr(route, "effective_route_contexts") for route in routes):
+        return list(expand(routes))
+    return routes
+
+
+def path_routes(routes: Sequence[BaseRoute], scope: Scope) -> list[Any]:
     """The routes whose path matches the request, in routing order, looking inside the first
     matching Mount or Host (Starlette hands the whole request to it). `scope["root_path"]` must be
     the one the routes were mounted under."""
-    found: list[BaseRoute] = []
+    found: list[Any] = []
+    candidates = tried_routes(routes)
     while True:
-        for route in routes:
+        for route in candidates:
             match, child_scope = route.matches(scope)
             if match is Match.NONE:
                 continue
             inner = getattr(route, "routes", None)
-            if inner is None or hasattr(route, "methods"):
+            if inner is None or getattr(route, "methods", None) is not None:
                 found.append(route)
             elif not found:
-                scope, routes = {**scope, **child_scope}, inner
+                scope, candidates = {**scope, **child_scope}, tried_routes(inner)
                 break
             else:
                 return found
@@ -111,7 +123,7 @@ def allow_header(scope: Scope) -> str:
     return _allow(path_routes(router.routes, top))
 
 
-def _allow(routes: list[BaseRoute]) -> str:
+def _allow(routes: list[Any]) -> str:
     # Werkzeug's allowed_methods(): the union over every rule matching the path, plus OPTIONS
     # (Starlette already adds HEAD wherever GET is allowed, as Werkzeug does).
     methods = {"OPTIONS"}

@@ -198,6 +198,9 @@ async def test_fastapi_preflights_need_the_middleware_and_then_use_the_route_pol
     assert answered.headers["allow"] == "OPTIONS, POST"
     refused = await request(app, "OPTIONS", "/items", headers=preflight_headers(B))
     assert (refused.status_code, acao(refused)) == (200, [])
+    # A route of an included APIRouter (FastAPI keeps the router as one lazy route).
+    routed = await request(app, "OPTIONS", "/router/things/t", headers=preflight_headers(A, "PUT"))
+    assert (routed.status_code, routed.headers["allow"], acao(routed)) == (200, "OPTIONS, PUT", [A])
 
 
 # --- Starlette: functions, partials, HTTPEndpoint classes and methods, ASGI apps ------------------
