@@ -1,9 +1,18 @@
 """Compare two targets' observations of the same probes, and classify every difference:
-**browser** (a browser would allow one and block the other), **cache** (Vary differs, so a shared
-cache can serve one origin's answer to another) or **cosmetic** (anything else)."""
+
+- **browser**: a browser would allow one and block the other;
+- **app-visible**: what a page that may read the answer sees differs: the status, the exposed
+  headers, or the body of a readable 2xx answer (error bodies are the apps' own business);
+- **cache**: Vary differs, so a shared cache may serve one origin's answer to another;
+- **cosmetic**: anything else in the CORS headers (order, case, duplicates, values no browser
+  decision reads).
+
+A path that exists on one side only is an app-visible difference of its own.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -11,32 +20,53 @@ from typing import Literal
 from cors_conformance.observe import Observation
 from cors_conformance.targets import Response
 
-Kind = Literal["browser", "cache", "cosmetic"]
-SEVERITY: tuple[Kind, ...] = ("browser", "cache", "cosmetic")
+Kind = Literal["browser", "app-visible", "cache", "cosmetic"]
+KINDS: tuple[Kind, ...] = ("browser", "app-visible", "cache", "cosmetic")
+_EXPOSE = "access-control-expose-headers"
 
 
 @dataclass(frozen=True)
 class Difference:
     kind: Kind
-    a: Observation
-    b: Observation
+    path: str
+    origin: str | None  # None for a route difference
+    request: str | None  # the matrix case's name
     details: tuple[str, ...]
+    a: Observation | None = None
+    b: Observation | None = None
 
 
-def _response_details(stage: str, a: Response | None, b: Response | None) -> tuple[list[str], list[str]]:
-    """(cache details, cosmetic details) between two answers to the same request."""
-    if a is None or b is None:
-        return [], []
-    cache, cosmetic = [], []
-    if a.vary != b.vary:
-        cache.append(f"{stage} Vary: {sorted(a.vary)} vs {sorted(b.vary)}")
-    if a.status != b.status:
-        cosmetic.append(f"{stage} status: {a.status} vs {b.status}")
-    if a.cors != b.cors:
-        only_a = [f"{k}: {v}" for k, v in a.cors if (k, v) not in b.cors]
-        only_b = [f"{k}: {v}" for k, v in b.cors if (k, v) not in a.cors]
-        cosmetic.append(f"{stage} CORS headers: {only_a or 'same lines'} vs {only_b or 'same lines'}")
-    return cache, cosmetic
+def _lines(headers: Sequence[tuple[str, str]]) -> list[str]:
+    return [f"{name}: {value}" for name, value in headers]
+
+
+def _header_details(stage: str, a: Response, b: Response) -> list[str]:
+    """Where the CORS header lines differ: a header missing on one side, a value that differs, or
+    the same lines in another order or repeated."""
+    if a.cors == b.cors:
+        return []
+    values_a: dict[str, list[str]] = {}
+    values_b: dict[str, list[str]] = {}
+    for name, value in a.cors:
+        values_a.setdefault(name, []).append(value)
+    for name, value in b.cors:
+        values_b.setdefault(name, []).append(value)
+    details = []
+    for name in dict.fromkeys([*values_a, *values_b]):
+        x, y = values_a.get(name), values_b.get(name)
+        if y is None:
+            details.append(f"{stage} {name} missing on B (A: {' | '.join(x or [])})")
+        elif x is None:
+            details.append(f"{stage} {name} missing on A (B: {' | '.join(y)})")
+        elif sorted(x) != sorted(y):
+            details.append(f"{stage} {name}: A {' | '.join(x)}; B {' | '.join(y)}")
+    return details or [
+        f"{stage} CORS header lines in another order or repeated: A {_lines(a.cors)}, B {_lines(b.cors)}"
+    ]
+
+
+def _exposed(response: Response) -> frozenset[str]:
+    return frozenset(t.strip().lower() for v in response.values(_EXPOSE) for t in v.split(",") if t.strip())
 
 
 def sent_by_browsers(origin: str) -> bool:
@@ -46,28 +76,82 @@ def sent_by_browsers(origin: str) -> bool:
 
 
 def compare(a: Observation, b: Observation) -> Difference | None:
-    browser, unreachable = [], []
+    found: dict[Kind, list[str]] = {kind: [] for kind in KINDS}
     if a.verdict.allowed != b.verdict.allowed:
-        line = f"verdict: {a.verdict.reason} vs {b.verdict.reason}"
+        line = f"verdict: A {a.verdict.reason}; B {b.verdict.reason}"
         if sent_by_browsers(a.probe.origin):
-            browser.append(line)
+            found["browser"].append(line)
         else:
-            unreachable.append(f"{line} (no browser sends this Origin)")
-    cache_p, cosmetic_p = _response_details("preflight", a.preflight, b.preflight)
-    cache_r, cosmetic_r = _response_details("response", a.response, b.response)
-    details = [*browser, *cache_p, *cache_r, *unreachable, *cosmetic_p, *cosmetic_r]
-    if not details:
+            found["cosmetic"].append(f"{line} (no browser sends this Origin)")
+    for stage, x, y in (("preflight", a.preflight, b.preflight), ("response", a.response, b.response)):
+        if x is None or y is None:
+            continue
+        if x.status != y.status:
+            found["app-visible"].append(f"{stage} status: A {x.status}, B {y.status}")
+        if x.vary != y.vary:
+            found["cache"].append(f"{stage} Vary: A {sorted(x.vary) or 'none'}, B {sorted(y.vary) or 'none'}")
+        header_details = _header_details(stage, x, y)
+        if stage == "response" and _exposed(x) != _exposed(y) and a.verdict.allowed and b.verdict.allowed:
+            found["app-visible"] += [d for d in header_details if _EXPOSE in d] or [
+                f"{stage} exposed headers differ"
+            ]
+            header_details = [d for d in header_details if _EXPOSE not in d]
+        found["cosmetic"] += header_details
+    readable = a.verdict.allowed and b.verdict.allowed
+    if readable and _ok(a.response) and _ok(b.response) and not _same_body(a.response.body, b.response.body):
+        found["app-visible"].append(
+            f"readable body: A {_short(a.response.body)}, B {_short(b.response.body)}"
+        )
+    kind = next((k for k in KINDS if found[k]), None)
+    if kind is None:
         return None
-    kind: Kind = "browser" if browser else "cache" if cache_p or cache_r else "cosmetic"
-    return Difference(kind, a, b, tuple(details))
+    details = tuple(line for k in KINDS for line in found[k])
+    return Difference(kind, a.probe.path, a.probe.origin, a.probe.case.name, details, a, b)
+
+
+def _ok(response: Response) -> bool:
+    return 200 <= response.status < 300
+
+
+def _same_body(a: bytes, b: bytes) -> bool:
+    """Equal bytes, or equal JSON documents (what a page's response.json() sees)."""
+    if a == b:
+        return True
+    try:
+        return bool(json.loads(a) == json.loads(b))
+    except (ValueError, UnicodeDecodeError):
+        return False
+
+
+def _short(body: bytes, limit: int = 60) -> str:
+    text = body.decode("utf-8", "replace")
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def on_routes_of_one_side(
+    differences: Sequence[Difference], routes: Sequence[Difference]
+) -> list[Difference]:
+    """The differences left once a route difference speaks for its path: only browser ones."""
+    one_sided = {d.path for d in routes}
+    return [d for d in differences if d.kind == "browser" or d.path not in one_sided]
+
+
+def route_differences(paths_a: Sequence[str], paths_b: Sequence[str]) -> list[Difference]:
+    only_a = sorted(set(paths_a) - set(paths_b))
+    only_b = sorted(set(paths_b) - set(paths_a))
+    return [Difference("app-visible", path, None, None, ("route exists only in A",)) for path in only_a] + [
+        Difference("app-visible", path, None, None, ("route exists only in B",)) for path in only_b
+    ]
 
 
 def diff(a: Sequence[Observation], b: Sequence[Observation]) -> list[Difference]:
     differences = [compare(x, y) for x, y in zip(a, b, strict=True)]
-    return sorted((d for d in differences if d is not None), key=lambda d: SEVERITY.index(d.kind))
+    return sorted((d for d in differences if d is not None), key=lambda d: KINDS.index(d.kind))
 
 
-def exit_status(differences: Sequence[Difference], *, strict: bool) -> int:
-    if strict:
-        return 1 if differences else 0
-    return 1 if any(d.kind == "browser" for d in differences) else 0
+def at_least(kind: Kind, gate: Kind) -> bool:
+    return KINDS.index(kind) <= KINDS.index(gate)
+
+
+def exit_status(differences: Sequence[Difference], *, fail_on: Kind) -> int:
+    return 1 if any(at_least(d.kind, fail_on) for d in differences) else 0

@@ -8,25 +8,17 @@ before anything could inspect them); `app.config` is read as Flask-CORS reads it
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from cors_conformance.recording import CORSCall, import_recording
 from cors_conformance.targets import TargetError
+from flask_cors_asgi import Problem, audit
 from flask_cors_asgi.options import DEFAULTS, ROUTE_OPTION_NAMES, resource_sort_key
 
 CONFIG_KEYS = {f"CORS_{name.upper()}": name for name in DEFAULTS}
-
-
-@dataclass
-class CORSCall:
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
 
 
 @dataclass
@@ -36,36 +28,20 @@ class Report:
     ignored: list[str] = field(default_factory=list)  # what Flask-CORS ignores, one sentence each
     wider: list[str] = field(default_factory=list)  # where the effective policy is wider than configured
     routes: list[str] = field(default_factory=list)  # decorated routes and their effective policy
+    # The engine's audit of every recorded option set: (where it was written, the problem).
+    problems: list[tuple[str, Problem]] = field(default_factory=list)
 
 
-@contextmanager
-def _recording() -> Iterator[tuple[dict[int, list[CORSCall]], dict[Any, CORSCall]]]:
-    import flask_cors
-
-    extensions: dict[int, list[CORSCall]] = {}
-    decorated: dict[Any, CORSCall] = {}
-    original_cors, original_cross_origin = flask_cors.CORS, flask_cors.cross_origin
-
-    class RecordingCORS(original_cors):  # type: ignore[misc, valid-type]
-        def __init__(self, app: Any = None, *args: Any, **kwargs: Any) -> None:
-            extensions.setdefault(id(app), []).append(CORSCall(args, dict(kwargs)))
-            super().__init__(app, *args, **kwargs)
-
-    def recording_cross_origin(*args: Any, **kwargs: Any) -> Callable[[Any], Any]:
-        decorator = original_cross_origin(*args, **kwargs)
-
-        def record(view: Any) -> Any:
-            wrapped = decorator(view)
-            decorated[wrapped] = CORSCall(args, dict(kwargs))
-            return wrapped
-
-        return record
-
-    flask_cors.CORS, flask_cors.cross_origin = RecordingCORS, recording_cross_origin  # type: ignore[misc]
-    try:
-        yield extensions, decorated
-    finally:
-        flask_cors.CORS, flask_cors.cross_origin = original_cors, original_cross_origin  # type: ignore[misc]
+def dotenv_line(name: str, value: str) -> str:
+    """`NAME='value'`: read alike by python-dotenv (the service's .env files) and by a shell's
+    `set -a; . file`. Single quotes keep `$`, `"` and a lone backslash as they are in both;
+    python-dotenv alone reads `\\\\` there as one backslash, so JSON's escaped backslash is
+    written as its other JSON spelling, `\\u005c`. A single quote or newline has no such form."""
+    if value.startswith(("{", "[", '"')):
+        value = value.replace("\\\\", "\\u005c")
+    if "'" in value or "\n" in value or "\\\\" in value:
+        raise ValueError(f"{name}: this value cannot be written alike for dotenv and a shell")
+    return f"{name}='{value}'"
 
 
 def load(reference: str) -> tuple[Any, list[CORSCall], dict[str, CORSCall], dict[str, list[str]]]:
@@ -74,20 +50,22 @@ def load(reference: str) -> tuple[Any, list[CORSCall], dict[str, CORSCall], dict
     module_name, _, attribute = reference.partition(":")
     if not module_name or not attribute:
         raise TargetError(f"expected wsgi:package.module:app, got {reference!r}")
-    with _recording() as (extensions, decorated):
-        sys.modules.pop(module_name, None)
-        try:
-            module = importlib.import_module(module_name)
-        except Exception as exc:
-            raise TargetError(f"cannot import {module_name}: {type(exc).__name__}: {exc}") from None
-        app = getattr(module, attribute, None)
+    try:
+        recorded = import_recording(module_name)
+    except Exception as exc:  # an app module can fail in any way while importing
+        raise TargetError(f"cannot import {module_name}: {type(exc).__name__}: {exc}") from None
+    app = getattr(recorded.module, attribute, None)
     if app is None or not hasattr(app, "url_map"):
         raise TargetError(f"{reference} is not a Flask app")
-    views = {endpoint: decorated[view] for endpoint, view in app.view_functions.items() if view in decorated}
+    views = {
+        endpoint: recorded.decorated[view]
+        for endpoint, view in app.view_functions.items()
+        if view in recorded.decorated
+    }
     rules: dict[str, list[str]] = {}
     for rule in app.url_map.iter_rules():
         rules.setdefault(rule.endpoint, []).append(rule.rule)
-    return app, extensions.get(id(app), []), views, rules
+    return app, recorded.extensions.get(id(app), []), views, rules
 
 
 def _text(value: Any) -> str:
@@ -151,6 +129,11 @@ def read(reference: str) -> Report:
         report.settings[f"CORS_{name.upper()}"] = (
             json.dumps(_jsonable(value)) if name == "resources" else _text(value)
         )
+    for index, call in enumerate(extensions):
+        own = {k: v for k, v in call.kwargs.items() if k in DEFAULTS}
+        effective = {**{CONFIG_KEYS[k]: v for k, v in config.items() if k in CONFIG_KEYS}, **own}
+        where = "CORS(app, ...)" if len(extensions) == 1 else f"CORS(app, ...) #{index + 1}"
+        report.problems += [(where, problem) for problem in audit(**effective)]
     if not extensions:
         report.settings["CORS_RESOURCES"] = "[]"
         report.ignored.append("no CORS(app): only decorated routes have CORS headers")
@@ -173,6 +156,7 @@ def read(reference: str) -> Report:
             },
             **{k: v for k, v in call.kwargs.items() if k in ROUTE_OPTION_NAMES},
         }
+        report.problems += [(f"@cross_origin on {paths}", problem) for problem in audit(**effective)]
         origins = effective.get("origins", DEFAULTS["origins"])
         report.routes.append(f"{paths}: @cross_origin, origins {_text(origins)}; wins on normal returns")
         resource_origins = _resource_origins(resources, app_origins, paths)

@@ -1,20 +1,18 @@
-"""The request matrix: which cross-origin requests to try, from which origins.
+"""The request matrix: which cross-origin requests to try, from which origins, on which paths.
 
 Each probe is one `fetch()` a page could make: a path, the page's origin, a method, headers,
-credentials, private-network. Origins are the ones given, the ones a target reveals, and
-adversarial variants of each: another site, the allowed origin with a suffix, other ports and
-schemes, another case, `null`.
+credentials. Trusted origins (given, configured or revealed) get every case; the adversarial
+origins derived from them (`origins.py`) get the cases that show what an attacker's page can read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from cors_conformance.browser import BrowserRequest
+from cors_conformance.origins import Candidate
 
-UNRELATED = "https://unrelated.example"
 JSON = (("Content-Type", "application/json"),)
 
 
@@ -24,7 +22,6 @@ class Case:
     method: str
     headers: tuple[tuple[str, str], ...] = ()
     credentials: bool = False
-    private_network: bool = False
     body: bytes | None = None  # None: the default body for methods that carry one
 
 
@@ -40,7 +37,10 @@ CASES = (
     Case("DELETE", "DELETE"),
     Case("PATCH", "PATCH", JSON),
     Case("patch (lower-case)", "patch", JSON),
-    Case("GET, private network", "GET", private_network=True),
+)
+# What an attacker's page can read: enough for the findings and the policy table's main columns.
+ATTACK_CASES = tuple(
+    case for case in CASES if case.name in ("GET", "POST JSON", "GET, credentials", "POST JSON, credentials")
 )
 
 
@@ -49,6 +49,9 @@ class Probe:
     path: str
     case: Case
     origin: str
+    cls: str = "given"  # the origin's class (origins.Candidate.cls): "trusted", "prefix", ...
+    host: str | None = None  # the Host header a host-specific route needs
+    trusted: str | None = None  # the trusted origin an adversarial one was derived from
 
     @property
     def request(self) -> BrowserRequest:
@@ -57,33 +60,23 @@ class Probe:
             method=self.case.method,
             headers=self.case.headers,
             credentials=self.case.credentials,
-            private_network=self.case.private_network,
         )
 
 
-def variants(origin: str) -> list[str]:
-    """Adversarial neighbours of an origin: suffix, other port, other scheme, other case."""
-    parts = urlsplit(origin)
-    if not parts.scheme or not parts.hostname:
-        return []
-    other_scheme = "http" if parts.scheme == "https" else "https"
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return [
-        f"{origin}.evil.example",
-        f"{parts.scheme}://{parts.hostname}:{port + 1}",
-        f"{other_scheme}://{parts.netloc}",
-        origin.upper(),
-    ]
+@dataclass(frozen=True)
+class Location:
+    path: str
+    host: str | None = None
 
 
-def origins_for(given: Iterable[str], discovered: Iterable[str] = ()) -> list[str]:
-    """The origins to try, without duplicates, in a stable order."""
-    seeds = [o for o in (*given, *discovered) if o and o not in ("*", "null")]
-    ordered = [*seeds, *(v for o in seeds for v in variants(o)), UNRELATED, "null"]
-    return list(dict.fromkeys(ordered))
-
-
-def probes(paths: Iterable[str], origins: Iterable[str], cases: Iterable[Case] = CASES) -> list[Probe]:
-    origins = list(origins)
-    cases = list(cases)
-    return [Probe(path, case, origin) for path in paths for origin in origins for case in cases]
+def probes(locations: Iterable[Location], candidates: Iterable[Candidate]) -> list[Probe]:
+    candidates = list(candidates)
+    found = []
+    for location in locations:
+        for candidate in candidates:
+            cases = CASES if candidate.cls in ("trusted", "given") else ATTACK_CASES
+            found += [
+                Probe(location.path, case, candidate.origin, candidate.cls, location.host, candidate.trusted)
+                for case in cases
+            ]
+    return found

@@ -25,18 +25,19 @@ class Observation:
     probe: Probe
     preflight: Response | None  # None when a browser sends none
     response: Response  # the actual request's answer (sent even when a browser would stop at the preflight)
-    verdict: Verdict
+    verdict: Verdict  # the default browser's
 
 
 def requests_for(probe: Probe) -> tuple[Request | None, Request]:
     request, path = probe.request, probe.path
+    host = (("Host", probe.host),) if probe.host else ()
     preflight = None
     if needs_preflight(request):
-        preflight = Request("OPTIONS", path, tuple(preflight_request_headers(request)))
+        preflight = Request("OPTIONS", path, (*host, *preflight_request_headers(request)))
     body = probe.case.body
     if body is None:
         body = BODY if request.method.upper() not in ("GET", "HEAD") else b""
-    return preflight, Request(request.method, path, tuple(actual_request_headers(request)), body)
+    return preflight, Request(request.method, path, (*host, *actual_request_headers(request)), body)
 
 
 def observe(target: Target, probes: Sequence[Probe]) -> list[Observation]:

@@ -1,14 +1,18 @@
-"""Render observations and differences as a terminal table, JSON or Markdown."""
+"""Render findings, observations and differences as terminal text (100 columns), JSON or Markdown."""
 
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
-from cors_conformance.diff import Difference
+from cors_conformance.diff import KINDS, Difference
+from cors_conformance.findings import Finding
 from cors_conformance.observe import Observation
 from cors_conformance.targets import Response
+
+WIDTH = 100
 
 
 def table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -26,16 +30,35 @@ def markdown(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join([cells(head), "|" + "---|" * len(head), *(cells(r) for r in rows)])
 
 
+def _wrapped(text: str, indent: str = "  ") -> str:
+    return textwrap.fill(
+        text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ", break_long_words=True
+    )
+
+
+# --- the policy table ------------------------------------------------------------------------------
+
 HEADER_CASES = (("Authorization", "POST JSON + Authorization"), ("X-Custom", "POST JSON + X-Custom"))
 METHOD_CASES = ("PUT", "DELETE", "PATCH", "patch (lower-case)")
+POLICY_HEAD = [
+    "path",
+    "origin",
+    "simple",
+    "JSON POST",
+    "credentials",
+    "other methods",
+    "request headers",
+]
 
 
 def _mark(allowed: bool) -> str:
     return "yes" if allowed else "no"
 
 
-def policy_rows(observations: Sequence[Observation]) -> list[list[str]]:
-    """The effective policy, per path and origin: what a page on that origin can do."""
+def policy_rows(observations: Sequence[Observation], *, every_origin: bool = True) -> list[list[str]]:
+    """The effective policy, per path and origin: what a page on that origin can do. Without
+    `every_origin`, adversarial origins that can do nothing, or nothing more than an unrelated
+    site (https://attacker.example, on a path open to any origin), are left out."""
     grouped: dict[tuple[str, str], dict[str, Observation]] = {}
     for o in observations:
         grouped.setdefault((o.probe.path, o.probe.origin), {})[o.probe.case.name] = o
@@ -45,44 +68,99 @@ def policy_rows(observations: Sequence[Observation]) -> list[list[str]]:
         def ok(name: str, by_case: dict[str, Observation] = by_case) -> bool:
             return name in by_case and by_case[name].verdict.allowed
 
-        rows.append(
-            [
-                path,
-                origin,
-                _mark(ok("GET") or ok("POST text/plain")),
-                _mark(ok("POST JSON")),
-                _mark(ok("GET, credentials") or ok("POST JSON, credentials")),
-                ", ".join(m for m in METHOD_CASES if ok(m)) or "-",
-                ", ".join(header for header, case in HEADER_CASES if ok(case)) or "-",
-                _mark(ok("GET, private network")),
-            ]
-        )
-    return rows
+        def shown(name: str, by_case: dict[str, Observation] = by_case) -> str:
+            return _mark(ok(name)) if name in by_case else "-"
+
+        cls = next(iter(by_case.values())).probe.cls
+        row = [
+            path,
+            origin,
+            _mark(ok("GET") or ok("POST text/plain")),
+            shown("POST JSON"),
+            _mark(ok("GET, credentials") or ok("POST JSON, credentials")),
+            ", ".join(m for m in METHOD_CASES if ok(m)) or "-",
+            ", ".join(header for header, case in HEADER_CASES if ok(case)) or "-",
+        ]
+        rows.append((cls, row, any(o.verdict.allowed for o in by_case.values())))
+    unrelated = {row[0]: row[2:] for cls, row, _ in rows if cls == "reflect-any"}
+    return [
+        row
+        for cls, row, anything in rows
+        if every_origin
+        or cls in ("trusted", "given", "reflect-any", "har")
+        or (anything and unrelated.get(row[0]) != row[2:])
+    ]
 
 
-POLICY_HEAD = [
-    "path",
-    "origin",
-    "simple requests",
-    "JSON POST",
-    "with credentials",
-    "other methods",
-    "request headers",
-    "private network",
-]
+# --- findings --------------------------------------------------------------------------------------
+
+FINDINGS_HEAD = ["severity", "id", "class", "origin", "request", "credentials", "paths"]
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "class": f.cls,
+        "title": f.title,
+        "severity": f.severity,
+        "origin": f.origin,
+        "request": f.request,
+        "credentials_exposed": f.credentials,
+        "paths": list(f.paths),
+        "browsers": list(f.browsers),
+        "fix": f.fix,
+    }
+
+
+def findings_text(findings: Sequence[Finding]) -> str:
+    if not findings:
+        return "Findings: none"
+    counts = ", ".join(f"{sum(f.severity == s for f in findings)} {s}" for s in ("high", "medium", "low"))
+    lines = [f"Findings: {counts}"]
+    for f in findings:
+        paths = ", ".join(f.paths[:4]) + (f" (+{len(f.paths) - 4} more)" if len(f.paths) > 4 else "")
+        exposed = "; credentialed answers exposed" if f.credentials else ""
+        lines.append(_wrapped(f"{f.severity.upper()} {f.id} {f.title}: {f.origin}{exposed}", ""))
+        lines.append(_wrapped(f"shown by: {f.request} on {paths} ({', '.join(f.browsers)})"))
+        lines.append(_wrapped(f"fix: {f.fix}"))
+    return "\n".join(lines)
+
+
+def findings_markdown(findings: Sequence[Finding]) -> str:
+    if not findings:
+        return "**Findings:** none"
+    rows = [
+        [
+            f.severity,
+            f.id,
+            f.title,
+            f"`{f.origin}`",
+            f.request,
+            "yes" if f.credentials else "no",
+            ", ".join(f.paths),
+        ]
+        for f in findings
+    ]
+    return "**Findings**\n\n" + markdown(FINDINGS_HEAD, rows)
+
+
+# --- observations and differences ------------------------------------------------------------------
 
 
 def observation_json(o: Observation) -> dict[str, Any]:
     def response(r: Response | None) -> Any:
         return None if r is None else {"status": r.status, "headers": [list(h) for h in r.headers]}
 
+    verdicts = getattr(o, "verdicts", None)
     return {
         "path": o.probe.path,
         "origin": o.probe.origin,
+        "origin_class": o.probe.cls,
         "case": o.probe.case.name,
         "allowed": o.verdict.allowed,
         "stage": o.verdict.stage,
         "reason": o.verdict.reason,
+        **({"verdicts": {b: v.reason for b, v in verdicts.items()}} if isinstance(verdicts, dict) else {}),
         "preflight": response(o.preflight),
         "response": response(o.response),
     }
@@ -92,24 +170,38 @@ DIFF_HEAD = ["kind", "path", "origin", "request", "difference"]
 
 
 def diff_rows(differences: Sequence[Difference]) -> list[list[str]]:
-    return [
-        [d.kind, d.a.probe.path, d.a.probe.origin, d.a.probe.case.name, "; ".join(d.details)]
-        for d in differences
-    ]
+    return [[d.kind, d.path, d.origin or "-", d.request or "-", "; ".join(d.details)] for d in differences]
+
+
+def diff_counts(differences: Sequence[Difference]) -> dict[str, int]:
+    return {kind: sum(d.kind == kind for d in differences) for kind in KINDS}
+
+
+def diff_text(differences: Sequence[Difference]) -> str:
+    """One block per difference, wrapped at WIDTH columns."""
+    blocks = []
+    for d in differences:
+        where = d.path if d.origin is None else f"{d.path}, from {d.origin}, {d.request}"
+        lines = [textwrap.fill(f"[{d.kind}] {where}", WIDTH, subsequent_indent="    ")]
+        lines += [_wrapped(detail) for detail in d.details]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 def diff_json(differences: Sequence[Difference], a: str, b: str) -> dict[str, Any]:
-    counts = {kind: sum(d.kind == kind for d in differences) for kind in ("browser", "cache", "cosmetic")}
     return {
         "a": a,
         "b": b,
-        "counts": counts,
+        "counts": diff_counts(differences),
         "differences": [
             {
                 "kind": d.kind,
+                "path": d.path,
+                "origin": d.origin,
+                "request": d.request,
                 "details": list(d.details),
-                "a": observation_json(d.a),
-                "b": observation_json(d.b),
+                "a": observation_json(d.a) if d.a is not None else None,
+                "b": observation_json(d.b) if d.b is not None else None,
             }
             for d in differences
         ],

@@ -26,8 +26,9 @@ from starlette.routing import Route  # noqa: E402
 
 from cors_conformance import report  # noqa: E402
 from cors_conformance.diff import Difference, diff  # noqa: E402
-from cors_conformance.matrix import origins_for, probes  # noqa: E402
+from cors_conformance.matrix import Location, probes  # noqa: E402
 from cors_conformance.observe import observe  # noqa: E402
+from cors_conformance.origins import candidates  # noqa: E402
 from cors_conformance.targets import Target  # noqa: E402
 from service.api import Foo  # noqa: E402
 from settings.environments import SEED_ORIGINS, TestSettings  # noqa: E402
@@ -55,12 +56,12 @@ def create_stock_app() -> Starlette:
 
 
 def divergences() -> list[Difference]:
-    matrix = probes(PATHS, origins_for(SEED_ORIGINS))
+    matrix = probes([Location(path) for path in PATHS], candidates(SEED_ORIGINS))
     return diff(observe(Target(FLASK), matrix), observe(Target(STOCK), matrix))
 
 
 def document(differences: Sequence[Difference]) -> str:
-    counts = {k: sum(d.kind == k for d in differences) for k in ("browser", "cache", "cosmetic")}
+    counts = report.diff_counts(differences)
     browser = [d for d in differences if d.kind == "browser"]
     lines = [
         "# Starlette's CORSMiddleware vs Flask-CORS, for the original app's policy",
@@ -70,22 +71,17 @@ def document(differences: Sequence[Difference]) -> str:
         f"(`{FLASK}`); B is `/api/foo` behind `starlette.middleware.cors.CORSMiddleware` with the same "
         f"origins, methods and headers (`{STOCK}`). Paths: {', '.join(PATHS)}.",
         "",
-        f"Differences: **{counts['browser']} browser**, {counts['cache']} cache, "
-        f"{counts['cosmetic']} cosmetic.",
+        f"Differences: **{counts['browser']} browser**, {counts['app-visible']} app-visible, "
+        f"{counts['cache']} cache, {counts['cosmetic']} cosmetic.",
         "",
         "## Browser-level differences (a browser allows one and blocks the other)",
         "",
         report.markdown(
             ["path", "origin", "request", "Flask-CORS", "Starlette"],
             [
-                [
-                    d.a.probe.path,
-                    d.a.probe.origin,
-                    d.a.probe.case.name,
-                    d.a.verdict.reason,
-                    d.b.verdict.reason,
-                ]
+                [d.path, d.origin or "-", d.request or "-", d.a.verdict.reason, d.b.verdict.reason]
                 for d in browser
+                if d.a is not None and d.b is not None
             ],
         ),
         "",
