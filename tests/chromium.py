@@ -22,6 +22,9 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
+from cors_conformance.browser import Browser
+from tests.page import Page as ScriptPage
+
 FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -48,11 +51,13 @@ def find_chromium() -> str | None:
 class Chromium:
     """One headless Chromium process with a fresh profile; `page(url)` opens a tab."""
 
-    def __init__(self, executable: str, timeout: float = 30) -> None:
+    name: Browser = "chromium"
+
+    def __init__(self, executable: str, timeout: float = 30, flags: tuple[str, ...] = ()) -> None:
         self.timeout = timeout
-        self._profile = tempfile.TemporaryDirectory(prefix="chromium-profile-")
+        self._profile = tempfile.TemporaryDirectory(prefix="chromium-profile-", ignore_cleanup_errors=True)
         self._process = subprocess.Popen(
-            [executable, *FLAGS, f"--user-data-dir={self._profile.name}", "about:blank"],
+            [executable, *FLAGS, *flags, f"--user-data-dir={self._profile.name}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -69,6 +74,11 @@ class Chromium:
             connect(f"ws://127.0.0.1:{port}{path}", max_size=None)
         )
         self._ids = itertools.count(1)
+        self.version = "Chromium " + self.call("Browser.getVersion")["product"].partition("/")[2]
+
+    def set_permission(self, origin: str, name: str, state: str) -> None:
+        """Grant or deny a permission (e.g. "loopback-network") to pages on `origin`."""
+        self.call("Browser.setPermission", permission={"name": name}, setting=state, origin=origin)
 
     def call(self, method: str, session: str | None = None, **params: Any) -> dict[str, Any]:
         """Send one DevTools command and wait for its answer (events in between are ignored)."""
@@ -116,31 +126,15 @@ class Chromium:
         self.close()
 
 
-class Page:
+class Page(ScriptPage):
     def __init__(self, browser: Chromium, session: str) -> None:
         self._browser = browser
         self._session = session
 
     def evaluate(self, expression: str) -> Any:
-        """The value of a JavaScript expression (awaited when it is a promise)."""
         result = self._browser.call(
             "Runtime.evaluate", self._session, expression=expression, awaitPromise=True, returnByValue=True
         )
         if "exceptionDetails" in result:
             raise RuntimeError(f"JavaScript error: {result['exceptionDetails']}")
         return result["result"].get("value")
-
-    def fetch(self, url: str, init: dict[str, Any]) -> dict[str, Any]:
-        """fetch(url, init) from this page: {"outcome": "response", "status", "body"} or
-        {"outcome": "error", "error"} (the TypeError a CORS failure gives)."""
-        script = f"""(async () => {{
-            try {{
-                const response = await fetch({json.dumps(url)}, {json.dumps(init)});
-                return {{outcome: "response", status: response.status, body: await response.text()}};
-            }} catch (error) {{
-                return {{outcome: "error", error: error.name + ": " + error.message}};
-            }}
-        }})()"""
-        value = self.evaluate(script)
-        assert isinstance(value, dict)
-        return value
