@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from cors_conformance.browser import Browser
 from cors_conformance.observe import Observation
 from cors_conformance.targets import Response
 
@@ -21,6 +22,7 @@ class Difference:
     a: Observation
     b: Observation
     details: tuple[str, ...]
+    browsers: tuple[Browser, ...] = ()  # the browsers whose verdict differs (kind "browser")
 
 
 def _response_details(stage: str, a: Response | None, b: Response | None) -> tuple[list[str], list[str]]:
@@ -47,8 +49,10 @@ def sent_by_browsers(origin: str) -> bool:
 
 def compare(a: Observation, b: Observation) -> Difference | None:
     browser, unreachable = [], []
-    if a.verdict.allowed != b.verdict.allowed:
-        line = f"verdict: {a.verdict.reason} vs {b.verdict.reason}"
+    affected = tuple(name for name, v in a.verdicts.items() if v.allowed != b.verdicts[name].allowed)
+    if affected:
+        first = affected[0]
+        line = f"verdict ({', '.join(affected)}): {a.verdicts[first].reason} vs {b.verdicts[first].reason}"
         if sent_by_browsers(a.probe.origin):
             browser.append(line)
         else:
@@ -59,7 +63,7 @@ def compare(a: Observation, b: Observation) -> Difference | None:
     if not details:
         return None
     kind: Kind = "browser" if browser else "cache" if cache_p or cache_r else "cosmetic"
-    return Difference(kind, a, b, tuple(details))
+    return Difference(kind, a, b, tuple(details), affected if browser else ())
 
 
 def diff(a: Sequence[Observation], b: Sequence[Observation]) -> list[Difference]:

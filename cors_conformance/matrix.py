@@ -1,7 +1,7 @@
 """The request matrix: which cross-origin requests to try, from which origins.
 
 Each probe is one `fetch()` a page could make: a path, the page's origin, a method, headers,
-credentials, private-network. Origins are the ones given, the ones a target reveals, and
+credentials. Origins are the ones given, the ones a target reveals, and
 adversarial variants of each: another site, the allowed origin with a suffix, other ports and
 schemes, another case, `null`.
 """
@@ -24,7 +24,6 @@ class Case:
     method: str
     headers: tuple[tuple[str, str], ...] = ()
     credentials: bool = False
-    private_network: bool = False
     body: bytes | None = None  # None: the default body for methods that carry one
 
 
@@ -40,7 +39,6 @@ CASES = (
     Case("DELETE", "DELETE"),
     Case("PATCH", "PATCH", JSON),
     Case("patch (lower-case)", "patch", JSON),
-    Case("GET, private network", "GET", private_network=True),
 )
 
 
@@ -57,7 +55,6 @@ class Probe:
             method=self.case.method,
             headers=self.case.headers,
             credentials=self.case.credentials,
-            private_network=self.case.private_network,
         )
 
 

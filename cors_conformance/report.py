@@ -30,8 +30,18 @@ HEADER_CASES = (("Authorization", "POST JSON + Authorization"), ("X-Custom", "PO
 METHOD_CASES = ("PUT", "DELETE", "PATCH", "patch (lower-case)")
 
 
-def _mark(allowed: bool) -> str:
-    return "yes" if allowed else "no"
+def _mark(allowed: set[str], browsers: int) -> str:
+    """yes / no, or the browsers that allow it when they disagree."""
+    if not allowed or len(allowed) == browsers:
+        return "yes" if allowed else "no"
+    return f"{', '.join(sorted(allowed))} only"
+
+
+def _listed(names: dict[str, set[str]], browsers: int) -> str:
+    return (
+        ", ".join(n if len(b) == browsers else f"{n} ({_mark(b, browsers)})" for n, b in names.items() if b)
+        or "-"
+    )
 
 
 def policy_rows(observations: Sequence[Observation]) -> list[list[str]]:
@@ -42,19 +52,21 @@ def policy_rows(observations: Sequence[Observation]) -> list[list[str]]:
     rows = []
     for (path, origin), by_case in grouped.items():
 
-        def ok(name: str, by_case: dict[str, Observation] = by_case) -> bool:
-            return name in by_case and by_case[name].verdict.allowed
+        def ok(name: str, by_case: dict[str, Observation] = by_case) -> set[str]:
+            """The browsers that allow the case."""
+            o = by_case.get(name)
+            return {b for b, v in o.verdicts.items() if v.allowed} if o else set()
 
+        count = max(len(o.verdicts) for o in by_case.values())
         rows.append(
             [
                 path,
                 origin,
-                _mark(ok("GET") or ok("POST text/plain")),
-                _mark(ok("POST JSON")),
-                _mark(ok("GET, credentials") or ok("POST JSON, credentials")),
-                ", ".join(m for m in METHOD_CASES if ok(m)) or "-",
-                ", ".join(header for header, case in HEADER_CASES if ok(case)) or "-",
-                _mark(ok("GET, private network")),
+                _mark(ok("GET") | ok("POST text/plain"), count),
+                _mark(ok("POST JSON"), count),
+                _mark(ok("GET, credentials") | ok("POST JSON, credentials"), count),
+                _listed({m: ok(m) for m in METHOD_CASES}, count),
+                _listed({header: ok(case) for header, case in HEADER_CASES}, count),
             ]
         )
     return rows
@@ -68,7 +80,6 @@ POLICY_HEAD = [
     "with credentials",
     "other methods",
     "request headers",
-    "private network",
 ]
 
 
@@ -83,6 +94,10 @@ def observation_json(o: Observation) -> dict[str, Any]:
         "allowed": o.verdict.allowed,
         "stage": o.verdict.stage,
         "reason": o.verdict.reason,
+        "browsers": {
+            name: {"allowed": v.allowed, "stage": v.stage, "reason": v.reason}
+            for name, v in o.verdicts.items()
+        },
         "preflight": response(o.preflight),
         "response": response(o.response),
     }
@@ -107,6 +122,7 @@ def diff_json(differences: Sequence[Difference], a: str, b: str) -> dict[str, An
         "differences": [
             {
                 "kind": d.kind,
+                "browsers": list(d.browsers),
                 "details": list(d.details),
                 "a": observation_json(d.a),
                 "b": observation_json(d.b),
