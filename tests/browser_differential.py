@@ -30,7 +30,7 @@ from cors_conformance.browser import (
     needs_preflight,
     preflight_request_headers,
 )
-from tests.page import Page
+from tests.driver import Page
 
 Line = tuple[str, str]
 Credentials = Literal["omit", "same-origin", "include"]

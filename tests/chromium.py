@@ -13,17 +13,13 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 import time
-from contextlib import ExitStack
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-from websockets.sync.client import ClientConnection, connect
-
 from cors_conformance.browser import Browser
-from tests.page import Page as ScriptPage
+from tests.driver import Driver
+from tests.driver import Page as ScriptPage
 
 FLAGS = (
     "--headless",
@@ -48,14 +44,13 @@ def find_chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-class Chromium:
+class Chromium(Driver):
     """One headless Chromium process with a fresh profile; `page(url)` opens a tab."""
 
     name: Browser = "chromium"
 
     def __init__(self, executable: str, timeout: float = 30, flags: tuple[str, ...] = ()) -> None:
-        self.timeout = timeout
-        self._profile = tempfile.TemporaryDirectory(prefix="chromium-profile-", ignore_cleanup_errors=True)
+        super().__init__("chromium-profile-", timeout)
         self._process = subprocess.Popen(
             [executable, *FLAGS, *flags, f"--user-data-dir={self._profile.name}", "about:blank"],
             stdout=subprocess.DEVNULL,
@@ -69,10 +64,7 @@ class Chromium:
                 raise RuntimeError(f"Chromium did not start ({executable})")
             time.sleep(0.05)
         port, path = port_file.read_text().splitlines()[:2]
-        self._connection = ExitStack()
-        self._socket: ClientConnection = self._connection.enter_context(
-            connect(f"ws://127.0.0.1:{port}{path}", max_size=None)
-        )
+        self._connect(f"ws://127.0.0.1:{port}{path}")
         self._ids = itertools.count(1)
         self.version = "Chromium " + self.call("Browser.getVersion")["product"].partition("/")[2]
 
@@ -81,19 +73,16 @@ class Chromium:
         self.call("Browser.setPermission", permission={"name": name}, setting=state, origin=origin)
 
     def call(self, method: str, session: str | None = None, **params: Any) -> dict[str, Any]:
-        """Send one DevTools command and wait for its answer (events in between are ignored)."""
+        """Send one DevTools command and wait for its answer."""
         message_id = next(self._ids)
         message: dict[str, Any] = {"id": message_id, "method": method, "params": params}
         if session:
             message["sessionId"] = session
         self._socket.send(json.dumps(message))
-        deadline = time.monotonic() + self.timeout
-        while True:
-            reply = json.loads(self._socket.recv(timeout=max(0.1, deadline - time.monotonic())))
-            if reply.get("id") == message_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return dict(reply.get("result", {}))
+        reply = self._reply(message_id)
+        if "error" in reply:
+            raise RuntimeError(f"{method}: {reply['error']}")
+        return dict(reply.get("result", {}))
 
     def page(self, url: str) -> Page:
         target = self.call("Target.createTarget", url=url)["targetId"]
@@ -105,25 +94,6 @@ class Chromium:
                 raise RuntimeError(f"page {url} did not load")
             time.sleep(0.05)
         return page
-
-    def close(self) -> None:
-        if hasattr(self, "_connection"):
-            self._connection.close()
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        self._profile.cleanup()
-
-    def __enter__(self) -> Chromium:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 class Page(ScriptPage):

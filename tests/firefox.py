@@ -14,17 +14,13 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 import time
-from contextlib import ExitStack
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-from websockets.sync.client import ClientConnection, connect
-
 from cors_conformance.browser import Browser
-from tests.page import Page as ScriptPage
+from tests.driver import Driver
+from tests.driver import Page as ScriptPage
 
 INSTALL_HINT = "install Debian's firefox-esr (apt-get install firefox-esr) or set FIREFOX=/path/to/firefox"
 
@@ -81,7 +77,7 @@ def find_firefox() -> str | None:
     return shutil.which("firefox-esr") or shutil.which("firefox")
 
 
-class Firefox:
+class Firefox(Driver):
     """One headless Firefox process with a fresh profile and one BiDi session; `page(url)` opens a
     tab. `prefs` are added to (or override) PREFS."""
 
@@ -90,8 +86,7 @@ class Firefox:
     def __init__(
         self, executable: str, timeout: float = 30, prefs: dict[str, bool | int | str] | None = None
     ) -> None:
-        self.timeout = timeout
-        self._profile = tempfile.TemporaryDirectory(prefix="firefox-profile-", ignore_cleanup_errors=True)
+        super().__init__("firefox-profile-", timeout)
         profile = Path(self._profile.name)
         lines = [
             f"user_pref({json.dumps(k)}, {json.dumps(v)});" for k, v in {**PREFS, **(prefs or {})}.items()
@@ -115,10 +110,7 @@ class Firefox:
                 port = int(json.loads(server_file.read_text())["ws_port"])
             except (OSError, ValueError, KeyError):
                 time.sleep(0.05)
-        self._connection = ExitStack()
-        self._socket: ClientConnection = self._connection.enter_context(
-            connect(f"ws://127.0.0.1:{port}/session", max_size=None)
-        )
+        self._connect(f"ws://127.0.0.1:{port}/session")
         self._ids = itertools.count(1)
         self.version = (
             "Firefox " + self.call("session.new", capabilities={})["capabilities"]["browserVersion"]
@@ -129,16 +121,13 @@ class Firefox:
         self.call("permissions.setPermission", descriptor={"name": name}, state=state, origin=origin)
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
-        """Send one BiDi command and wait for its answer (events in between are ignored)."""
+        """Send one BiDi command and wait for its answer."""
         message_id = next(self._ids)
         self._socket.send(json.dumps({"id": message_id, "method": method, "params": params}))
-        deadline = time.monotonic() + self.timeout
-        while True:
-            reply = json.loads(self._socket.recv(timeout=max(0.1, deadline - time.monotonic())))
-            if reply.get("id") == message_id:
-                if reply.get("type") == "error":
-                    raise RuntimeError(f"{method}: {reply.get('error')}: {reply.get('message')}")
-                return dict(reply.get("result", {}))
+        reply = self._reply(message_id)
+        if reply.get("type") == "error":
+            raise RuntimeError(f"{method}: {reply.get('error')}: {reply.get('message')}")
+        return dict(reply.get("result", {}))
 
     def page(self, url: str) -> Page:
         context = self.call("browsingContext.create", type="tab")["context"]
@@ -146,25 +135,10 @@ class Firefox:
         return Page(self, context)
 
     def close(self) -> None:
-        if hasattr(self, "_connection"):
+        if hasattr(self, "_socket"):
             with contextlib.suppress(Exception):  # the browser may be gone; it is stopped below anyway
                 self.call("session.end")
-            self._connection.close()
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        self._profile.cleanup()
-
-    def __enter__(self) -> Firefox:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
+        super().close()
 
 
 class Page(ScriptPage):

@@ -27,8 +27,8 @@ from cors_conformance.observe import observe
 from cors_conformance.targets import Target
 from tests.browsers import BROWSERS, launch
 from tests.chromium import Chromium
+from tests.driver import Page
 from tests.firefox import Firefox
-from tests.page import Page
 from tests.servers import clean_env, free_port, gunicorn_command, serving, uvicorn_command
 
 pytestmark = pytest.mark.browser
