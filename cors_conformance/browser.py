@@ -80,17 +80,31 @@ class _Profile:
     """Where one browser departs from the standard (see the module docstring)."""
 
     forbidden_names: frozenset[str]
-    safelists_client_hints: bool
-    combines_same_name_headers: bool
+    safelists_client_hints: bool  # and Intervention
+    combines_same_name_headers: bool  # author request headers, before any CORS rule
     has_safelist_budget: bool  # past 1024 bytes of safelisted values, they all count as unsafe
     combines_empty_lines: bool  # an empty response header line adds ", " to the combined value
     local_network_needs_secure_context: bool
 
 
 _PROFILES: dict[Browser, _Profile] = {
-    # net::HttpUtil::IsSafeHeader still drops User-Agent (crbug.com/571722).
-    "chromium": _Profile(_FORBIDDEN_HEADER_NAMES | {"user-agent"}, True, True, True, True, True),
-    "firefox": _Profile(_FORBIDDEN_HEADER_NAMES, False, False, False, False, False),
+    "chromium": _Profile(
+        # net::HttpUtil::IsSafeHeader still drops User-Agent (crbug.com/571722).
+        forbidden_names=_FORBIDDEN_HEADER_NAMES | {"user-agent"},
+        safelists_client_hints=True,
+        combines_same_name_headers=True,
+        has_safelist_budget=True,
+        combines_empty_lines=True,
+        local_network_needs_secure_context=True,
+    ),
+    "firefox": _Profile(
+        forbidden_names=_FORBIDDEN_HEADER_NAMES,
+        safelists_client_hints=False,
+        combines_same_name_headers=False,
+        has_safelist_budget=False,
+        combines_empty_lines=False,
+        local_network_needs_secure_context=False,
+    ),
 }
 
 
