@@ -4,6 +4,8 @@ one websocket, and pages that evaluate scripts and make fetch() calls from their
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -80,6 +82,12 @@ class Driver:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+        # The browser's helper processes may still write into the profile for a moment.
+        for _ in range(50):
+            shutil.rmtree(self._profile.name, ignore_errors=True)
+            if not os.path.exists(self._profile.name):
+                break
+            time.sleep(0.1)
         self._profile.cleanup()
 
     def __enter__(self) -> Self:
