@@ -1,43 +1,57 @@
 """What a browser decides for a cross-origin `fetch()`, given the server's answers: a pure model.
 
-It follows the Fetch standard (https://fetch.spec.whatwg.org/) as Chromium implements it, and
-Chromium's Private Network Access preflight. Data in, verdict out: nothing here does I/O.
+It follows the Fetch standard (https://fetch.spec.whatwg.org/) as each browser implements it, and
+Local Network Access (https://wicg.github.io/local-network-access/). Data in, verdict out: nothing
+here does I/O. What depends on the browser takes `browser=` ("chromium", the default, or "firefox"),
+checked against Chromium 156 and Firefox ESR 153 (tests/test_browser_differential.py), and where a
+browser and the standard differ, the browser wins. Where they differ:
 
-Where Chromium and the standard differ, Chromium wins, because this model is checked against it:
-
-- Author headers with the same name are combined into one ("a, b") before any CORS rule runs, as
-  Blink hands them to the network service, so duplicates are judged on their combined value.
-- `User-Agent` and `Access-Control-Request-Private-Network` are forbidden request headers too.
-- Some client-hint headers (`DPR`, `Width`, `Save-Data`, ...) and `Intervention` are safelisted.
-- A `Content-Type` essence may have whitespace around its "/" ("text / plain").
+- Chromium combines author headers with the same name into one ("a, b") before any CORS rule runs,
+  so duplicates are judged on their combined value; Firefox judges each one by one and repeats the
+  name in Access-Control-Request-Headers ("x-a,x-a").
+- Chromium forbids `User-Agent` (the standard and Firefox send it, unsafelisted).
+- Chromium safelists some client-hint headers (`DPR`, `Width`, `Save-Data`, ...) and `Intervention`.
+- Firefox has no 1024-byte budget over all safelisted values. It leaves empty response header lines
+  out when it combines them (`Access-Control-Allow-Credentials: ` then `: true` is "true"), and it
+  refuses two Access-Control-Allow-Origin lines only when both are spelled exactly so.
+- Both let `*` in Access-Control-Allow-Headers cover `Authorization` (the standard does not; Chromium
+  has the standard's rule behind the disabled feature CorsNonWildcardRequestHeadersSupport).
+- Local Network Access: a page reaching a more private address space (public -> local -> loopback)
+  needs the user's permission ("local-network" or "loopback-network") before any request leaves; no
+  response header grants it. Chromium also requires the page to be a secure context; Firefox asks
+  either way. The Private Network Access preflight (Access-Control-Request-Private-Network) is gone.
 - A preflight that redirects fails before its headers are looked at; otherwise the CORS check is
-  reported before a non-ok status, and both before the preflight's allow-lists.
+  reported before a non-ok status, and both before the preflight's allow-lists (Chromium's order).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import string
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
+from urllib.parse import urlsplit
 
 Headers = Sequence[tuple[str, str]]  # response header lines as received, names in any case
-Stage = Literal["preflight", "response"]
+Stage = Literal["permission", "preflight", "response"]
+Browser = Literal["chromium", "firefox"]
+BROWSERS: tuple[Browser, ...] = ("chromium", "firefox")
+AddressSpace = Literal["public", "local", "loopback"]  # from least to most private
 
 # Fetch "normalize" upper-cases only these methods; anything else (PATCH too) is sent as written.
 _NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
 _SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
 _FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
 
-# Fetch's forbidden request-header names, plus the two Chromium's net::HttpUtil::IsSafeHeader adds.
+# Fetch's forbidden request-header names.
 _FORBIDDEN_HEADER_NAMES = frozenset(
     {
         "accept-charset",
         "accept-encoding",
         "access-control-request-headers",
         "access-control-request-method",
-        "access-control-request-private-network",  # Chromium
         "connection",
         "content-length",
         "cookie",
@@ -54,12 +68,52 @@ _FORBIDDEN_HEADER_NAMES = frozenset(
         "trailer",
         "transfer-encoding",
         "upgrade",
-        "user-agent",  # Chromium still drops it (crbug.com/571722); the standard no longer does
         "via",
     }
 )
 _FORBIDDEN_HEADER_PREFIXES = ("proxy-", "sec-")
 _METHOD_OVERRIDE_HEADERS = frozenset({"x-http-method", "x-http-method-override", "x-method-override"})
+
+
+@dataclass(frozen=True)
+class _Profile:
+    """Where one browser departs from the standard (see the module docstring)."""
+
+    forbidden_names: frozenset[str]
+    safelists_client_hints: bool  # and Intervention
+    combines_same_name_headers: bool  # author request headers, before any CORS rule
+    has_safelist_budget: bool  # past 1024 bytes of safelisted values, they all count as unsafe
+    combines_empty_lines: bool  # an empty response header line adds ", " to the combined value
+    local_network_needs_secure_context: bool
+
+
+_PROFILES: dict[Browser, _Profile] = {
+    "chromium": _Profile(
+        # net::HttpUtil::IsSafeHeader still drops User-Agent (crbug.com/571722).
+        forbidden_names=_FORBIDDEN_HEADER_NAMES | {"user-agent"},
+        safelists_client_hints=True,
+        combines_same_name_headers=True,
+        has_safelist_budget=True,
+        combines_empty_lines=True,
+        local_network_needs_secure_context=True,
+    ),
+    "firefox": _Profile(
+        forbidden_names=_FORBIDDEN_HEADER_NAMES,
+        safelists_client_hints=False,
+        combines_same_name_headers=False,
+        has_safelist_budget=False,
+        combines_empty_lines=False,
+        local_network_needs_secure_context=False,
+    ),
+}
+
+
+def _profile(browser: Browser) -> _Profile:
+    try:
+        return _PROFILES[browser]
+    except KeyError:
+        raise ValueError(f"browser: {browser!r} is not one of {', '.join(BROWSERS)}") from None
+
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HTTP_WHITESPACE = "\t\n\r "  # what Headers strips from an author value
@@ -76,7 +130,8 @@ _INT = re.compile(r"[0-9]+")
 _ECT_VALUES = frozenset({"slow-2g", "2g", "3g", "4g"})
 _VALUE_MAX = 128  # bytes, per safelisted header
 _SAFELIST_BUDGET = 1024  # bytes, over all safelisted headers of one request
-_NON_WILDCARD_HEADER = "authorization"  # "*" in Access-Control-Allow-Headers never covers it
+# The one name the standard says "*" in Access-Control-Allow-Headers does not cover (browsers do).
+_NON_WILDCARD_HEADER = "authorization"
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 _TO_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
@@ -92,6 +147,10 @@ def _upper(text: str) -> str:
     return text.translate(_TO_UPPER)
 
 
+_SPACES: tuple[AddressSpace, ...] = ("public", "local", "loopback")
+_PERMISSION = {"local": "local-network", "loopback": "loopback-network"}
+
+
 @dataclass(frozen=True)
 class BrowserRequest:
     """A cross-origin `fetch()` as the page makes it. Raises ValueError where fetch() throws."""
@@ -100,7 +159,11 @@ class BrowserRequest:
     method: str = "GET"  # as passed to fetch()
     headers: tuple[tuple[str, str], ...] = ()  # author request headers given to fetch()
     credentials: bool = False  # fetch(..., {credentials: "include"})
-    private_network: bool = False  # the target is more private than the page (Chromium PNA)
+    # Local Network Access: the address spaces of the page's server and of the target (the same by
+    # default: no restriction), and whether the user has granted the page that access.
+    page_space: AddressSpace = "public"
+    target_space: AddressSpace = "public"
+    local_network_permission: bool = False
 
     def __post_init__(self) -> None:
         if not _TOKEN.fullmatch(self.method):
@@ -112,13 +175,23 @@ class BrowserRequest:
                 raise ValueError(f"headers: {name!r} is not a valid header name")
             if any(c in "\0\r\n" or ord(c) > 0xFF for c in value.strip(_HTTP_WHITESPACE)):
                 raise ValueError(f"headers: the value of {name} is not a valid header value ({value!r})")
+        for field_name in ("page_space", "target_space"):
+            if getattr(self, field_name) not in _SPACES:
+                raise ValueError(f"{field_name}: expected one of {', '.join(_SPACES)}")
+
+    @property
+    def local_network(self) -> bool:
+        """The target is in a more private address space than the page: Local Network Access."""
+        return _SPACES.index(self.target_space) > _SPACES.index(self.page_space)
 
 
 @dataclass(frozen=True)
 class Verdict:
     allowed: bool
-    stage: Stage  # where the decision was made
-    reason: str  # "allowed", or a sentence starting with "blocked: "
+    stage: Stage  # where it was decided ("permission": Local Network Access, before anything is sent)
+    # "allowed", or a sentence starting with "blocked: ". Where the browser departs from the Fetch
+    # standard to allow it: "allowed; the Fetch standard would block it: ...".
+    reason: str
 
 
 def normalize_method(method: str) -> str:
@@ -132,9 +205,9 @@ def is_safelisted_method(method: str) -> bool:
     return normalize_method(method) in _SAFELISTED_METHODS
 
 
-def _is_forbidden_header(name: str, value: str) -> bool:
+def _is_forbidden_header(name: str, value: str, profile: _Profile) -> bool:
     lower = _lower(name)
-    if lower in _FORBIDDEN_HEADER_NAMES or lower.startswith(_FORBIDDEN_HEADER_PREFIXES):
+    if lower in profile.forbidden_names or lower.startswith(_FORBIDDEN_HEADER_PREFIXES):
         return True
     # X-HTTP-Method-Override: TRACE would smuggle a forbidden method past a server that honours it.
     if lower in _METHOD_OVERRIDE_HEADERS:
@@ -143,11 +216,13 @@ def _is_forbidden_header(name: str, value: str) -> bool:
 
 
 def _content_type_essence(lower_value: str) -> str | None:
-    """Chromium's net::ExtractMimeTypeFromMediaType: type/subtype before any ';', or None."""
-    parts = [p.strip(_HTTP_TAB_OR_SPACE) for p in lower_value.split(";", 1)[0].split("/")]
-    if len(parts) != 2 or not all(_TOKEN.fullmatch(p) for p in parts):
+    """Fetch "parse a MIME type", up to the essence: HTTP whitespace is trimmed before the type and
+    after the subtype only, so "text / plain" fails and "text/plain ;charset=utf-8" passes."""
+    kind, slash, rest = lower_value.lstrip(_HTTP_WHITESPACE).partition("/")
+    subtype = rest.split(";", 1)[0].rstrip(_HTTP_WHITESPACE)
+    if not slash or not _TOKEN.fullmatch(kind) or not _TOKEN.fullmatch(subtype):
         return None
-    return "/".join(parts)
+    return f"{kind}/{subtype}"
 
 
 def _is_simple_range(value: str) -> bool:
@@ -160,8 +235,8 @@ def _is_simple_range(value: str) -> bool:
     return start < _INT64_MAX and (end is None or start <= end < _INT64_MAX)
 
 
-def is_safelisted_header(name: str, value: str) -> bool:
-    """Fetch "CORS-safelisted request-header" as Chromium's network::cors::IsCorsSafelistedHeader."""
+def is_safelisted_header(name: str, value: str, *, browser: Browser = "chromium") -> bool:
+    """Fetch "CORS-safelisted request-header" (Chromium: network::cors::IsCorsSafelistedHeader)."""
     if any(ord(c) > 0xFF for c in value) or len(value) > _VALUE_MAX:
         return False
     lower = _lower(name)
@@ -176,7 +251,9 @@ def is_safelisted_header(name: str, value: str) -> bool:
         return _content_type_essence(lower_value) in _SAFELISTED_CONTENT_TYPES
     if lower == "range":
         return _is_simple_range(value)
-    # Chromium-only: client hints a page may also set, and the header Chrome adds for interventions.
+    if not _profile(browser).safelists_client_hints:
+        return False
+    # Chromium only: client hints a page may also set, and the header Chrome adds for interventions.
     if lower in ("device-memory", "dpr", "downlink"):
         return _DOUBLE.fullmatch(value) is not None
     if lower in ("width", "viewport-width", "rtt"):
@@ -188,67 +265,73 @@ def is_safelisted_header(name: str, value: str) -> bool:
     return lower == "intervention"
 
 
-def _author_headers(headers: Headers) -> list[tuple[str, str]]:
-    """The header list Chromium's network service sees: values trimmed as `Headers` does, forbidden
-    headers silently dropped, and same-name headers combined with ", " under the first spelling."""
-    combined: dict[str, tuple[str, str]] = {}
+def _author_headers(headers: Headers, browser: Browser) -> list[tuple[str, str]]:
+    """The header list the browser's CORS rules see: values trimmed as `Headers` does, forbidden
+    headers silently dropped; in Chromium, same-name headers combined with ", " under the first
+    spelling (as Blink hands them to the network service); Firefox keeps them apart."""
+    profile = _profile(browser)
+    kept: list[tuple[str, str]] = []
+    first: dict[str, int] = {}
     for name, raw in headers:
         value = raw.strip(_HTTP_WHITESPACE)
-        if _is_forbidden_header(name, value):
+        if _is_forbidden_header(name, value, profile):
             continue
         key = _lower(name)
-        if key in combined:
-            first, before = combined[key]
-            combined[key] = (first, f"{before}, {value}")
-        else:
-            combined[key] = (name, value)
-    return list(combined.values())
+        if profile.combines_same_name_headers and key in first:
+            spelling, before = kept[first[key]]
+            kept[first[key]] = (spelling, f"{before}, {value}")
+            continue
+        first.setdefault(key, len(kept))
+        kept.append((name, value))
+    return kept
 
 
-def _unsafe_names(author_headers: list[tuple[str, str]]) -> list[str]:
-    unsafe: set[str] = set()
-    potentially_unsafe: set[str] = set()
+def _unsafe_names(author_headers: list[tuple[str, str]], browser: Browser) -> list[str]:
+    """Lower-cased and sorted, one per unsafe header of the list (so Firefox's repeats stay)."""
+    unsafe: list[str] = []
+    potentially_unsafe: list[str] = []
     budget = 0
     for name, value in author_headers:
-        if is_safelisted_header(name, value):
-            potentially_unsafe.add(_lower(name))
+        if is_safelisted_header(name, value, browser=browser):
+            potentially_unsafe.append(_lower(name))
             budget += len(value)
         else:
-            unsafe.add(_lower(name))
+            unsafe.append(_lower(name))
     # Many small safelisted values still make a big request: past the budget, all of them count.
-    if budget > _SAFELIST_BUDGET:
-        unsafe |= potentially_unsafe
+    if budget > _SAFELIST_BUDGET and _profile(browser).has_safelist_budget:
+        unsafe += potentially_unsafe
     return sorted(unsafe)
 
 
-def unsafe_header_names(headers: Headers) -> list[str]:
-    """Fetch "CORS-unsafe request-header names": lower-cased, unique, sorted; forbidden ones left out."""
-    return _unsafe_names(_author_headers(headers))
+def unsafe_header_names(headers: Headers, *, browser: Browser = "chromium") -> list[str]:
+    """Fetch "CORS-unsafe request-header names", forbidden ones left out: lower-cased, sorted, unique
+    in Chromium; in Firefox one per unsafe header, repeats included."""
+    return _unsafe_names(_author_headers(headers, browser), browser)
 
 
-def needs_preflight(request: BrowserRequest) -> bool:
-    return (
-        not is_safelisted_method(request.method)
-        or bool(unsafe_header_names(request.headers))
-        or request.private_network  # Chromium preflights even a simple request to a more private network
+def needs_preflight(request: BrowserRequest, *, browser: Browser = "chromium") -> bool:
+    return not is_safelisted_method(request.method) or bool(
+        unsafe_header_names(request.headers, browser=browser)
     )
 
 
-def preflight_request_headers(request: BrowserRequest) -> list[tuple[str, str]]:
-    """The CORS headers Chromium puts on the OPTIONS preflight (it also sends Accept: */*, the
+def preflight_request_headers(
+    request: BrowserRequest, *, browser: Browser = "chromium"
+) -> list[tuple[str, str]]:
+    """The CORS headers the browser puts on the OPTIONS preflight (it also sends Accept: */*, the
     User-Agent and Sec-Fetch-* headers, which no CORS rule looks at)."""
     lines = [("Origin", request.origin), ("Access-Control-Request-Method", normalize_method(request.method))]
-    names = unsafe_header_names(request.headers)
+    names = unsafe_header_names(request.headers, browser=browser)
     if names:
         lines.append(("Access-Control-Request-Headers", ",".join(names)))
-    if request.private_network:
-        lines.append(("Access-Control-Request-Private-Network", "true"))
     return lines
 
 
-def actual_request_headers(request: BrowserRequest) -> list[tuple[str, str]]:
+def actual_request_headers(
+    request: BrowserRequest, *, browser: Browser = "chromium"
+) -> list[tuple[str, str]]:
     """Origin plus the author headers as the browser sends them (see `_author_headers`)."""
-    return [("Origin", request.origin), *_author_headers(request.headers)]
+    return [("Origin", request.origin), *_author_headers(request.headers, browser)]
 
 
 def _lines(headers: Headers, name: str) -> list[str]:
@@ -256,9 +339,12 @@ def _lines(headers: Headers, name: str) -> list[str]:
     return [value.strip(_HTTP_TAB_OR_SPACE) for key, value in headers if _lower(key) == lower]
 
 
-def _get(headers: Headers, name: str) -> str | None:
-    """Fetch header-list "get": every line's value, combined with ", "; None when absent."""
+def _get(headers: Headers, name: str, browser: Browser = "chromium") -> str | None:
+    """Fetch header-list "get": every line's value, combined with ", "; None when absent. (Firefox
+    leaves empty lines out: "", "true" is "true".)"""
     lines = _lines(headers, name)
+    if lines and not _profile(browser).combines_empty_lines:
+        lines = [line for line in lines if line] or [""]
     return ", ".join(lines) if lines else None
 
 
@@ -266,24 +352,29 @@ def _blocked(stage: Stage, reason: str) -> Verdict:
     return Verdict(allowed=False, stage=stage, reason=f"blocked: {reason}")
 
 
-def cors_check(request: BrowserRequest, headers: Headers, *, stage: Stage = "response") -> Verdict | None:
+def cors_check(
+    request: BrowserRequest, headers: Headers, *, stage: Stage = "response", browser: Browser = "chromium"
+) -> Verdict | None:
     """Fetch "CORS check" (Access-Control-Allow-Origin, then -Credentials); None when it passes."""
-    lines = _lines(headers, "Access-Control-Allow-Origin")
-    allow_origin = _get(headers, "Access-Control-Allow-Origin")
+    allow_origin = _get(headers, "Access-Control-Allow-Origin", browser)
     if allow_origin is None:
         return _blocked(stage, "no Access-Control-Allow-Origin header")
-    if allow_origin == "*":
+    # Firefox refuses two lines outright, but counts only those spelled exactly so (its
+    # nsCORSListenerProxy compares the name case-sensitively); other lines are merged as any header.
+    exact = sum(name == "Access-Control-Allow-Origin" for name, _ in headers)
+    several = exact > 1 and not _profile(browser).combines_empty_lines
+    if allow_origin == "*" and not several:
         if request.credentials:
             return _blocked(stage, "Access-Control-Allow-Origin '*' cannot be used with credentials")
-    elif allow_origin != request.origin:
+    elif allow_origin != request.origin or several:
         # Chromium names this case whenever the value holds a space or comma, not only for two lines.
-        if len(lines) > 1 or any(c in allow_origin for c in " ,"):
+        if several or any(c in allow_origin for c in " ,"):
             return _blocked(stage, "several Access-Control-Allow-Origin values")
         return _blocked(
             stage,
             f"Access-Control-Allow-Origin '{allow_origin}' does not match the origin '{request.origin}'",
         )
-    if request.credentials and _get(headers, "Access-Control-Allow-Credentials") != "true":
+    if request.credentials and _get(headers, "Access-Control-Allow-Credentials", browser) != "true":
         return _blocked(stage, "Access-Control-Allow-Credentials must be 'true' with credentials")
     return None
 
@@ -299,21 +390,19 @@ def _allow_list(headers: Headers, name: str) -> frozenset[str] | None:
     return frozenset(items)
 
 
-def check_preflight(request: BrowserRequest, status: int, headers: Headers) -> Verdict:
+def check_preflight(
+    request: BrowserRequest, status: int, headers: Headers, *, browser: Browser = "chromium"
+) -> Verdict:
     """The CORS-preflight fetch's checks, in the order Chromium reports them."""
     if status in _REDIRECT_STATUSES and _lines(headers, "Location"):
         return _blocked(
             "preflight", f"preflight status {status} is a redirect, which a preflight cannot follow"
         )
-    failed = cors_check(request, headers, stage="preflight")
+    failed = cors_check(request, headers, stage="preflight", browser=browser)
     if failed is not None:
         return failed
     if not 200 <= status <= 299:
         return _blocked("preflight", f"preflight status {status} is not ok (2xx)")
-    if request.private_network and _get(headers, "Access-Control-Allow-Private-Network") != "true":
-        return _blocked(
-            "preflight", "private network access needs Access-Control-Allow-Private-Network: true"
-        )
 
     methods = _allow_list(headers, "Access-Control-Allow-Methods")
     if methods is None:
@@ -331,43 +420,115 @@ def check_preflight(request: BrowserRequest, status: int, headers: Headers) -> V
     if not (is_safelisted_method(method) or method in methods or (wildcard and "*" in methods)):
         return _blocked("preflight", f"{method} is not in Access-Control-Allow-Methods")
 
-    author = _author_headers(request.headers)
-    spelling = {_lower(name): name for name, _ in author}
+    author = _author_headers(request.headers, browser)
+    spelling = {_lower(name): name for name, _ in reversed(author)}
     lower_allowed = {_lower(name) for name in allowed_headers}
-    for name in _unsafe_names(author):
+    reason = "allowed"
+    for name in dict.fromkeys(_unsafe_names(author, browser)):
         if name in lower_allowed:
             continue
-        if wildcard and "*" in allowed_headers:
-            if name != _NON_WILDCARD_HEADER:
-                continue
-            return _blocked(
-                "preflight",
-                f"{spelling[name]} is not in Access-Control-Allow-Headers ('*' does not cover it)",
+        if not (wildcard and "*" in allowed_headers):
+            return _blocked("preflight", f"{spelling[name]} is not in Access-Control-Allow-Headers")
+        if name == _NON_WILDCARD_HEADER:
+            reason = (
+                "allowed; the Fetch standard would block it: '*' in Access-Control-Allow-Headers "
+                f"does not cover {spelling[name]} there"
             )
-        return _blocked("preflight", f"{spelling[name]} is not in Access-Control-Allow-Headers")
-    return Verdict(allowed=True, stage="preflight", reason="allowed")
+    return Verdict(allowed=True, stage="preflight", reason=reason)
 
 
-def check_response(request: BrowserRequest, status: int, headers: Headers) -> Verdict:
+def check_response(
+    request: BrowserRequest, status: int, headers: Headers, *, browser: Browser = "chromium"
+) -> Verdict:
     """The actual response's CORS check. The status plays no part: a 400 or 500 is readable when the
     check passes. (A redirect is checked the same way; where it leads is not modelled.)"""
-    return cors_check(request, headers, stage="response") or Verdict(
+    return cors_check(request, headers, stage="response", browser=browser) or Verdict(
         allowed=True, stage="response", reason="allowed"
     )
 
 
+def address_space(host: str) -> AddressSpace:
+    """A host's address space as Local Network Access sees it: loopback (localhost, 127/8, ::1),
+    local (private, link-local and unique-local ranges) or public. Any other name counts as public:
+    what it resolves to is not known here."""
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return "loopback"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return "public"
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_loopback:
+        return "loopback"
+    if address.is_private or address.is_link_local:
+        return "local"
+    return "public"
+
+
+def is_secure_context(origin: str) -> bool:
+    """Whether a page on `origin` is a secure context: https, or http on a loopback host."""
+    parts = urlsplit(origin)
+    return parts.scheme == "https" or (
+        parts.scheme == "http" and address_space(parts.hostname or "") == "loopback"
+    )
+
+
+def _can_ask(request: BrowserRequest, browser: Browser) -> bool:
+    """Whether the user can be asked for Local Network Access (Chromium: only from a secure context)."""
+    return not _profile(browser).local_network_needs_secure_context or is_secure_context(request.origin)
+
+
+def local_network_check(request: BrowserRequest, *, browser: Browser = "chromium") -> Verdict | None:
+    """Local Network Access, decided before anything is sent; None when it lets the request go."""
+    if not request.local_network:
+        return None
+    spaces = f"a {request.page_space} page cannot reach a {request.target_space} address"
+    if not _can_ask(request, browser):
+        return _blocked("permission", f"{spaces} unless it is a secure context (Local Network Access)")
+    if request.local_network_permission:
+        return None
+    permission = _PERMISSION[request.target_space]
+    return _blocked(
+        "permission",
+        f"{spaces} without the user's '{permission}' permission (Local Network Access); "
+        "no response header grants it",
+    )
+
+
 def decide(
-    request: BrowserRequest, preflight: tuple[int, Headers] | None, response: tuple[int, Headers] | None
+    request: BrowserRequest,
+    preflight: tuple[int, Headers] | None,
+    response: tuple[int, Headers] | None,
+    *,
+    browser: Browser = "chromium",
 ) -> Verdict:
     """The browser's whole decision. A preflight is required exactly when `needs_preflight` (one
     given otherwise is ignored: the browser would not have sent it). When the preflight fails the
-    actual request is never sent, so `response` may then be None."""
-    if needs_preflight(request):
+    actual request is never sent, so `response` may then be None. When Local Network Access stops
+    the request, nothing is sent; the reason then also says what the answers given would decide
+    once the user grants the permission."""
+    stopped = local_network_check(request, browser=browser)
+    if stopped is not None:
+        if not _can_ask(request, browser):
+            return stopped
+        try:
+            granted = decide(
+                replace(request, local_network_permission=True), preflight, response, browser=browser
+            )
+        except ValueError:  # an answer that would be needed then is missing
+            return stopped
+        return replace(stopped, reason=f"{stopped.reason}; once granted: {granted.reason}")
+    verdict = None
+    if needs_preflight(request, browser=browser):
         if preflight is None:
             raise ValueError("preflight: this request needs a preflight, and none was given")
-        verdict = check_preflight(request, *preflight)
+        verdict = check_preflight(request, *preflight, browser=browser)
         if not verdict.allowed:
             return verdict
     if response is None:
         raise ValueError("response: the actual request is sent, and its response was not given")
-    return check_response(request, *response)
+    final = check_response(request, *response, browser=browser)
+    # An allowed preflight's note on where the browser departs from the standard stays.
+    return final if verdict is None or not final.allowed else replace(final, reason=verdict.reason)

@@ -13,11 +13,20 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path as FilePath
+from urllib.parse import urlsplit
 
 from cors_conformance import discover, findings, flask_config, har, report
-from cors_conformance.browser import BrowserRequest, needs_preflight
+from cors_conformance.browser import (
+    BROWSERS,
+    AddressSpace,
+    BrowserRequest,
+    address_space,
+    decide,
+    local_network_check,
+    needs_preflight,
+)
 from cors_conformance.diff import KINDS, Kind, diff, exit_status, on_routes_of_one_side, route_differences
 from cors_conformance.matrix import Case, Location, Probe, probes
 from cors_conformance.observe import Observation, observe
@@ -100,6 +109,26 @@ def _production(target: Target, args: argparse.Namespace) -> bool:
     return url.startswith("https://") and not any(h in url for h in ("//localhost", "//127.", "//[::1]"))
 
 
+def _target_space(spec: str) -> AddressSpace | None:
+    """The address space of a live target's host; None for an app in this process."""
+    parts = urlsplit(spec)
+    return address_space(parts.hostname or "") if parts.scheme in ("http", "https") else None
+
+
+def _local_network_note(spec: str) -> str | None:
+    """What Local Network Access means for pages on public origins reaching a local target."""
+    space = _target_space(spec)
+    if space in (None, "public"):
+        return None
+    public_page = BrowserRequest("https://public.example", page_space="public", target_space=space)
+    blocked = local_network_check(public_page)
+    assert blocked is not None
+    return (
+        f"Local Network Access: {blocked.reason.removeprefix('blocked: ')}. The verdicts above are what a "
+        "page on a public origin sees once the user has granted it."
+    )
+
+
 def _observations(target: Target, args: argparse.Namespace, plan: Plan | None) -> list[Observation]:
     if args.har is not None:
         return har.replay(target, har.load(args.har))
@@ -113,6 +142,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
     observations = _observations(target, args, plan)
     found = findings.derive(observations, production=_production(target, args))
     rows = report.policy_rows(observations)
+    note = _local_network_note(args.target)
     if args.json:
         policy = [dict(zip(report.POLICY_HEAD, row, strict=True)) for row in rows]
         print(
@@ -121,6 +151,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
                     "target": args.target,
                     "findings": [report.finding_json(f) for f in found],
                     "policy": policy,
+                    "local_network": note,
                     "observations": [report.observation_json(o) for o in observations],
                 }
             )
@@ -137,6 +168,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
         if hidden:
             more = f"no more than {UNRELATED}"
             print(f"\n({hidden} rows of adversarial origins allowed nothing, or {more}: see --every-origin)")
+        if note:
+            print(f"\n{note}")
     return findings.exit_status(found, args.fail_on)
 
 
@@ -149,30 +182,50 @@ def _header(text: str) -> tuple[str, str]:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     target = Target(args.target)
+    page_space = address_space(urlsplit(args.origin).hostname or "")
     try:
         request = BrowserRequest(
             origin=args.origin,
             method=args.method,
             headers=tuple(args.header or ()),
             credentials=args.credentials,
+            page_space=page_space,
+            target_space=_target_space(args.target) or page_space,
+            local_network_permission=args.local_network_permission,
         )
     except ValueError as exc:  # what fetch() would throw on, e.g. a forbidden method
         raise TargetError(f"fetch() would refuse this request: {exc}") from None
     case = Case("explain", request.method, request.headers, request.credentials)
-    (observation,) = observe(target, [Probe(args.path, case, args.origin)])
-    status = 0 if observation.verdict.allowed else 1
+    (observation,) = observe(target, [Probe(args.path, case, args.origin)], browsers=[args.browser])
+    # The matrix knows nothing of address spaces: decide again with Local Network Access.
+    preflight, response = observation.preflight, observation.response
+    verdict = decide(
+        request,
+        (preflight.status, preflight.headers) if preflight else None,
+        (response.status, response.headers),
+        browser=args.browser,
+    )
+    observation = replace(observation, verdict=verdict, verdicts={args.browser: verdict})
+    status = 0 if verdict.allowed else 1
     if args.json:
         print(report.dumps(report.observation_json(observation)))
         return status
     flags = ["credentials"] if request.credentials else []
-    print(f"fetch({args.path!r}) from {args.origin}, " + ", ".join([request.method, *flags]))
-    if needs_preflight(request) and observation.preflight is not None:
+    print(
+        f"fetch({args.path!r}) from {args.origin}, "
+        + ", ".join([request.method, *flags])
+        + f" ({args.browser})"
+    )
+    if request.local_network:
+        later = "" if request.local_network_permission else "; the answers below come once the user allows it"
+        print(f"\nLocal Network Access: a {request.page_space} page, a {request.target_space} target{later}")
+    if needs_preflight(request, browser=args.browser) and observation.preflight is not None:
         print(f"\npreflight: OPTIONS {args.path} -> {observation.preflight.status}")
         for name, value in observation.preflight.cors or (("(no CORS headers)", ""),):
             print(f"  {name}: {value}" if value else f"  {name}")
     else:
         print("\nno preflight (a simple request)")
-    if observation.verdict.stage == "response" or observation.verdict.allowed:
+    if observation.verdict.stage != "preflight" or observation.verdict.allowed:
         print(f"\nresponse: {request.method} {args.path} -> {observation.response.status}")
         for name, value in observation.response.cors or (("(no CORS headers)", ""),):
             print(f"  {name}: {value}" if value else f"  {name}")
@@ -314,6 +367,15 @@ def parser() -> argparse.ArgumentParser:
     explain.add_argument("--method", required=True)
     explain.add_argument("--header", action="append", type=_header, help="'Name: value' (repeatable)")
     explain.add_argument("--credentials", action="store_true", help='credentials: "include"')
+    explain.add_argument(
+        "--browser", choices=BROWSERS, default=BROWSERS[0], help="whose rules (default chromium)"
+    )
+    explain.add_argument(
+        "--local-network-permission",
+        action="store_true",
+        help="the user has granted the page Local Network Access (matters when the target's address is "
+        "more private than the origin's: loopback or private)",
+    )
     explain.add_argument("--path", default="/")
     explain.add_argument("--json", action="store_true")
     explain.set_defaults(run=cmd_explain)

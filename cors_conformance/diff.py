@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from cors_conformance.browser import Browser
 from cors_conformance.observe import Observation
 from cors_conformance.targets import Response
 
@@ -34,6 +35,7 @@ class Difference:
     details: tuple[str, ...]
     a: Observation | None = None
     b: Observation | None = None
+    browsers: tuple[Browser, ...] = ()  # the browsers whose verdict differs (kind "browser")
 
 
 def _lines(headers: Sequence[tuple[str, str]]) -> list[str]:
@@ -77,12 +79,15 @@ def sent_by_browsers(origin: str) -> bool:
 
 def compare(a: Observation, b: Observation) -> Difference | None:
     found: dict[Kind, list[str]] = {kind: [] for kind in KINDS}
-    if a.verdict.allowed != b.verdict.allowed:
-        line = f"verdict: A {a.verdict.reason}; B {b.verdict.reason}"
+    affected = tuple(name for name, v in a.verdicts.items() if v.allowed != b.verdicts[name].allowed)
+    if affected:
+        first = affected[0]
+        line = f"verdict ({', '.join(affected)}): A {a.verdicts[first].reason}; B {b.verdicts[first].reason}"
         if sent_by_browsers(a.probe.origin):
             found["browser"].append(line)
         else:
             found["cosmetic"].append(f"{line} (no browser sends this Origin)")
+            affected = ()
     for stage, x, y in (("preflight", a.preflight, b.preflight), ("response", a.response, b.response)):
         if x is None or y is None:
             continue
@@ -106,7 +111,7 @@ def compare(a: Observation, b: Observation) -> Difference | None:
     if kind is None:
         return None
     details = tuple(line for k in KINDS for line in found[k])
-    return Difference(kind, a.probe.path, a.probe.origin, a.probe.case.name, details, a, b)
+    return Difference(kind, a.probe.path, a.probe.origin, a.probe.case.name, details, a, b, affected)
 
 
 def _ok(response: Response) -> bool:

@@ -149,14 +149,12 @@ class Finding:
 
 
 def _allowed(observation: Observation) -> bool:
-    return observation.verdict.allowed
+    """Allowed by some browser: a finding names the ones it affects."""
+    return any(verdict.allowed for verdict in observation.verdicts.values())
 
 
 def _browsers(observation: Observation) -> tuple[str, ...]:
-    verdicts = getattr(observation, "verdicts", None)
-    if isinstance(verdicts, dict):
-        return tuple(name for name, verdict in verdicts.items() if verdict.allowed)
-    return ("chromium",)
+    return tuple(name for name, verdict in observation.verdicts.items() if verdict.allowed)
 
 
 def _open_to_any(observations: Sequence[Observation], credentials: bool) -> set[str]:
@@ -199,7 +197,7 @@ def derive(observations: Sequence[Observation], *, production: bool = False) -> 
         if previous is None or SEVERITIES.index(severity) < SEVERITIES.index(previous.severity):
             found[key] = Finding(
                 check.id, cls, check.title, severity, o.probe.origin, o.probe.case.name, credentials,
-                check.fix, paths, _browsers(o),
+                check.fix, paths, _browsers(o) or tuple(o.verdicts),
             )  # fmt: skip
         else:
             found[key] = replace(previous, paths=paths)
@@ -216,7 +214,8 @@ def derive(observations: Sequence[Observation], *, production: bool = False) -> 
             if cls != "reflect-any" and o.probe.path in implied[credentials]:
                 continue  # any origin passes there: C01 says it once
             add(cls, _severity(cls, credentials, o.probe.path in public, production), o, credentials)
-        if credentials and not _allowed(o) and "'*' cannot be used with credentials" in o.verdict.reason:
+        refused_wildcard = any("'*' cannot be used with credentials" in v.reason for v in o.verdicts.values())
+        if credentials and not _allowed(o) and refused_wildcard:
             add("wildcard-credentials", "low", o, False)
 
     for o in _missing_vary(observations):

@@ -51,8 +51,18 @@ POLICY_HEAD = [
 ]
 
 
-def _mark(allowed: bool) -> str:
-    return "yes" if allowed else "no"
+def _mark(allowed: set[str], browsers: int) -> str:
+    """yes / no, or the browsers that allow it when they disagree."""
+    if not allowed or len(allowed) == browsers:
+        return "yes" if allowed else "no"
+    return f"{', '.join(sorted(allowed))} only"
+
+
+def _listed(names: dict[str, set[str]], browsers: int) -> str:
+    return (
+        ", ".join(n if len(b) == browsers else f"{n} ({_mark(b, browsers)})" for n, b in names.items() if b)
+        or "-"
+    )
 
 
 def policy_rows(observations: Sequence[Observation], *, every_origin: bool = True) -> list[list[str]]:
@@ -65,23 +75,24 @@ def policy_rows(observations: Sequence[Observation], *, every_origin: bool = Tru
     rows = []
     for (path, origin), by_case in grouped.items():
 
-        def ok(name: str, by_case: dict[str, Observation] = by_case) -> bool:
-            return name in by_case and by_case[name].verdict.allowed
+        def ok(name: str, by_case: dict[str, Observation] = by_case) -> set[str]:
+            """The browsers that allow the case."""
+            o = by_case.get(name)
+            return {b for b, v in o.verdicts.items() if v.allowed} if o else set()
 
-        def shown(name: str, by_case: dict[str, Observation] = by_case) -> str:
-            return _mark(ok(name)) if name in by_case else "-"
-
+        count = max(len(o.verdicts) for o in by_case.values())
         cls = next(iter(by_case.values())).probe.cls
         row = [
             path,
             origin,
-            _mark(ok("GET") or ok("POST text/plain")),
-            shown("POST JSON"),
-            _mark(ok("GET, credentials") or ok("POST JSON, credentials")),
-            ", ".join(m for m in METHOD_CASES if ok(m)) or "-",
-            ", ".join(header for header, case in HEADER_CASES if ok(case)) or "-",
+            _mark(ok("GET") | ok("POST text/plain"), count),
+            _mark(ok("POST JSON"), count) if "POST JSON" in by_case else "-",
+            _mark(ok("GET, credentials") | ok("POST JSON, credentials"), count),
+            _listed({m: ok(m) for m in METHOD_CASES}, count),
+            _listed({header: ok(case) for header, case in HEADER_CASES}, count),
         ]
-        rows.append((cls, row, any(o.verdict.allowed for o in by_case.values())))
+        anything = any(v.allowed for o in by_case.values() for v in o.verdicts.values())
+        rows.append((cls, row, anything))
     unrelated = {row[0]: row[2:] for cls, row, _ in rows if cls == "reflect-any"}
     return [
         row
@@ -151,7 +162,6 @@ def observation_json(o: Observation) -> dict[str, Any]:
     def response(r: Response | None) -> Any:
         return None if r is None else {"status": r.status, "headers": [list(h) for h in r.headers]}
 
-    verdicts = getattr(o, "verdicts", None)
     return {
         "path": o.probe.path,
         "origin": o.probe.origin,
@@ -160,7 +170,10 @@ def observation_json(o: Observation) -> dict[str, Any]:
         "allowed": o.verdict.allowed,
         "stage": o.verdict.stage,
         "reason": o.verdict.reason,
-        **({"verdicts": {b: v.reason for b, v in verdicts.items()}} if isinstance(verdicts, dict) else {}),
+        "browsers": {
+            name: {"allowed": v.allowed, "stage": v.stage, "reason": v.reason}
+            for name, v in o.verdicts.items()
+        },
         "preflight": response(o.preflight),
         "response": response(o.response),
     }
@@ -196,6 +209,7 @@ def diff_json(differences: Sequence[Difference], a: str, b: str) -> dict[str, An
         "differences": [
             {
                 "kind": d.kind,
+                "browsers": list(d.browsers),
                 "path": d.path,
                 "origin": d.origin,
                 "request": d.request,

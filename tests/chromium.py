@@ -13,14 +13,13 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 import time
-from contextlib import ExitStack
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-from websockets.sync.client import ClientConnection, connect
+from cors_conformance.browser import Browser
+from tests.driver import Driver
+from tests.driver import Page as ScriptPage
 
 FLAGS = (
     "--headless",
@@ -45,14 +44,15 @@ def find_chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-class Chromium:
+class Chromium(Driver):
     """One headless Chromium process with a fresh profile; `page(url)` opens a tab."""
 
-    def __init__(self, executable: str, timeout: float = 30) -> None:
-        self.timeout = timeout
-        self._profile = tempfile.TemporaryDirectory(prefix="chromium-profile-")
+    name: Browser = "chromium"
+
+    def __init__(self, executable: str, timeout: float = 30, flags: tuple[str, ...] = ()) -> None:
+        super().__init__("chromium-profile-", timeout)
         self._process = subprocess.Popen(
-            [executable, *FLAGS, f"--user-data-dir={self._profile.name}", "about:blank"],
+            [executable, *FLAGS, *flags, f"--user-data-dir={self._profile.name}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -64,26 +64,25 @@ class Chromium:
                 raise RuntimeError(f"Chromium did not start ({executable})")
             time.sleep(0.05)
         port, path = port_file.read_text().splitlines()[:2]
-        self._connection = ExitStack()
-        self._socket: ClientConnection = self._connection.enter_context(
-            connect(f"ws://127.0.0.1:{port}{path}", max_size=None)
-        )
+        self._connect(f"ws://127.0.0.1:{port}{path}")
         self._ids = itertools.count(1)
+        self.version = "Chromium " + self.call("Browser.getVersion")["product"].partition("/")[2]
+
+    def set_permission(self, origin: str, name: str, state: str) -> None:
+        """Grant or deny a permission (e.g. "loopback-network") to pages on `origin`."""
+        self.call("Browser.setPermission", permission={"name": name}, setting=state, origin=origin)
 
     def call(self, method: str, session: str | None = None, **params: Any) -> dict[str, Any]:
-        """Send one DevTools command and wait for its answer (events in between are ignored)."""
+        """Send one DevTools command and wait for its answer."""
         message_id = next(self._ids)
         message: dict[str, Any] = {"id": message_id, "method": method, "params": params}
         if session:
             message["sessionId"] = session
         self._socket.send(json.dumps(message))
-        deadline = time.monotonic() + self.timeout
-        while True:
-            reply = json.loads(self._socket.recv(timeout=max(0.1, deadline - time.monotonic())))
-            if reply.get("id") == message_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return dict(reply.get("result", {}))
+        reply = self._reply(message_id)
+        if "error" in reply:
+            raise RuntimeError(f"{method}: {reply['error']}")
+        return dict(reply.get("result", {}))
 
     def page(self, url: str) -> Page:
         target = self.call("Target.createTarget", url=url)["targetId"]
@@ -96,51 +95,16 @@ class Chromium:
             time.sleep(0.05)
         return page
 
-    def close(self) -> None:
-        if hasattr(self, "_connection"):
-            self._connection.close()
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        self._profile.cleanup()
 
-    def __enter__(self) -> Chromium:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-
-class Page:
+class Page(ScriptPage):
     def __init__(self, browser: Chromium, session: str) -> None:
         self._browser = browser
         self._session = session
 
     def evaluate(self, expression: str) -> Any:
-        """The value of a JavaScript expression (awaited when it is a promise)."""
         result = self._browser.call(
             "Runtime.evaluate", self._session, expression=expression, awaitPromise=True, returnByValue=True
         )
         if "exceptionDetails" in result:
             raise RuntimeError(f"JavaScript error: {result['exceptionDetails']}")
         return result["result"].get("value")
-
-    def fetch(self, url: str, init: dict[str, Any]) -> dict[str, Any]:
-        """fetch(url, init) from this page: {"outcome": "response", "status", "body"} or
-        {"outcome": "error", "error"} (the TypeError a CORS failure gives)."""
-        script = f"""(async () => {{
-            try {{
-                const response = await fetch({json.dumps(url)}, {json.dumps(init)});
-                return {{outcome: "response", status: response.status, body: await response.text()}};
-            }} catch (error) {{
-                return {{outcome: "error", error: error.name + ": " + error.message}};
-            }}
-        }})()"""
-        value = self.evaluate(script)
-        assert isinstance(value, dict)
-        return value

@@ -1,11 +1,12 @@
-"""A real browser as the final judge: headless Chromium loads a page from an allowed origin
-(http://localhost:3000) and from a disallowed one (http://localhost:3001) and makes cross-origin
-fetch() calls to real servers on 127.0.0.1: the service under uvicorn, the Flask reference (the
-original app without its mistyped decorator) under gunicorn, and the original app as written.
+"""Real browsers as the final judge: headless Chromium and Firefox each load a page from an allowed
+origin (http://localhost:3000) and from a disallowed one (http://localhost:3001) and make
+cross-origin fetch() calls to real servers on 127.0.0.1: the service under uvicorn, the Flask
+reference (the original app without its mistyped decorator) under gunicorn, and the original app as
+written.
 
-For every case, Chromium's verdict on the service equals its verdict on the Flask reference and the
-conformance toolkit's prediction; on the original app as written, Chromium confirms what the
-toolkit reports: the disallowed origin can read /api/foo.
+For every case, each browser's verdict on the service equals its verdict on the Flask reference and
+the conformance toolkit's prediction for that browser; on the original app as written, both confirm
+what the toolkit reports: the disallowed origin can read /api/foo.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import http.server
 import json
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +25,10 @@ import pytest
 from cors_conformance.matrix import Case, Probe
 from cors_conformance.observe import observe
 from cors_conformance.targets import Target
-from tests.chromium import INSTALL_HINT, Chromium, Page, find_chromium
+from tests.browsers import BROWSERS, launch
+from tests.chromium import Chromium
+from tests.driver import Page
+from tests.firefox import Firefox
 from tests.servers import clean_env, free_port, gunicorn_command, serving, uvicorn_command
 
 pytestmark = pytest.mark.browser
@@ -85,15 +88,10 @@ class PageHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Chromium]:
-    executable = find_chromium()
-    if executable is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"Chromium is required in CI: {INSTALL_HINT}")
-        pytest.skip(f"Chromium not found: {INSTALL_HINT}")
-    with Chromium(executable) as browser:
-        yield browser
+@pytest.fixture(scope="module", params=BROWSERS)
+def browser(request: pytest.FixtureRequest) -> Iterator[Chromium | Firefox]:
+    with launch(request.param) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -117,14 +115,15 @@ def servers() -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def pages(chromium: Chromium, servers: dict[str, str]) -> dict[str, Page]:
-    return {origin: chromium.page(f"{origin}/") for origin in (ALLOWED, DISALLOWED)}
+def pages(browser: Chromium | Firefox, servers: dict[str, str]) -> dict[str, Page]:
+    return {origin: browser.page(f"{origin}/") for origin in (ALLOWED, DISALLOWED)}
 
 
-def predicted(server: str, case: FetchCase, origin: str) -> bool:
-    """The conformance toolkit's browser model, on the same server's real answers."""
-    (observation,) = observe(Target(server), [Probe(case.path, case.toolkit_case(), origin)])
-    return observation.verdict.allowed
+def predicted(server: str, case: FetchCase, origin: str, browser: Chromium | Firefox) -> bool:
+    """The conformance toolkit's browser model for this browser, on the same server's real answers."""
+    probe = Probe(case.path, case.toolkit_case(), origin)
+    (observation,) = observe(Target(server), [probe], browsers=[browser.name])
+    return observation.verdicts[browser.name].allowed
 
 
 def browser_allows(page: Page, server: str, case: FetchCase) -> bool:
@@ -135,22 +134,22 @@ def browser_allows(page: Page, server: str, case: FetchCase) -> bool:
 @pytest.mark.parametrize("origin", [ALLOWED, DISALLOWED])
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_service_reference_and_model_agree(
-    pages: dict[str, Page], servers: dict[str, str], case: FetchCase, origin: str
+    browser: Chromium | Firefox, pages: dict[str, Page], servers: dict[str, str], case: FetchCase, origin: str
 ) -> None:
     on_service = browser_allows(pages[origin], servers["service"], case)
     on_reference = browser_allows(pages[origin], servers["reference"], case)
     assert on_service == on_reference
-    assert on_service == predicted(servers["service"], case, origin)
-    assert on_reference == predicted(servers["reference"], case, origin)
+    assert on_service == predicted(servers["service"], case, origin, browser)
+    assert on_reference == predicted(servers["reference"], case, origin, browser)
 
 
 @pytest.mark.parametrize("origin", [ALLOWED, DISALLOWED])
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_original_app_as_written_matches_the_model(
-    pages: dict[str, Page], servers: dict[str, str], case: FetchCase, origin: str
+    browser: Chromium | Firefox, pages: dict[str, Page], servers: dict[str, str], case: FetchCase, origin: str
 ) -> None:
     assert browser_allows(pages[origin], servers["original"], case) == predicted(
-        servers["original"], case, origin
+        servers["original"], case, origin, browser
     )
 
 
@@ -163,7 +162,11 @@ def test_the_disallowed_origin_is_refused_by_the_service(
     pages: dict[str, Page], servers: dict[str, str]
 ) -> None:
     outcome = pages[DISALLOWED].fetch(f"{servers['service']}/api/foo", CASES[0].init())
-    assert outcome == {"outcome": "error", "error": "TypeError: Failed to fetch"}
+    assert outcome["outcome"] == "error"
+    assert outcome["error"] in (
+        "TypeError: Failed to fetch",  # Chromium
+        "TypeError: NetworkError when attempting to fetch resource.",  # Firefox
+    )
 
 
 def test_the_disallowed_origin_reads_the_original_app(
@@ -173,3 +176,74 @@ def test_the_disallowed_origin_reads_the_original_app(
     outcome = pages[DISALLOWED].fetch(f"{servers['original']}/api/foo", CASES[0].init())
     assert outcome["outcome"] == "response"
     assert json.loads(outcome["body"]) == {"result": 4}
+
+
+# --- a HAR recorded by real Chromium, replayed by the toolkit -----------------------------------------
+
+
+def har_of(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """A HAR 1.2 document from DevTools Network events, as DevTools' own "Save all as HAR" builds it:
+    each request with the headers it went out with (`requestWillBeSentExtraInfo`: Origin, Cookie)."""
+    requests: dict[str, dict[str, Any]] = {}
+    sent_headers: dict[str, dict[str, str]] = {}
+    for event in events:
+        params = event.get("params", {})
+        if event["method"] == "Network.requestWillBeSent":
+            requests[params["requestId"]] = params["request"]
+        elif event["method"] == "Network.requestWillBeSentExtraInfo":
+            sent_headers[params["requestId"]] = params["headers"]
+    entries = []
+    for request_id, request in requests.items():
+        headers = sent_headers.get(request_id, request.get("headers", {}))
+        har_request: dict[str, Any] = {
+            "method": request["method"],
+            "url": request["url"],
+            "httpVersion": "HTTP/1.1",
+            "headers": [{"name": name, "value": value} for name, value in headers.items()],
+            "queryString": [],
+            "cookies": [],
+            "headersSize": -1,
+            "bodySize": -1,
+        }
+        if "postData" in request:
+            har_request["postData"] = {
+                "mimeType": headers.get("Content-Type", ""),
+                "text": request["postData"],
+            }
+        entries.append({"startedDateTime": "", "time": 0, "request": har_request, "response": {}})
+    return {"log": {"version": "1.2", "creator": {"name": "tests", "version": "1"}, "entries": entries}}
+
+
+def test_a_har_recorded_by_chromium_replays_to_the_same_verdicts(
+    servers: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cors_conformance.cli import main
+
+    with launch("chromium") as chromium:
+        assert isinstance(chromium, Chromium)
+        page = chromium.page(f"{ALLOWED}/")
+        chromium.call("Network.enable", page._session)
+        chromium.recording = True
+        # One at a time, so that the HAR's entries are in the order of the cases.
+        outcomes = [page.fetch(f"{servers['service']}{case.path}", case.init()) for case in CASES]
+        page.evaluate("new Promise((done) => setTimeout(done, 200))")  # the last ExtraInfo events
+        chromium.recording = False
+    har_file = tmp_path / "chromium.har"
+    har_file.write_text(json.dumps(har_of(chromium.events)))
+
+    status = main(["probe", servers["service"], "--har", str(har_file), "--json"])
+    replayed = json.loads(capsys.readouterr().out)["observations"]
+    assert [o["case"].split(" ", 2)[2].removesuffix(" (its preflight only)") for o in replayed] == [
+        f"{c.method} {c.path}" for c in CASES
+    ]
+    # A HAR does not record fetch()'s credentials mode; the replay infers it from a Cookie header, and
+    # this page has no cookie to send: its credentialed case is replayed without credentials.
+    uncredentialed = [i for i, case in enumerate(CASES) if not case.credentials]
+    verdicts = [o["browsers"]["chromium"]["allowed"] for o in replayed]
+    assert [verdicts[i] for i in uncredentialed] == [
+        outcomes[i]["outcome"] == "response" for i in uncredentialed
+    ]
+    assert status == 0
+
+    assert main(["diff", servers["reference"], servers["service"], "--har", str(har_file), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["counts"]["browser"] == 0

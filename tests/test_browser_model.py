@@ -1,8 +1,8 @@
 """The browser model (cors_conformance.browser), one rule per test, as tables.
 
-Expected values come from the Fetch standard (https://fetch.spec.whatwg.org/) and, where Chromium
-differs or adds to it, from Chromium's services/network/public/cpp/cors/cors.cc,
-services/network/cors/preflight_controller.cc and preflight_result.cc; such rows say "Chromium".
+Expected values come from the Fetch standard (https://fetch.spec.whatwg.org/) and, where a browser
+differs or adds to it, from what Chromium 156 and Firefox ESR 153 do (tests/test_browser_differential.py
+checks every row marked "Chromium" or "Firefox" against the real browser too).
 """
 
 from __future__ import annotations
@@ -10,15 +10,20 @@ from __future__ import annotations
 import pytest
 
 from cors_conformance.browser import (
+    BROWSERS,
+    Browser,
     BrowserRequest,
     Headers,
     actual_request_headers,
+    address_space,
     check_preflight,
     check_response,
     cors_check,
     decide,
     is_safelisted_header,
     is_safelisted_method,
+    is_secure_context,
+    local_network_check,
     needs_preflight,
     normalize_method,
     preflight_request_headers,
@@ -36,7 +41,6 @@ def req(method: str = "GET", *headers: tuple[str, str], **flags: bool) -> Browse
 
 
 CREDS = {"credentials": True}
-PNA = {"private_network": True}
 
 
 # --- the request side --------------------------------------------------------------------------
@@ -104,6 +108,14 @@ def test_is_safelisted_method(method: str, safelisted: bool) -> None:
         ("Content-Type", 'text/plain; charset="utf-8"', False),  # a quote is a CORS-unsafe byte
         ("Content-Type", "text/plain, application/json", False),  # not one MIME type
         ("Content-Type", "text", False),  # no subtype
+        # Chromium, Firefox and Fetch's MIME parsing trim only before the type and after the subtype
+        ("Content-Type", "text / plain", False),
+        ("Content-Type", "text /plain", False),
+        ("Content-Type", "text/ plain", False),
+        ("Content-Type", "text/plain ;charset=utf-8", True),
+        ("Content-Type", "text/plain\t;a=b", True),
+        ("Content-Type", " text/plain", True),
+        ("Content-Type", "text/plain/x", False),
         ("Content-Type", "text/plain;" + "a" * 118, False),  # 129 bytes
         ("Range", "bytes=0-499", True),
         ("Range", "bytes=500-", True),  # open-ended is still simple
@@ -120,10 +132,25 @@ def test_is_safelisted_method(method: str, safelisted: bool) -> None:
         ("Save-Data", "On", True),  # Chromium: "on", case-insensitively
         ("ECT", "4g", True),  # Chromium
         ("ECT", "5g", False),  # Chromium
+        ("Access-Control-Request-Private-Network", "true", False),  # an ordinary header
     ],
 )
 def test_is_safelisted_header(name: str, value: str, safelisted: bool) -> None:
     assert is_safelisted_header(name, value) is safelisted
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("DPR", "2"), ("Width", "100"), ("ECT", "4g"), ("Save-Data", "on"), ("Intervention", "x")],
+)
+def test_firefox_safelists_no_client_hints(name: str, value: str) -> None:
+    assert is_safelisted_header(name, value, browser="chromium")
+    assert not is_safelisted_header(name, value, browser="firefox")
+
+
+def test_an_unknown_browser_is_refused() -> None:
+    with pytest.raises(ValueError, match="browser: 'safari' is not one of chromium, firefox"):
+        needs_preflight(req(), browser="safari")  # type: ignore[arg-type]
 
 
 SAFELISTED_128 = (  # Chromium: nine headers it safelists, 128 bytes each
@@ -157,6 +184,21 @@ def test_unsafe_header_names(headers: tuple[tuple[str, str], ...], expected: lis
 
 
 @pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ((("X-A", "1"), ("x-a", "2"), ("X-B", "3")), ["x-a", "x-a", "x-b"]),  # one name per header
+        ((("Accept", "a" * 100), ("Accept", "b" * 100)), []),  # judged one by one: 100 bytes each
+        ((("Content-Type", "text/plain"), ("Content-Type", "a, b")), ["content-type"]),
+        (SAFELISTED_128[:4] * 3, []),  # no 1024-byte budget
+        ((("User-Agent", "x"), ("DPR", "2")), ["dpr", "user-agent"]),  # not forbidden, not safelisted
+        ((("Cookie", "a=b"), ("Sec-A", "1")), []),  # forbidden as in Chromium
+    ],
+)
+def test_unsafe_header_names_in_firefox(headers: tuple[tuple[str, str], ...], expected: list[str]) -> None:
+    assert unsafe_header_names(headers, browser="firefox") == expected
+
+
+@pytest.mark.parametrize(
     ("request_", "needed"),
     [
         (req("GET"), False),
@@ -170,11 +212,29 @@ def test_unsafe_header_names(headers: tuple[tuple[str, str], ...], expected: lis
         (req("PUT"), True),
         (req("DELETE"), True),
         (req("patch"), True),
-        (req("GET", **PNA), True),  # Chromium PNA: even a simple request
+        (req("GET", ("Access-Control-Request-Private-Network", "true")), True),  # an ordinary header
+        (req("POST", ("Content-Type", "text / plain")), True),
+        (req("GET", ("User-Agent", "x")), False),  # Chromium drops it
+        (req("GET", ("DPR", "2")), False),  # Chromium
+        (BrowserRequest(PAGE, page_space="public", target_space="loopback"), False),  # no PNA preflight
     ],
 )
 def test_needs_preflight(request_: BrowserRequest, needed: bool) -> None:
     assert needs_preflight(request_) is needed
+
+
+@pytest.mark.parametrize(
+    ("request_", "chromium", "firefox"),
+    [
+        (req("GET", ("User-Agent", "x")), False, True),
+        (req("GET", ("DPR", "2")), False, True),
+        (req("GET", ("Accept", "a" * 100), ("Accept", "b" * 100)), True, False),
+        (req("GET", ("X-A", "1")), True, True),
+        (req("GET"), False, False),
+    ],
+)
+def test_needs_preflight_per_browser(request_: BrowserRequest, chromium: bool, firefox: bool) -> None:
+    assert (needs_preflight(request_), needs_preflight(request_, browser="firefox")) == (chromium, firefox)
 
 
 @pytest.mark.parametrize(
@@ -198,17 +258,25 @@ def test_needs_preflight(request_: BrowserRequest, needed: bool) -> None:
             ],
         ),
         (
-            req("GET", **PNA),
+            req("GET", ("Access-Control-Request-Private-Network", "true")),
             [
                 ("Origin", PAGE),
                 ("Access-Control-Request-Method", "GET"),
-                ("Access-Control-Request-Private-Network", "true"),
+                ("Access-Control-Request-Headers", "access-control-request-private-network"),
             ],
         ),
     ],
 )
 def test_preflight_request_headers(request_: BrowserRequest, expected: list[tuple[str, str]]) -> None:
     assert preflight_request_headers(request_) == expected
+
+
+def test_firefox_repeats_names_in_the_preflight() -> None:
+    request = req("GET", ("X-B", "1"), ("x-a", "1"), ("X-B", "2"))
+    assert preflight_request_headers(request, browser="firefox")[-1] == (
+        "Access-Control-Request-Headers",
+        "x-a,x-b,x-b",
+    )
 
 
 @pytest.mark.parametrize(
@@ -223,12 +291,15 @@ def test_preflight_request_headers(request_: BrowserRequest, expected: list[tupl
                 ("Content-Length", "3"),
                 ("User-Agent", "x"),  # Chromium still forbids it
                 ("Access-Control-Request-Method", "PUT"),
-                ("Access-Control-Request-Private-Network", "true"),  # Chromium
                 ("Sec-Fetch-Mode", "no-cors"),  # Sec-* prefix
                 ("Proxy-Authorization", "x"),  # Proxy-* prefix
                 ("X-A", "1"),
             ),
             [("Origin", PAGE), JSON, ("X-A", "1")],
+        ),
+        (
+            (("Access-Control-Request-Private-Network", "true"),),  # not forbidden: sent as written
+            [("Origin", PAGE), ("Access-Control-Request-Private-Network", "true")],
         ),
         ((("X-A", "1"), ("x-a", "2")), [("Origin", PAGE), ("X-A", "1, 2")]),  # combined, first spelling kept
         ((("X-A", " \t1 "),), [("Origin", PAGE), ("X-A", "1")]),  # trimmed
@@ -325,6 +396,10 @@ ACAPN = ("Access-Control-Allow-Private-Network", "true")
 AUTH = ("Authorization", "Bearer x")
 CUSTOM = ("X-Custom", "1")
 OK = "allowed"
+AUTH_BY_WILDCARD = (
+    "allowed; the Fetch standard would block it: '*' in Access-Control-Allow-Headers does not cover "
+    "Authorization there"
+)
 
 
 @pytest.mark.parametrize(
@@ -405,12 +480,7 @@ OK = "allowed"
         ),
         (req("POST", JSON, CUSTOM), 204, [ACAO, acah("Content-Type"), acah("X-Custom")], OK),
         (req("POST", JSON, CUSTOM), 204, [ACAO, acah("*")], OK),
-        (
-            req("POST", JSON, AUTH),
-            204,
-            [ACAO, acah("*")],
-            "blocked: Authorization is not in Access-Control-Allow-Headers ('*' does not cover it)",
-        ),
+        (req("POST", JSON, AUTH), 204, [ACAO, acah("*")], AUTH_BY_WILDCARD),  # Chromium, Firefox
         (req("POST", JSON, AUTH), 204, [ACAO, acah("*, authorization")], OK),
         (
             req("POST", JSON, AUTH),
@@ -436,35 +506,44 @@ OK = "allowed"
             [ACAO, acah("Content-Type; x")],
             "blocked: Access-Control-Allow-Headers 'Content-Type; x' is not a list of header names",
         ),  # parsed even when nothing needs it
-        # Private Network Access (Chromium)
-        (req("GET", **PNA), 204, [ACAO, ACAPN], OK),
-        (
-            req("GET", **PNA),
-            204,
-            [ACAO],
-            "blocked: private network access needs Access-Control-Allow-Private-Network: true",
-        ),
-        (
-            req("GET", **PNA),
-            204,
-            [ACAO, ("Access-Control-Allow-Private-Network", "TRUE")],
-            "blocked: private network access needs Access-Control-Allow-Private-Network: true",
-        ),
-        (req("GET", **PNA), 204, [ACAPN], MISSING),
-        (req("PUT", **PNA), 204, [ACAO, ACAPN], "blocked: PUT is not in Access-Control-Allow-Methods"),
-        (
-            req("PUT"),
-            204,
-            [ACAO, ("Access-Control-Allow-Private-Network", "bogus"), acam("PUT")],
-            OK,
-        ),  # not asked
+        # Access-Control-Allow-Private-Network plays no part any more (Local Network Access)
+        (req("PUT"), 204, [ACAO, ACAPN, acam("PUT")], OK),
+        (req("PUT"), 204, [ACAO, ("Access-Control-Allow-Private-Network", "bogus"), acam("PUT")], OK),
         # Max-Age and Vary play no part
         (req("PUT"), 204, [ACAO, acam("PUT"), ("Access-Control-Max-Age", "-1"), ("Vary", "Origin")], OK),
     ],
 )
 def test_check_preflight(request_: BrowserRequest, status: int, headers: Headers, reason: str) -> None:
     verdict = check_preflight(request_, status, headers)
-    assert (verdict.allowed, verdict.stage, verdict.reason) == (reason == OK, "preflight", reason)
+    assert (verdict.allowed, verdict.stage, verdict.reason) == (reason.startswith(OK), "preflight", reason)
+
+
+@pytest.mark.parametrize("browser", BROWSERS)
+def test_authorization_covered_by_the_wildcard_says_where_the_standard_differs(browser: Browser) -> None:
+    verdict = decide(req("GET", AUTH), (204, [ACAO, acah("*")]), (200, [ACAO]), browser=browser)
+    assert (verdict.allowed, verdict.reason) == (True, AUTH_BY_WILDCARD)
+
+
+@pytest.mark.parametrize(
+    ("request_", "headers", "chromium", "firefox"),
+    [
+        # Firefox leaves empty lines out when it combines a header's lines
+        (req(**CREDS), [ACAO, ("Access-Control-Allow-Credentials", ""), ACAC], BAD_ACAC, None),
+        (req(**CREDS), [ACAO, ACAC, ("Access-Control-Allow-Credentials", " ")], BAD_ACAC, None),
+        (req(**CREDS), [ACAO, ACAC, ACAC], BAD_ACAC, BAD_ACAC),
+        # ... and refuses two Access-Control-Allow-Origin lines only when both are spelled exactly so
+        (req(), [ACAO, ("Access-Control-Allow-Origin", "")], SEVERAL, SEVERAL),
+        (req(), [("ACCESS-CONTROL-ALLOW-ORIGIN", PAGE), ("access-control-allow-origin", "")], SEVERAL, None),
+        (req(), [("Access-Control-Allow-Origin", "*"), ("ACCESS-CONTROL-ALLOW-ORIGIN", "")], SEVERAL, None),
+        (req(), [("ACCESS-CONTROL-ALLOW-ORIGIN", PAGE)] * 2, SEVERAL, SEVERAL),  # "o, o" either way
+        (req(), [("access-control-allow-origin", "")], mismatch(""), mismatch("")),
+    ],
+)
+def test_cors_check_per_browser(
+    request_: BrowserRequest, headers: Headers, chromium: str | None, firefox: str | None
+) -> None:
+    reasons = [cors_check(request_, headers, browser=browser) for browser in BROWSERS]
+    assert [v.reason if v else None for v in reasons] == [chromium, firefox]
 
 
 # --- the actual response and the whole decision --------------------------------------------------
@@ -518,17 +597,6 @@ PUT_OK = (204, [ACAO, acam("PUT")])
             (200, [ACAO, ACAC]),
             (False, "preflight", BAD_ACAC),
         ),
-        (req("GET", **PNA), (204, [ACAO, ACAPN]), (200, [ACAO]), (True, "response", OK)),
-        (
-            req("GET", **PNA),
-            (204, [ACAO]),
-            (200, [ACAO]),
-            (
-                False,
-                "preflight",
-                "blocked: private network access needs Access-Control-Allow-Private-Network: true",
-            ),
-        ),
     ],
 )
 def test_decide(
@@ -549,3 +617,132 @@ def test_decide_needs_the_preflight_when_the_browser_sends_one() -> None:
 def test_decide_needs_the_response_when_the_request_is_sent() -> None:
     with pytest.raises(ValueError, match="response"):
         decide(req("PUT"), PUT_OK, None)
+
+
+# --- Local Network Access -------------------------------------------------------------------------
+
+
+def lna(
+    origin: str = PAGE, target: str = "loopback", *, granted: bool = False, method: str = "GET"
+) -> BrowserRequest:
+    return BrowserRequest(
+        origin,
+        method,
+        page_space="public",
+        target_space=target,
+        local_network_permission=granted,  # type: ignore[arg-type]
+    )
+
+
+NEEDS_LOOPBACK = (
+    "blocked: a public page cannot reach a loopback address without the user's 'loopback-network' "
+    "permission (Local Network Access); no response header grants it"
+)
+NEEDS_LOCAL = NEEDS_LOOPBACK.replace("loopback", "local")
+
+
+@pytest.mark.parametrize(
+    ("page", "target", "local_network"),
+    [
+        ("public", "public", False),
+        ("public", "local", True),
+        ("public", "loopback", True),
+        ("local", "loopback", True),
+        ("local", "local", False),
+        ("loopback", "public", False),  # towards a less private space: no restriction
+        ("loopback", "loopback", False),
+    ],
+)
+def test_local_network(page: str, target: str, local_network: bool) -> None:
+    request = BrowserRequest(PAGE, page_space=page, target_space=target)  # type: ignore[arg-type]
+    assert request.local_network is local_network
+
+
+def test_an_unknown_address_space_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"^target_space: expected one of public, local, loopback"):
+        BrowserRequest(PAGE, target_space="intranet")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("browser", BROWSERS)
+@pytest.mark.parametrize(
+    ("request_", "preflight", "response", "expected"),
+    [
+        # without the permission nothing is sent, whatever the server would say; the reason says
+        # what the answers would decide once it is granted
+        (lna(), None, (200, [ACAO]), (False, "permission", f"{NEEDS_LOOPBACK}; once granted: allowed")),
+        (lna(), None, (200, []), (False, "permission", f"{NEEDS_LOOPBACK}; once granted: {MISSING}")),
+        (lna(target="local"), None, None, (False, "permission", NEEDS_LOCAL)),
+        (
+            lna(method="PUT"),
+            (204, [ACAO, ACAPN]),  # no response header grants it
+            (200, [ACAO]),
+            (
+                False,
+                "permission",
+                f"{NEEDS_LOOPBACK}; once granted: blocked: PUT is not in Access-Control-Allow-Methods",
+            ),
+        ),
+        # with it, plain CORS: no private-network preflight
+        (lna(granted=True), None, (200, [ACAO]), (True, "response", OK)),
+        (lna(granted=True), None, (200, []), (False, "response", MISSING)),
+        (lna(granted=True, method="PUT"), PUT_OK, (200, [ACAO]), (True, "response", OK)),
+    ],
+)
+def test_decide_with_local_network_access(
+    browser: Browser,
+    request_: BrowserRequest,
+    preflight: tuple[int, Headers] | None,
+    response: tuple[int, Headers] | None,
+    expected: tuple[bool, str, str],
+) -> None:
+    verdict = decide(request_, preflight, response, browser=browser)
+    assert (verdict.allowed, verdict.stage, verdict.reason) == expected
+
+
+def test_chromium_needs_a_secure_context_for_local_network_access() -> None:
+    request = lna("http://app.example", granted=True)
+    verdict = local_network_check(request)
+    assert verdict is not None
+    assert verdict.reason == (
+        "blocked: a public page cannot reach a loopback address unless it is a secure context "
+        "(Local Network Access)"
+    )
+    assert local_network_check(request, browser="firefox") is None  # Firefox asks anyway
+    assert local_network_check(lna("https://app.example", granted=True)) is None
+
+
+@pytest.mark.parametrize(
+    ("host", "space"),
+    [
+        ("localhost", "loopback"),
+        ("api.localhost", "loopback"),
+        ("127.0.0.1", "loopback"),
+        ("127.1.2.3", "loopback"),
+        ("[::1]", "loopback"),
+        ("10.0.0.1", "local"),
+        ("172.16.5.4", "local"),
+        ("192.168.1.10", "local"),
+        ("169.254.1.1", "local"),
+        ("[fd00::1]", "local"),
+        ("[::ffff:192.168.1.1]", "local"),
+        ("8.8.8.8", "public"),
+        ("example.com", "public"),  # a name is not resolved
+    ],
+)
+def test_address_space(host: str, space: str) -> None:
+    assert address_space(host) == space
+
+
+@pytest.mark.parametrize(
+    ("origin", "secure"),
+    [
+        ("https://app.example", True),
+        ("http://localhost:3000", True),
+        ("http://127.0.0.1:8000", True),
+        ("http://app.example", False),
+        ("http://192.168.1.10", False),
+        ("null", False),
+    ],
+)
+def test_is_secure_context(origin: str, secure: bool) -> None:
+    assert is_secure_context(origin) is secure

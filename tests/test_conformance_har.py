@@ -49,7 +49,7 @@ def har(*origins: str) -> dict[str, Any]:
             ),
             entry(
                 "POST",
-                "http://127.0.0.1:8000/api/foo?debug=1",
+                "http://127.0.0.1:8000/api/foo",
                 {
                     "Origin": origin,
                     "Content-Type": "application/json",
@@ -74,13 +74,22 @@ def har_file(tmp_path: Path) -> Path:
 def test_entries_become_probes_as_the_browser_sent_them() -> None:
     found = probes(har(PAGE)["log"]["entries"])
     assert [(p.case.method, p.path, p.origin) for p in found] == [
-        ("POST", "/api/foo?debug=1", PAGE),
+        ("POST", "/api/foo", PAGE),
         ("GET", "/api/foo", PAGE),
     ]
     post, get = found
     assert post.case.headers == (("Content-Type", "application/json"),)  # the author header only
     assert post.case.body == b'{"inputVar": 21}'
     assert (post.case.credentials, get.case.credentials) == (False, True)  # a Cookie was sent
+
+
+def test_a_preflight_whose_request_never_followed_stands_for_it() -> None:
+    entries = har(PAGE)["log"]["entries"]
+    del entries[2]  # the POST: the browser stopped at its preflight
+    (rebuilt, _) = probes(entries)
+    assert (rebuilt.case.method, rebuilt.path, rebuilt.origin) == ("POST", "/api/foo", PAGE)
+    assert rebuilt.case.headers == (("content-type", "application/json"),)
+    assert rebuilt.case.name.endswith("(its preflight only)")
 
 
 def test_probe_replays_every_request_with_a_verdict(
@@ -90,9 +99,9 @@ def test_probe_replays_every_request_with_a_verdict(
     document = json.loads(capsys.readouterr().out)
     verdicts = [(o["origin"], o["case"].split(" ", 2)[2], o["allowed"]) for o in document["observations"]]
     assert verdicts == [
-        (PAGE, "POST /api/foo?debug=1", True),
+        (PAGE, "POST /api/foo", True),
         (PAGE, "GET /api/foo", False),  # credentials: the service does not allow them
-        ("https://unrelated.example", "POST /api/foo?debug=1", False),
+        ("https://unrelated.example", "POST /api/foo", False),
         ("https://unrelated.example", "GET /api/foo", False),
     ]
     assert status == 0
