@@ -101,6 +101,8 @@ class Policy:
     no_origin_count: int
     header_literals: frozenset[str]
     header_regexes: tuple[Pattern, ...]
+    # A header regex that is ".*" (Flask-CORS's default "*"): every requested item matches.
+    header_match_all: bool
     methods: str | None
     expose_headers: str | None
     max_age: str | None
@@ -259,6 +261,7 @@ def compile_policy(options: Mapping[str, Any]) -> Policy:
         no_origin_count=len(literal_origins),
         header_literals=header_literals,
         header_regexes=header_regexes,
+        header_match_all=any(regex.pattern == ".*" for regex in header_regexes),
         # Flask-CORS upper-cases the joined string, so ["get", "POST"] sorts first: "POST, GET".
         methods=methods.upper() if methods is not None else None,
         expose_headers=_joined("expose_headers", options["expose_headers"]),

@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import flask_cors.core as flask_cors_core
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flask_cors_asgi.decision import (
     CORSRequest,
@@ -146,3 +149,18 @@ def test_match_resource_uses_specificity_order_and_double_decoding() -> None:
     assert chosen("/api/exact/") == "/api/*"  # a literal is exact; the regex takes the rest
     assert chosen("/API/x") == "/*"  # paths are case-sensitive
     assert match_resource(compile_resources({**DEFAULTS, "resources": ["/api"]}, "test"), "/x") is None
+
+
+# Requested header lists of any length (many names take the set-based path), from a small alphabet
+# so that duplicates, case variants, empty items and stray whitespace are common.
+_NAME = st.text(alphabet="aAbB-xX \t\xa0\x1c", max_size=4)
+_ALLOW = st.lists(st.sampled_from(["a", "B", "x-.*", "^a-?b$", "*", "[ab]+", "A-B"]), max_size=3)
+
+
+@settings(max_examples=400, deadline=None)
+@given(allow=_ALLOW, requested=st.lists(_NAME, min_size=1, max_size=60).map(",".join))
+def test_allowed_request_headers_equals_flask_cors_for_any_list(allow: list[str], requested: str) -> None:
+    options = {**DEFAULTS, "allow_headers": allow}
+    expected = flask_cors_core.get_allow_headers(flask_cors_core.serialize_options(options), requested)
+    # Flask-CORS answers None for an empty header (the decision never asks then): "" here.
+    assert allowed_request_headers(compile_policy(options), requested) == (expected or "")
