@@ -87,12 +87,6 @@ def check(settings: BaseAppSettings) -> list[Problem]:
     return problems
 
 
-def run_checks(settings: BaseAppSettings, variable_names: Iterable[str]) -> list[Problem]:
-    """Every problem: unknown CORS_* variables among `variable_names`, then the settings' own."""
-    problems = unknown_variables(variable_names) + check(settings)
-    return [at_level(p, settings.env) for p in problems]
-
-
 def at_level(problem: Problem, env: str) -> Problem:
     """The problem as `env` treats it: development warns where the others refuse."""
     if env == "development" and problem.id in _DEVELOPMENT_WARNS:
