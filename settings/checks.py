@@ -31,10 +31,15 @@ class Problem:
     hint: str | None = None
     level: Level = "error"
 
-    def __str__(self) -> str:
+    @property
+    def text(self) -> str:
+        """The problem without its level, for a log line that has its own."""
         hint = f" Hint: {self.hint}" if self.hint else ""
         # One printable line whatever CR, LF or ESC the quoted names and values hold.
-        return printable(f"{self.level}: {self.variable}: {self.message} [settings.{self.id}]{hint}")
+        return printable(f"{self.variable}: {self.message} [settings.{self.id}]{hint}")
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.text}"
 
 
 class ConfigurationError(Exception):
