@@ -11,9 +11,8 @@ import os
 import sys
 
 from flask_cors_asgi import printable
-from flask_cors_asgi.options import DEFAULTS
 from settings import ConfigurationError, Reading, read_settings
-from settings.base import as_text
+from settings.base import FLASK_CORS_DEFAULTS, as_text
 
 
 def effective_settings(reading: Reading) -> list[str]:
@@ -27,7 +26,7 @@ def effective_settings(reading: Reading) -> list[str]:
         if variable in reading.unparsed:
             lines.append(f"# {variable}: does not parse (settings.E100)")
         elif value is None:
-            default = DEFAULTS[name.removeprefix("cors_")]
+            default = FLASK_CORS_DEFAULTS[name.removeprefix("cors_")]
             shown = "none" if default is None else as_text(default)
             lines.append(f"# {variable}: not set, Flask-CORS's default ({shown})")
         else:

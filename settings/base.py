@@ -20,6 +20,7 @@ StrList = Annotated[list[str] | None, NoDecode]
 
 # The setting fields that are Flask-CORS options (cors_<option>), one per Flask-CORS option.
 CORS_FIELDS = tuple(DEFAULTS)
+FLASK_CORS_DEFAULTS = DEFAULTS  # what an unset CORS_* variable leaves in force
 CORS_VARIABLES = frozenset(f"CORS_{name.upper()}" for name in CORS_FIELDS)
 
 
@@ -72,7 +73,7 @@ class BaseAppSettings(BaseSettings):
         gt=0,
         le=3600,
         allow_inf_nan=False,
-        description="seconds for a request line and headers to arrive, else 408 (python -m service)",
+        description="seconds for a request line and headers to arrive, else 408 (guarded protocol only)",
         examples=[10],
     )
     body_timeout: float = Field(
@@ -86,7 +87,7 @@ class BaseAppSettings(BaseSettings):
     max_header_bytes: int = Field(
         default=16 * 1024,
         ge=1024,
-        description="larger request heads get 431, longer URLs 414 (python -m service)",
+        description="larger request heads get 431, longer URLs 414 (guarded protocol only)",
         examples=[16384],
     )
 

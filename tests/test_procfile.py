@@ -14,7 +14,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.__main__ import command_line
 from tests.servers import clean_env, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,17 +78,6 @@ def test_procfile_names_the_platform_variables() -> None:
 def test_run_script_serves_as_the_procfile_does() -> None:
     run = shlex.split((ROOT / "scripts" / "run").read_text(), comments=True)
     assert run[run.index("exec") + 1 :][:3] == [".venv/bin/python", "-m", "service"]
-
-
-def test_service_command_defaults_and_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN", raising=False)
-    line = command_line(["--port", "1"])
-    assert line[:2] == ["service.app:create_app", "--factory"]
-    assert line[-2:] == ["--port", "1"]  # given options come last: uvicorn takes the last value
-    assert "service.server:GuardedHttpToolsProtocol" in line
-    assert "--timeout-graceful-shutdown" in line
-    monkeypatch.setenv("UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN", "3")  # uvicorn's own variable wins
-    assert "--timeout-graceful-shutdown" not in command_line([])
 
 
 def test_request_heads_are_guarded(server: tuple[str, subprocess.Popen[str]]) -> None:
