@@ -77,7 +77,7 @@ def test_procfile_names_the_platform_variables() -> None:
 
 def test_run_script_serves_as_the_procfile_does() -> None:
     run = shlex.split((ROOT / "scripts" / "run").read_text(), comments=True)
-    assert run[run.index("exec") + 1 :][:3] == [".venv/bin/python", "-m", "service"]
+    assert run[run.index("exec") + 1 :][:3] == [".venv-run/bin/python", "-m", "service"]
 
 
 def test_request_heads_are_guarded(server: tuple[str, subprocess.Popen[str]]) -> None:
