@@ -22,29 +22,17 @@ from __future__ import annotations
 import copy
 import signal
 import sys
-from collections.abc import Mapping
 from types import FrameType
 from typing import Any
 
 import click
 from uvicorn.main import main as uvicorn_command
 
+from service.deployed import UVICORN_DEFAULTS
 from settings.base import FLASK_CORS_DEFAULTS, BaseAppSettings, as_text
 from settings.environments import ENVIRONMENTS
 
 APP = "service.app:create_app"
-PROTOCOL = "service.server:GuardedHttpToolsProtocol"
-GRACEFUL_SHUTDOWN_SECONDS = 20
-# uvicorn's options whose default this command changes, by parameter name, and why.
-DEFAULTS: Mapping[str, tuple[Any, str]] = {
-    "http": (PROTOCOL, "the request-head deadline and size cap (HEADER_TIMEOUT, MAX_HEADER_BYTES)"),
-    "timeout_graceful_shutdown": (
-        GRACEFUL_SHUTDOWN_SECONDS,
-        "after SIGTERM, requests already read get 20 s to finish (above BODY_TIMEOUT, below a "
-        "platform's 30 s before SIGKILL)",
-    ),
-    "server_header": (False, "no Server: uvicorn header"),
-}
 INTRO = (
     "Serve the /api/foo service (POST /api/foo, GET /healthz, GET /openapi.json) with uvicorn, as "
     f"deployed: the app is {APP} (a factory), built from the settings below. Settings come from the "
@@ -90,7 +78,7 @@ def _default_text(option: str, value: Any) -> str:
 
 def default_rows() -> list[tuple[str, str]]:
     rows = [(f"--factory {APP}", "the app (no APP argument)")]
-    for name, (value, why) in DEFAULTS.items():
+    for name, (value, why) in UVICORN_DEFAULTS.items():
         option = next(p for p in uvicorn_command.params if p.name == name)
         assert isinstance(option, click.Option)
         word = (option.opts if value else option.secondary_opts)[0] if isinstance(value, bool) else None
@@ -125,9 +113,9 @@ def _with_default(param: click.Parameter, default: Any) -> click.Parameter:
 
 
 def command() -> click.Command:
-    """uvicorn's command line without its APP argument and --factory, with DEFAULTS."""
+    """uvicorn's command line without its APP argument and --factory, with UVICORN_DEFAULTS."""
     params = [
-        _with_default(param, DEFAULTS[param.name][0]) if param.name in DEFAULTS else param
+        _with_default(param, UVICORN_DEFAULTS[param.name][0]) if param.name in UVICORN_DEFAULTS else param
         for param in uvicorn_command.params
         if param.name not in ("app", "factory")
     ]

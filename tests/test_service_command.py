@@ -11,7 +11,8 @@ from typing import Any
 import click
 import pytest
 
-from service.__main__ import APP, PROTOCOL, command
+from service.__main__ import APP, command
+from service.deployed import PROTOCOL
 from settings.base import BaseAppSettings
 from tests.servers import ROOT, clean_env
 
