@@ -17,6 +17,8 @@ from flask_cors_asgi.options import DEFAULTS
 
 Environment = Literal["development", "test", "staging", "production"]
 StrList = Annotated[list[str] | None, NoDecode]
+# A timeout: finite, positive, at most an hour.
+Seconds = Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)]
 
 # The setting fields that are Flask-CORS options (cors_<option>), one per Flask-CORS option.
 CORS_FIELDS = tuple(DEFAULTS)
@@ -68,19 +70,13 @@ class BaseAppSettings(BaseSettings):
     )
     # Slow and oversized clients (service/server.py, and the body read in service/api.py). A client
     # holds a connection for at most header_timeout + body_timeout before its request runs.
-    header_timeout: float = Field(
+    header_timeout: Seconds = Field(
         default=10,
-        gt=0,
-        le=3600,
-        allow_inf_nan=False,
         description="seconds for a request line and headers to arrive, else 408 (guarded protocol only)",
         examples=[10],
     )
-    body_timeout: float = Field(
+    body_timeout: Seconds = Field(
         default=15,
-        gt=0,
-        le=3600,
-        allow_inf_nan=False,
         description="seconds for a whole request body to arrive, else 408 and close",
         examples=[15],
     )
