@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import time
+import tomllib
 from pathlib import Path
 
 import httpx
@@ -90,6 +91,7 @@ def test_a_first_run_sets_up_a_slim_environment_and_serves(tmp_path: Path) -> No
             process.send_signal(signal.SIGTERM)
             status = process.wait(timeout=30)
     text = log.read_text()
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     venv = checkout / ".venv-run"
     print(f"\nfirst ./scripts/run: serving after {first_run:.1f} s; .venv-run {size_mb(venv):.0f} MB")
 
@@ -98,6 +100,7 @@ def test_a_first_run_sets_up_a_slim_environment_and_serves(tmp_path: Path) -> No
     assert "setup: .venv-run ready" in text
     assert "APP_ENV=development" in text
     assert "request-head guards on" in text
+    assert f"flask-cors-port {version}," in text  # the checkout's, though nothing of it is installed
     assert size_mb(venv) < SIZE_LIMIT_MB
     assert not (checkout / ".venv").exists()  # the development environment is not built
     freeze = subprocess.run(
