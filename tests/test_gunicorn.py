@@ -12,10 +12,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
+from gunicorn.arbiter import Arbiter
 
+from service.worker import GuardedUvicornWorker
 from tests.servers import PYTHON, clean_env, free_port, serving
 
 ORIGIN = "https://app.example.com"
@@ -107,13 +110,26 @@ def test_sigterm_stops_it_cleanly(server: Server) -> None:
     assert "Traceback" not in output
 
 
-def test_a_refused_configuration_stops_gunicorn(tmp_path: Path) -> None:
+def test_a_refused_configuration_stops_gunicorn_before_any_worker_boots(tmp_path: Path) -> None:
     # uvicorn-worker's own class exits 1 and gunicorn boots another worker, for ever.
     env = clean_env(APP_ENV="production")
     result = subprocess.run(
         gunicorn_command(free_port()), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
     )
-    assert result.returncode != 0
+    assert result.returncode == Arbiter.APP_LOAD_ERROR
     assert "[settings.E010]" in result.stderr
-    assert result.stderr.count("Booting worker") <= WORKERS
+    assert "Booting worker" not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_worker_refusing_its_settings_stops_gunicorn() -> None:
+    # Should the worker's own reading refuse what the master's accepted: the status that stops
+    # gunicorn, not create_app's 1, which gunicorn answers by booting the worker again.
+    def refuse() -> None:
+        raise SystemExit(1)
+
+    worker = object.__new__(GuardedUvicornWorker)  # its __init__ needs a running arbiter
+    worker.app = SimpleNamespace(wsgi=refuse)
+    with pytest.raises(SystemExit) as exit_:
+        worker.load_wsgi()
+    assert exit_.value.code == Arbiter.APP_LOAD_ERROR
