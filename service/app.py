@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from importlib.metadata import version
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -13,11 +14,13 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Lifespan
 
 from flask_cors_asgi import CORSMiddleware
 from service.api import Foo
-from service.logging import install_log_escaping
+from service.logging import follow_server_log, install_log_escaping
 from service.openapi import openapi_document
+from service.startup import head_guards_in_use, service_version, startup_line
 from settings import BaseAppSettings, ConfigurationError, load_settings
 
 logger = logging.getLogger("service")
@@ -33,10 +36,23 @@ async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
+def _lifespan(settings: BaseAppSettings, version: str) -> Lifespan[Starlette]:
+    """Logs the start-up line once per server process (each worker runs the lifespan once)."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        follow_server_log()  # again: under gunicorn --preload, create_app ran before logging was set up
+        logger.info("%s", startup_line(settings, guarded=head_guards_in_use(), version=version))
+        yield
+
+    return lifespan
+
+
 def create_app(settings: BaseAppSettings | None = None) -> Starlette:
     """The service for `settings`, or for the environment's settings (APP_ENV, CORS_*, ...). With
     invalid environment settings, every problem is printed and the process exits with status 1."""
     install_log_escaping()  # before the settings warnings: they quote configuration values
+    follow_server_log()
     if settings is None:
         try:
             loaded = load_settings()
@@ -45,9 +61,10 @@ def create_app(settings: BaseAppSettings | None = None) -> Starlette:
             raise SystemExit(1) from None
         settings = loaded.settings
         for warning in loaded.warnings:
-            logger.warning("%s", warning)
+            logger.warning("%s", warning.text)
 
-    document = openapi_document(version("flask-cors-port"))
+    version = service_version()
+    document = openapi_document(version)
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(document)
@@ -60,6 +77,7 @@ def create_app(settings: BaseAppSettings | None = None) -> Starlette:
         ],
         middleware=[Middleware(CORSMiddleware, **settings.cors_options())],
         exception_handlers={HTTPException: http_error},
+        lifespan=_lifespan(settings, version),
     )
     # Werkzeug never redirects "/api/foo/" to "/api/foo": answer 404 as Flask does.
     app.router.redirect_slashes = False

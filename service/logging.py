@@ -70,3 +70,21 @@ def install_log_escaping() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, EscapeControlCharacters) for f in logger.filters):
             logger.addFilter(EscapeControlCharacters())
+
+
+def follow_server_log() -> None:
+    """Send the service's records (the start-up line, settings warnings) where the server sends its
+    own, at its level: to the handlers of `uvicorn.error` (gunicorn's, under its worker class) or
+    of `uvicorn` (uvicorn's command line). Left alone when logging was configured for them already
+    (handlers on `service` or on the root logger), or when no server has configured its own yet."""
+    service = logging.getLogger("service")
+    if service.handlers or logging.getLogger().handlers:
+        return
+    for name in ("uvicorn.error", "uvicorn"):
+        server = logging.getLogger(name)
+        if server.handlers:
+            for handler in server.handlers:
+                service.addHandler(handler)
+            service.setLevel(logging.getLogger("uvicorn.error").getEffectiveLevel())
+            service.propagate = False
+            return

@@ -1,20 +1,32 @@
 """Typed settings per environment. `load_settings()` reads the environment (and `.env`,
 `.env.<APP_ENV>`) when called, never at import time, and refuses invalid configuration with every
-problem listed at once."""
+problem listed at once; `read_settings()` reads them the same way and never refuses."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dotenv import dotenv_values
 from pydantic import ValidationError
 
+from flask_cors_asgi import printable
 from settings.base import BaseAppSettings
-from settings.checks import ConfigurationError, Problem, at_level, run_checks, unknown_variables
+from settings.checks import ConfigurationError, Problem, at_level, check, unknown_variables
 from settings.environments import ENVIRONMENTS
 
-__all__ = ["BaseAppSettings", "ConfigurationError", "Loaded", "Problem", "load_settings"]
+__all__ = [
+    "BaseAppSettings",
+    "ConfigurationError",
+    "Loaded",
+    "Problem",
+    "Reading",
+    "load_settings",
+    "read_settings",
+]
 
 
 class Loaded:
@@ -25,33 +37,77 @@ class Loaded:
         self.warnings = warnings
 
 
-def load_settings(directory: Path | None = None) -> Loaded:
-    """Build the settings of `APP_ENV` from the process environment and the .env files in
-    `directory` (default: the working directory). Real environment variables win over files, and
+@dataclass(frozen=True)
+class Reading:
+    """What the environment says: the settings (None only for an unknown APP_ENV; a value that does
+    not parse is replaced by its default there, and named in `unparsed`), every problem, and each
+    variable's text as written (names upper-cased)."""
+
+    env: str
+    settings: BaseAppSettings | None
+    problems: list[Problem]
+    unparsed: frozenset[str]
+    written: Mapping[str, str]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+
+def read_settings(directory: Path | None = None) -> Reading:
+    """The settings of `APP_ENV` from the process environment and the .env files in `directory`
+    (default: the working directory), with every problem at once: the values that do not parse
+    (E100) and the checks of all the others. Real environment variables win over files, and
     `.env.<APP_ENV>` over `.env`. APP_ENV itself comes from the real environment only: it decides
     which files are read."""
     environ = os.environ
     directory = Path.cwd() if directory is None else directory
     env = environ.get("APP_ENV", "development")
     if env not in ENVIRONMENTS:
-        raise ConfigurationError(
-            [Problem("E000", "APP_ENV", f"unknown environment {env!r}", f"one of {', '.join(ENVIRONMENTS)}")]
+        problem = Problem(
+            "E000", "APP_ENV", f"unknown environment '{printable(env)}'", f"one of {', '.join(ENVIRONMENTS)}"
         )
+        return Reading(env, None, [problem], frozenset(), {})
     files = [path for path in (directory / ".env", directory / f".env.{env}") if path.is_file()]
-    file_names = [name for path in files for name in dotenv_values(path)]
+    written: dict[str, str] = {}
+    for path in files:
+        written.update({name.upper(): value or "" for name, value in dotenv_values(path).items()})
+    written.update({name.upper(): value for name, value in environ.items()})
 
     cls = ENVIRONMENTS[env]
+    env_file = tuple(files) or None
+    parse_problems: list[Problem] = []
+    defaults: dict[str, Any] = {}
     try:
-        settings = cls(_env_file=tuple(files) or None)  # type: ignore[call-arg]
+        settings = cls(_env_file=env_file)  # type: ignore[call-arg]
     except ValidationError as exc:
-        problems = [at_level(p, env) for p in unknown_variables([*environ, *file_names])]
         for error in exc.errors():
-            variable = str(error["loc"][0]).upper() if error["loc"] else "settings"
-            problems.append(Problem("E100", variable, f"{error['msg']} (got {error.get('input')!r})"))
-        raise ConfigurationError(problems) from None
+            field = str(error["loc"][0])
+            variable = field.upper()
+            item = f"item {error['loc'][1]}: " if len(error["loc"]) > 1 else ""
+            shown = written.get(variable, str(error.get("input")))
+            examples = cls.model_fields[field].examples
+            hint = f"e.g. {variable}={examples[0]}" if examples else None
+            parse_problems.append(Problem("E100", variable, f"{item}{error['msg']} (got '{shown}')", hint))
+            defaults[field] = cls.model_fields[field].get_default(call_default_factory=True)
+        # The others are checked as they are: init arguments win over the environment.
+        settings = cls(_env_file=env_file, **defaults)  # type: ignore[call-arg]
 
-    problems = run_checks(settings, [*environ, *file_names])
-    errors = [p for p in problems if p.level == "error"]
-    if errors:
-        raise ConfigurationError(problems)
-    return Loaded(settings, problems)
+    unparsed = frozenset(name.upper() for name in defaults)
+    checked = [
+        p
+        for p in check(settings)
+        # A check of a default standing in for a value that did not parse is about nothing written.
+        if p.variable.split("[", 1)[0] not in unparsed
+    ]
+    problems = [at_level(p, env) for p in [*unknown_variables(written), *parse_problems, *checked]]
+    return Reading(env, settings, problems, unparsed, written)
+
+
+def load_settings(directory: Path | None = None) -> Loaded:
+    """The settings `read_settings` reads, or ConfigurationError listing every problem (warnings
+    included) when any is an error."""
+    reading = read_settings(directory)
+    if reading.errors or reading.settings is None:
+        raise ConfigurationError(reading.problems)
+    return Loaded(reading.settings, reading.problems)

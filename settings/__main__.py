@@ -1,16 +1,37 @@
 """`python -m settings [--env ENV] [--check]`: the effective settings of an environment, as
-environment variables, and the result of the configuration checks. Exit status 1 when any check
-fails. `--check` prints only the problems: the Procfile runs it before starting workers, because
-uvicorn restarts a worker that exits, forever, where a single process would just stop."""
+environment variables (on stdout), and every problem the checks find (on stderr). Exit status 1
+when any problem is an error, the settings being shown all the same. `--check` prints only the
+problems: the Procfile runs it before starting workers, because uvicorn restarts a worker that
+exits, forever, where a single process would just stop."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
-from settings import ConfigurationError, load_settings
+from flask_cors_asgi import printable
+from settings import ConfigurationError, Reading, read_settings
+from settings.base import FLASK_CORS_DEFAULTS, as_text
+
+
+def effective_settings(reading: Reading) -> list[str]:
+    """One line per setting: `NAME=value` as one would write it, or a comment for a value that did
+    not parse or a Flask-CORS option left unset."""
+    if reading.settings is None:
+        return [f"# APP_ENV={printable(reading.env)}: unknown, no settings"]
+    lines = [f"# APP_ENV={reading.env}"]
+    for name, value in reading.settings.model_dump().items():
+        variable = name.upper()
+        if variable in reading.unparsed:
+            lines.append(f"# {variable}: does not parse (settings.E100)")
+        elif value is None:
+            default = FLASK_CORS_DEFAULTS[name.removeprefix("cors_")]
+            shown = "none" if default is None else as_text(default)
+            lines.append(f"# {variable}: not set, Flask-CORS's default ({shown})")
+        else:
+            lines.append(printable(f"{variable}={as_text(value)}"))
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,27 +43,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.env:
         os.environ["APP_ENV"] = args.env
-    try:
-        loaded = load_settings()
-    except ConfigurationError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    settings = loaded.settings
-    if args.check:
-        for warning in loaded.warnings:
+    reading = read_settings()
+    if not args.check:
+        print("\n".join(effective_settings(reading)))
+    if reading.errors:
+        print(ConfigurationError(reading.problems), file=sys.stderr)
+    else:
+        for warning in reading.problems:
             print(warning, file=sys.stderr)
-        return 0
-    print(f"# APP_ENV={settings.env}")
-    for name, value in settings.model_dump().items():
-        if value is not None:
-            shown = (
-                value if isinstance(value, (str, int)) and not isinstance(value, bool) else json.dumps(value)
-            )
-            print(f"{name.upper()}={shown}")
-    for warning in loaded.warnings:
-        print(warning, file=sys.stderr)
-    print("# checks: no errors" + (f", {len(loaded.warnings)} warning(s)" if loaded.warnings else ""))
-    return 0
+    if not args.check:
+        errors, warnings = len(reading.errors), len(reading.problems) - len(reading.errors)
+        verdict = "start-up refused" if errors else "start-up allowed"
+        print(f"# checks: {errors} error(s), {warnings} warning(s): {verdict}")
+    return 1 if reading.errors else 0
 
 
 if __name__ == "__main__":

@@ -17,9 +17,12 @@ from flask_cors_asgi.options import DEFAULTS
 
 Environment = Literal["development", "test", "staging", "production"]
 StrList = Annotated[list[str] | None, NoDecode]
+# A timeout: finite, positive, at most an hour.
+Seconds = Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)]
 
 # The setting fields that are Flask-CORS options (cors_<option>), one per Flask-CORS option.
 CORS_FIELDS = tuple(DEFAULTS)
+FLASK_CORS_DEFAULTS = DEFAULTS  # what an unset CORS_* variable leaves in force
 CORS_VARIABLES = frozenset(f"CORS_{name.upper()}" for name in CORS_FIELDS)
 
 
@@ -33,6 +36,23 @@ def split_list(value: Any) -> Any:
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
+def as_text(value: Any) -> str:
+    """A setting's value as one would write its variable: `true`, `10`, `2.5`, comma-separated
+    lists (JSON when an item holds a comma or spaces at its ends), JSON for the rest; regexes
+    keep their single backslashes wherever JSON is not needed."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (str, int)):
+        return str(value)
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        text = ",".join(value)
+        if not any("," in item or item != item.strip() or not item for item in value) and text[:1] != "[":
+            return text
+    return json.dumps(value)
+
+
 class BaseAppSettings(BaseSettings):
     """Base settings. `env` names the environment; subclasses set their own defaults."""
 
@@ -43,27 +63,52 @@ class BaseAppSettings(BaseSettings):
     )
     env: ClassVar[Environment]
 
-    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    # Each field's description and example are the service's documentation of its variable
+    # (`python -m service --help`) and the hint of a value that does not parse (settings.E100).
+    max_body_bytes: int = Field(
+        default=1024 * 1024, gt=0, description="larger request bodies get 413", examples=[65536]
+    )
     # Slow and oversized clients (service/server.py, and the body read in service/api.py). A client
     # holds a connection for at most header_timeout + body_timeout before its request runs.
-    header_timeout: float = Field(default=10, gt=0, le=3600, allow_inf_nan=False)
-    body_timeout: float = Field(default=15, gt=0, le=3600, allow_inf_nan=False)
-    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    header_timeout: Seconds = Field(
+        default=10,
+        description="seconds for a request line and headers to arrive, else 408 (guarded protocol only)",
+        examples=[10],
+    )
+    body_timeout: Seconds = Field(
+        default=15,
+        description="seconds for a whole request body to arrive, else 408 and close",
+        examples=[15],
+    )
+    max_header_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        description="larger request heads get 431, longer URLs 414 (guarded protocol only)",
+        examples=[16384],
+    )
 
-    cors_origins: StrList = None
-    cors_methods: StrList = ["GET", "POST", "PUT", "DELETE"]
-    cors_allow_headers: StrList = ["Content-Type", "Authorization"]
-    cors_expose_headers: StrList = None
-    cors_supports_credentials: bool | None = None
+    cors_origins: StrList = Field(
+        default=None,
+        description="origins allowed to read answers: JSON array or comma-separated, literals or regexes",
+        examples=["https://app.example.com"],
+    )
+    cors_methods: StrList = Field(default=["GET", "POST", "PUT", "DELETE"], examples=["GET,POST"])
+    cors_allow_headers: StrList = Field(default=["Content-Type", "Authorization"], examples=["Content-Type"])
+    cors_expose_headers: StrList = Field(default=None, examples=["X-Request-Id"])
+    cors_supports_credentials: bool | None = Field(default=None, examples=["true"])
     # Kept as text: the checks explain a bad value better than a type error can.
-    cors_max_age: str | None = None
-    cors_send_wildcard: bool | None = None
-    cors_always_send: bool | None = None
-    cors_vary_header: bool | None = None
-    cors_automatic_options: bool | None = None
-    cors_allow_private_network: bool | None = None
-    cors_intercept_exceptions: bool | None = None
-    cors_resources: Annotated[Any, NoDecode] = "/api/*"
+    cors_max_age: str | None = Field(default=None, examples=["600"])
+    cors_send_wildcard: bool | None = Field(default=None, examples=["false"])
+    cors_always_send: bool | None = Field(default=None, examples=["true"])
+    cors_vary_header: bool | None = Field(default=None, examples=["true"])
+    cors_automatic_options: bool | None = Field(default=None, examples=["true"])
+    cors_allow_private_network: bool | None = Field(default=None, examples=["false"])
+    cors_intercept_exceptions: bool | None = Field(default=None, examples=["true"])
+    cors_resources: Annotated[Any, NoDecode] = Field(
+        default="/api/*",
+        description="paths under the CORS policy: a pattern, a JSON list, or JSON {pattern: {options}}",
+        examples=['{"/api/*": {"origins": ["https://app.example.com"]}}'],
+    )
 
     @field_validator(
         "cors_origins", "cors_methods", "cors_allow_headers", "cors_expose_headers", mode="before"

@@ -31,10 +31,15 @@ class Problem:
     hint: str | None = None
     level: Level = "error"
 
-    def __str__(self) -> str:
+    @property
+    def text(self) -> str:
+        """The problem without its level, for a log line that has its own."""
         hint = f" Hint: {self.hint}" if self.hint else ""
         # One printable line whatever CR, LF or ESC the quoted names and values hold.
-        return printable(f"{self.level}: {self.variable}: {self.message} [settings.{self.id}]{hint}")
+        return printable(f"{self.variable}: {self.message} [settings.{self.id}]{hint}")
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.text}"
 
 
 class ConfigurationError(Exception):
@@ -85,12 +90,6 @@ def check(settings: BaseAppSettings) -> list[Problem]:
         problems.append(Problem("E010", "CORS_ORIGINS", f"must list at least one origin in {env}", hint))
     problems += [Problem(p.id, _variable(p), p.message, p.hint) for p in audit(**settings.cors_options())]
     return problems
-
-
-def run_checks(settings: BaseAppSettings, variable_names: Iterable[str]) -> list[Problem]:
-    """Every problem: unknown CORS_* variables among `variable_names`, then the settings' own."""
-    problems = unknown_variables(variable_names) + check(settings)
-    return [at_level(p, settings.env) for p in problems]
 
 
 def at_level(problem: Problem, env: str) -> Problem:

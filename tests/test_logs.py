@@ -144,9 +144,9 @@ def test_settings_warnings_of_the_service_stay_on_their_lines(tmp_path: Path) ->
     command = uvicorn_command("service.app:create_app", port, "--factory")
     output = run_and_capture(command, clean_env(**HOSTILE_SETTINGS), tmp_path, port)
     lines = assert_well_formed(output, ACCESS, SERVER, PROBLEM)
-    warnings = [line for line in lines if line.startswith("warning: ")]
+    warnings = [line for line in lines if line.startswith("WARNING:  ") and "[settings.E" in line]
     assert len(warnings) == 3, lines
-    assert f"warning: CORS_FOO\\n{FORGED.upper()}: is not a Flask-CORS setting" in output.decode()
+    assert f"WARNING:  CORS_FOO\\n{FORGED.upper()}: is not a Flask-CORS setting" in output.decode()
     assert "Hint: write it as https://app\\x1bc.example" in output.decode()
 
 

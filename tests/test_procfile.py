@@ -14,8 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.__main__ import command_line
-from tests.servers import free_port
+from tests.servers import clean_env, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 ORIGIN = "https://app.example.com"
@@ -68,7 +67,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subp
 
 
 def test_procfile_names_the_platform_variables() -> None:
-    check, serve = web_command().split(" && ")
+    environment, check, serve = web_command().split(" && ")
+    assert environment == "export APP_ENV=${APP_ENV:-production}"
     assert shlex.split(check) == ["python", "-m", "settings", "--check"]
     assert shlex.split(serve)[:4] == ["exec", "python", "-m", "service"]
     for variable in ("PORT", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS"):
@@ -77,18 +77,7 @@ def test_procfile_names_the_platform_variables() -> None:
 
 def test_run_script_serves_as_the_procfile_does() -> None:
     run = shlex.split((ROOT / "scripts" / "run").read_text(), comments=True)
-    assert run[run.index("exec") + 1 :][:3] == [".venv/bin/python", "-m", "service"]
-
-
-def test_service_command_defaults_and_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN", raising=False)
-    line = command_line(["--port", "1"])
-    assert line[:2] == ["service.app:create_app", "--factory"]
-    assert line[-2:] == ["--port", "1"]  # given options come last: uvicorn takes the last value
-    assert "service.server:GuardedHttpToolsProtocol" in line
-    assert "--timeout-graceful-shutdown" in line
-    monkeypatch.setenv("UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN", "3")  # uvicorn's own variable wins
-    assert "--timeout-graceful-shutdown" not in command_line([])
+    assert run[run.index("exec") + 1 :][:3] == [".venv-run/bin/python", "-m", "service"]
 
 
 def test_request_heads_are_guarded(server: tuple[str, subprocess.Popen[str]]) -> None:
@@ -97,6 +86,18 @@ def test_request_heads_are_guarded(server: tuple[str, subprocess.Popen[str]]) ->
     base, _ = server
     response = httpx.get(f"{base}/healthz", headers={"X-Big": "a" * 20_000})
     assert (response.status_code, response.headers["content-type"]) == (431, "application/json")
+
+
+def test_a_deploy_without_configuration_is_production_and_refused(tmp_path: Path) -> None:
+    # No APP_ENV, no CORS_ORIGINS: a development deploy would serve the development policy.
+    env = clean_env(HOST="127.0.0.1", PORT=str(free_port()), WEB_CONCURRENCY="2")
+    result = subprocess.run(
+        ["bash", "-c", web_command()], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    (refusal,) = [line for line in result.stderr.splitlines() if "[settings.E010]" in line]
+    assert "CORS_ORIGINS" in refusal
+    assert "Uvicorn running" not in result.stderr + result.stdout
 
 
 def test_refused_configuration_stops_before_any_worker_starts(tmp_path: Path) -> None:

@@ -1,8 +1,10 @@
 """Every refused configuration stops the real service process: the Procfile's `web:` command (two
-workers, so a worker restart loop would show) and plain `uvicorn service.app:create_app --factory`
+workers, so a worker restart loop would show), plain `uvicorn service.app:create_app --factory`
 (one process: uvicorn takes WEB_CONCURRENCY as its worker count, and its supervisor restarts a
-worker that exits with create_app's status 1 for ever) exit non-zero within a bound, list exactly
-the expected problems with their ids, never start serving and print no traceback.
+worker that exits with create_app's status 1 for ever) and gunicorn with service.worker's class
+(two workers; gunicorn too boots a worker that exits with 1 again, for ever) exit non-zero within a
+bound, list exactly the expected problems with their ids, never start serving and print no
+traceback.
 
 The cases are parametrized over the check ids found in settings/ (`Problem("E0xx", ...)`) and the
 engine's audit (`flask_cors_asgi.CHECKS`), so a new check fails here until REFUSALS has a
@@ -20,6 +22,7 @@ import pytest
 
 from flask_cors_asgi import CHECKS
 from tests.servers import ROOT, clean_env, free_port, uvicorn_command
+from tests.test_gunicorn import gunicorn_command
 from tests.test_procfile import web_command
 
 REFUSAL_BOUND = 15.0  # seconds; a refusal takes one or two interpreter start-ups (about 1 s)
@@ -77,6 +80,7 @@ def run_bounded(command: list[str], env: dict[str, str], cwd: Path) -> tuple[int
 COMMANDS = {
     "procfile": lambda port: ["bash", "-c", web_command()],
     "uvicorn": lambda port: uvicorn_command("service.app:create_app", port, "--factory"),
+    "gunicorn": gunicorn_command,  # two workers of service.worker's class
 }
 
 
@@ -103,4 +107,5 @@ def test_a_refused_configuration_stops_the_service(check_id: str, command: str, 
     assert set(errors) == expected, output
     assert "invalid configuration:" in output
     assert "Traceback" not in output
-    assert "Uvicorn running" not in output  # nothing ever listened
+    assert "Uvicorn running" not in output  # nothing ever listened (gunicorn's master did: not its workers)
+    assert "Application startup complete" not in output  # no worker ever served

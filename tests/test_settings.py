@@ -15,6 +15,7 @@ import pytest
 
 from service.app import create_app
 from settings import ConfigurationError, load_settings
+from settings.base import as_text
 from settings.environments import DevelopmentSettings, ProductionSettings, StagingSettings, TestSettings
 
 SetEnv = Callable[..., None]
@@ -165,6 +166,17 @@ def test_every_unparsable_value_is_listed_at_once(setenv: SetEnv) -> None:
         ("E100", "MAX_BODY_BYTES"),
         ("E100", "CORS_ORIGINS"),
     }
+
+
+def test_a_value_that_does_not_parse_hides_no_other_problem(setenv: SetEnv) -> None:
+    setenv(MAX_BODY_BYTES="abc", CORS_MAX_AGE="10.5")
+    assert refusal() == {("E100", "MAX_BODY_BYTES"), ("E009", "CORS_MAX_AGE")}
+
+
+def test_a_value_that_does_not_parse_is_not_checked_again(setenv: SetEnv) -> None:
+    # Its default stands in for the other checks; E010 would be about a CORS_ORIGINS never parsed.
+    setenv(APP_ENV="production", CORS_ORIGINS="[1", CORS_SUPPORTS_CREDENTIALS="maybe")
+    assert refusal() == {("E100", "CORS_ORIGINS"), ("E100", "CORS_SUPPORTS_CREDENTIALS")}
 
 
 def test_every_failed_check_is_listed_at_once(setenv: SetEnv) -> None:
@@ -363,13 +375,67 @@ def test_credentials_with_a_resource_allowing_every_origin_are_refused(setenv: S
     assert ("E008", "CORS_RESOURCES['/public/*']") in refusal()
 
 
+# --- Values as written ----------------------------------------------------------------------------
+
+
+def problem_lines() -> list[str]:
+    with pytest.raises(ConfigurationError) as exc:
+        load_settings()
+    return [str(p) for p in exc.value.problems]
+
+
+@pytest.mark.parametrize(
+    ("variables", "quoted"),
+    [
+        pytest.param({"MAX_BODY_BYTES": "abc"}, "'abc'", id="E100"),
+        pytest.param({"APP_ENV": "prod"}, "'prod'", id="E000"),
+        pytest.param(
+            {"CORS_ORIGINS": r"^https://a\.example\.com"}, r"'^https://a\.example\.com'", id="E004 regex"
+        ),
+        pytest.param({"CORS_MAX_AGE": "1.5"}, "'1.5'", id="E009"),
+        pytest.param({"CORS_SUPPORTS_CREDENTIALS": "maybe"}, "'maybe'", id="E100 boolean"),
+    ],
+)
+def test_problems_quote_values_as_written(setenv: SetEnv, variables: dict[str, str], quoted: str) -> None:
+    setenv(**{**PRODUCTION, **variables})
+    assert any(quoted in line for line in problem_lines())
+
+
+def test_a_value_with_control_characters_is_shown_on_one_printable_line(setenv: SetEnv) -> None:
+    setenv(MAX_BODY_BYTES="1\r\nerror: forged\x1b[2J")
+    (line,) = problem_lines()
+    assert line.isprintable()
+    assert "'1\\r\\nerror: forged\\x1b[2J'" in line
+
+
+@pytest.mark.parametrize(
+    ("variable", "text"),
+    [
+        ("CORS_ORIGINS", r"^https://a\.example\.com$,https://b.example"),
+        ("CORS_ORIGINS", r'["^https://[a-z]{2,3}\\.example$"]'),  # a comma inside an item: JSON
+        ("CORS_ORIGINS", ""),
+        ("CORS_RESOURCES", '{"/api/*": {"origins": ["https://a.example"]}}'),
+        ("CORS_RESOURCES", "/api/*"),
+        ("CORS_SUPPORTS_CREDENTIALS", "true"),
+        ("HEADER_TIMEOUT", "2.5"),
+        ("MAX_BODY_BYTES", "100"),
+    ],
+)
+def test_effective_values_are_shown_as_written(setenv: SetEnv, variable: str, text: str) -> None:
+    # What `python -m settings` prints for a value is the text that sets it.
+    setenv(**{variable: text})
+    assert as_text(getattr(load_settings().settings, variable.lower())) == text
+
+
 # --- python -m settings ---------------------------------------------------------------------------
 
 
-def run_settings_command(tmp_path: Path, app_env: str) -> subprocess.CompletedProcess[str]:
-    env = {name: os.environ[name] for name in ("PATH", "HOME") if name in os.environ}
+def run_settings_command(
+    tmp_path: Path, app_env: str, *options: str, **variables: str
+) -> subprocess.CompletedProcess[str]:
+    env = {name: os.environ[name] for name in ("PATH", "HOME") if name in os.environ} | variables
     return subprocess.run(
-        [sys.executable, "-m", "settings", "--env", app_env],
+        [sys.executable, "-m", "settings", "--env", app_env, *options],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -383,6 +449,23 @@ def test_command_refuses_production_without_origins(tmp_path: Path) -> None:
     assert (result.returncode, "Traceback" in result.stderr) == (1, False)
     assert "CORS_ORIGINS" in result.stderr
     assert "E010" in result.stderr
+
+
+def test_command_shows_the_effective_settings_of_a_refused_configuration(tmp_path: Path) -> None:
+    result = run_settings_command(tmp_path, "production", MAX_BODY_BYTES="abc", CORS_MAX_AGE="10.5")
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert "CORS_METHODS=GET,POST,PUT,DELETE" in lines
+    assert "CORS_MAX_AGE=10.5" in lines
+    assert "HEADER_TIMEOUT=10" in lines
+    assert any(line.startswith("# MAX_BODY_BYTES") for line in lines)
+    assert {"[settings.E100]", "[settings.E009]", "[settings.E010]"} <= set(result.stderr.split())
+
+
+def test_command_check_prints_only_the_problems(tmp_path: Path) -> None:
+    result = run_settings_command(tmp_path, "production", "--check")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert "[settings.E010]" in result.stderr
 
 
 def test_command_shows_development_settings(tmp_path: Path) -> None:

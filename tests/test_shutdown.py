@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from service.__main__ import GRACEFUL_SHUTDOWN_SECONDS as GRACEFUL_SHUTDOWN_SECONDS_DEFAULT
-from service.__main__ import command_line
+from service.deployed import GRACEFUL_SHUTDOWN_SECONDS as GRACEFUL_SHUTDOWN_SECONDS_DEFAULT
+from service.deployed import UVICORN_DEFAULTS
 from service.server import SHUTDOWN_DRAIN_SECONDS
 from settings.base import BaseAppSettings
 from tests.servers import clean_env, free_port, serving
@@ -225,7 +225,7 @@ async def test_sigterm_answers_every_accepted_request_and_exits(workers: int, tm
 def test_the_service_has_a_graceful_timeout_longer_than_the_body_deadline() -> None:
     # An upload still arriving at SIGTERM then gets the app's 408 before uvicorn cancels anything.
     assert BaseAppSettings.model_fields["body_timeout"].default < GRACEFUL_SHUTDOWN_SECONDS_DEFAULT
-    assert "--timeout-graceful-shutdown" in command_line([])
+    assert UVICORN_DEFAULTS["timeout_graceful_shutdown"][0] == GRACEFUL_SHUTDOWN_SECONDS_DEFAULT
 
 
 @pytest.mark.parametrize("workers", [1, 2])

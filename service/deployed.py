@@ -1,0 +1,22 @@
+"""The defaults this service adds to uvicorn's wherever uvicorn serves it as deployed: its command
+line (`python -m service`, service/__main__.py) and gunicorn's worker class (service/worker.py).
+Keyed by the name uvicorn's `Config` and its command line's parameters share."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+PROTOCOL = "service.server:GuardedHttpToolsProtocol"
+GRACEFUL_SHUTDOWN_SECONDS = 20
+
+# name -> (value, why)
+UVICORN_DEFAULTS: Mapping[str, tuple[Any, str]] = {
+    "http": (PROTOCOL, "the request-head deadline and size cap (HEADER_TIMEOUT, MAX_HEADER_BYTES)"),
+    "timeout_graceful_shutdown": (
+        GRACEFUL_SHUTDOWN_SECONDS,
+        "after SIGTERM, requests already read get 20 s to finish (above BODY_TIMEOUT, below a "
+        "platform's 30 s before SIGKILL)",
+    ),
+    "server_header": (False, "no Server: uvicorn header"),
+}

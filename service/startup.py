@@ -1,0 +1,78 @@
+"""The line each server process logs once at start-up: which environment and version, the CORS
+policy in short, the limits, and whether the request-head guards of service/server.py are in use.
+An operator reads in one place what this process enforces."""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from settings import BaseAppSettings
+from settings.base import as_text
+
+DISTRIBUTION = "flask-cors-port"
+GUARDED_PROTOCOL_MODULE = "service.server"
+
+
+def service_version() -> str:
+    """The project's version: its installed distribution's, else that of the checkout's
+    pyproject.toml (the slim runtime environment serves from the checkout without installing it),
+    else "unknown"."""
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        pass
+    try:
+        project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
+        return str(project["project"]["version"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "unknown"
+
+
+def head_guards_in_use() -> bool:
+    """Whether this process serves with service.server's protocol. The server imports its protocol
+    class before it builds the app or starts its lifespan, and nothing else in a server process
+    imports service.server (the app must not: tests/test_startup.py checks it)."""
+    return GUARDED_PROTOCOL_MODULE in sys.modules
+
+
+def resources(options: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Each resource pattern with its effective options, as Flask-CORS merges them: its own options
+    over the app's."""
+    spec = options.get("resources", "/*")
+    if isinstance(spec, Mapping):
+        entries = [(str(p), dict(own) if isinstance(own, Mapping) else {}) for p, own in spec.items()]
+    elif isinstance(spec, str):
+        entries = [(spec, {})]
+    else:
+        entries = [(str(pattern), {}) for pattern in spec]
+    return [(pattern, {**options, **own}) for pattern, own in entries]
+
+
+def policy(options: Mapping[str, Any]) -> str:
+    """`/api/*: origins a,b, credentials false, max_age none` for each resource, `; `-separated.
+    Origins are shown as written (a regex with its own backslashes); Flask-CORS's default is *."""
+    parts = []
+    for pattern, merged in resources(options):
+        origins = merged.get("origins", "*")
+        credentials = merged.get("supports_credentials", False)
+        max_age = merged.get("max_age")
+        parts.append(
+            f"{pattern}: origins {as_text(origins)}, credentials {as_text(bool(credentials))}, "
+            f"max_age {'none' if max_age is None else as_text(max_age)}"
+        )
+    return "; ".join(parts)
+
+
+def startup_line(settings: BaseAppSettings, *, guarded: bool, version: str) -> str:
+    guards = "on" if guarded else "OFF: HEADER_TIMEOUT and MAX_HEADER_BYTES not enforced (README, Deploying)"
+    return (
+        f"flask-cors-port {version}, APP_ENV={settings.env} | CORS {policy(settings.cors_options())} | "
+        f"limits MAX_BODY_BYTES={settings.max_body_bytes} BODY_TIMEOUT={as_text(settings.body_timeout)} "
+        f"MAX_HEADER_BYTES={settings.max_header_bytes} HEADER_TIMEOUT={as_text(settings.header_timeout)} | "
+        f"request-head guards {guards}"
+    )
