@@ -1,5 +1,5 @@
-"""The original Flask app, from the article's "Complete Implementation Example"
-(../shared/reference/seed-article.txt), as written and without its mistyped decorator."""
+"""The original Flask app, from the article's "Complete Implementation Example" (the Flask +
+Flask-CORS article the project started from), as written and without its mistyped decorator."""
 
 from __future__ import annotations
 

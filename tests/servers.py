@@ -51,7 +51,12 @@ def uvicorn_command(app: str, port: int, *options: str) -> list[str]:
 
 
 def gunicorn_command(app: str, port: int, *options: str) -> list[str]:
-    return [PYTHON, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--log-level", "warning", *options, app]
+    # --no-control-socket: gunicorn 27 otherwise opens ~/.gunicorn/gunicorn.ctl, one path for every
+    # gunicorn the tests and the benchmark run at once.
+    return [
+        PYTHON, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+        "--no-control-socket", *options, app,
+    ]  # fmt: skip
 
 
 def wait_until_serving(process: subprocess.Popen[bytes], url: str, timeout: float = 30) -> None:
