@@ -37,7 +37,7 @@ from flask_cors_asgi.options import (
     compile_policy,
     compile_resources,
 )
-from flask_cors_asgi.routing import OPTIONS_CONTENT_TYPE, automatic_options, find_router
+from flask_cors_asgi.routing import OPTIONS_CONTENT_TYPE, AutomaticOptions, automatic_options, find_router
 
 if TYPE_CHECKING:
     from typing import Unpack
@@ -178,6 +178,22 @@ class CORSMiddleware:
         self.router = find_router(app)
         # The whole decision is a pure function of these request fields: memoise it, bounded.
         self._decide = functools.lru_cache(maxsize=4096)(self._decision)
+        # So is Flask's automatic OPTIONS answer, of the path and the routes (their number stands
+        # for them: a route added later is seen; one changed in place is not).
+        self._automatic = functools.lru_cache(maxsize=1024)(self._automatic_answer)
+
+    def _automatic_answer(
+        self, path: str, root_path: str, host: bytes | None, routes: int
+    ) -> AutomaticOptions | None:
+        assert self.router is not None
+        scope = {
+            "type": "http",
+            "method": "OPTIONS",
+            "path": path,
+            "root_path": root_path,
+            "headers": [] if host is None else [(b"host", host)],  # for Host routes
+        }
+        return automatic_options(self.router.routes, scope)
 
     def _decision(
         self, path: str, root_path: str, method: str, *raw: bytes | None, memo: bool = True
@@ -203,7 +219,12 @@ class CORSMiddleware:
         request, policy, added = decide(path, scope.get("root_path", ""), scope["method"], *raw)
 
         if request.method == "OPTIONS" and self.router is not None:
-            automatic = automatic_options(self.router.routes, scope)
+            if memo:
+                host = next((value for name, value in scope["headers"] if name == b"host"), None)
+                root_path = scope.get("root_path", "")
+                automatic = self._automatic(path, root_path, host, len(self.router.routes))
+            else:
+                automatic = automatic_options(self.router.routes, scope)
             if automatic is not None:
                 # Flask's default OPTIONS response; a cross_origin route's own policy wins over the
                 # resource's, unless it was decorated with automatic_options=False.

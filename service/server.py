@@ -27,7 +27,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from service.api import error
+from service.api import error_body
 from settings import BaseAppSettings, load_settings
 
 # How long an idle connection stays open after the server begins its shutdown: the time for a request
@@ -181,7 +181,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._answer_and_close(status, message)
 
     def _answer_and_close(self, status: int, message: str) -> None:
-        body = error(status, message).body
+        body = error_body(message)
         head = [STATUS_LINE[status]]
         for name, value in self.server_state.default_headers:
             head += [name, b": ", value, b"\r\n"]
