@@ -55,7 +55,7 @@ def origin_allowed(policy: Policy, origin: str) -> bool:
     match: Flask-CORS never anchors the end, so r"https://a\\.com" admits "https://a.com.evil")."""
     if origin.casefold() in policy.origin_literals:
         return True
-    return any(regex.match(origin) for regex in policy.origin_regexes)
+    return _matches(policy.origin_matchers, origin)
 
 
 def allowed_request_headers(policy: Policy, requested: str) -> str:
@@ -68,7 +68,7 @@ def allowed_request_headers(policy: Policy, requested: str) -> str:
     items = list(map(str.strip, requested.split(",")))
     if policy.header_match_all:
         return ", ".join(sorted(items))
-    literals, regexes = policy.header_literals, policy.header_regexes
+    literals, regexes = policy.header_literals, policy.header_matchers
     if len(items) <= _FEW_ITEMS:  # what browsers send: the plain loop is the quickest
         kept = [item for item in items if item.casefold() in literals or _matches(regexes, item)]
         return ", ".join(sorted(kept))

@@ -18,7 +18,7 @@ from flask_cors_asgi.decision import (
     match_resource,
     origin_allowed,
 )
-from flask_cors_asgi.options import DEFAULTS, Policy, compile_policy, compile_resources
+from flask_cors_asgi.options import DEFAULTS, Policy, combined, compile_policy, compile_resources
 
 A = "http://a.com"
 
@@ -164,3 +164,25 @@ def test_allowed_request_headers_equals_flask_cors_for_any_list(allow: list[str]
     expected = flask_cors_core.get_allow_headers(flask_cors_core.serialize_options(options), requested)
     # Flask-CORS answers None for an empty header (the decision never asks then): "" here.
     assert allowed_request_headers(compile_policy(options), requested) == (expected or "")
+
+
+_PATTERNS = st.sampled_from(
+    [
+        r"^https://a\.com$",
+        r"https://.*\.b\.com",
+        "x-.*",
+        r"(a)\1",
+        "(?P<n>a)b",
+        "c|d",
+        "^$",
+        "[ab]+",
+        r"\d{2}",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(patterns=st.lists(_PATTERNS, max_size=4), text=st.text(alphabet="abcdx-.:/htps1 ", max_size=24))
+def test_regexes_combined_match_what_each_matches(patterns: list[str], text: str) -> None:
+    regexes = tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+    assert any(c.match(text) for c in combined(regexes)) == any(r.match(text) for r in regexes)
