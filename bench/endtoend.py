@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from bench import peers
+from bench import peers, workload
 from bench.inprocess import REQUESTS
 from tests.differential import RawReq
 from tests.servers import PYTHON, clean_env, free_port, gunicorn_command, serving, uvicorn_command
@@ -185,9 +185,9 @@ def check_answers(url: str) -> list[str]:
                 request.method, request.path, headers=list(request.headers), content=request.body
             )
             acao = response.headers.get("access-control-allow-origin")
-            if response.status_code != 200 or acao != peers.ORIGIN:
+            if response.status_code != 200 or acao != workload.ORIGIN:
                 problems.append(f"{kind}: status {response.status_code}, allow-origin {acao!r}")
-            elif kind == "POST" and response.json() != peers.RESULT:
+            elif kind == "POST" and response.json() != workload.RESULT:
                 problems.append(f"{kind}: body {response.text!r}")
     return problems
 
@@ -211,8 +211,8 @@ def measure_server(
             request = REQUESTS[kind]
             for connections in concurrencies:
                 if warmup:  # let connection set-up, caches and first calls settle
-                    run_wrk(f"{url}{peers.PATH}", request, connections, warmup, pin)
-                figures = run_wrk(f"{url}{peers.PATH}", request, connections, duration, pin)
+                    run_wrk(f"{url}{workload.PATH}", request, connections, warmup, pin)
+                figures = run_wrk(f"{url}{workload.PATH}", request, connections, duration, pin)
                 figures["rss_mib"] = tree_rss_kib(pid) / 1024
                 results[f"{kind} c={connections}"] = figures
     return results

@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from starlette.types import ASGIApp
 
-from bench import floor, inprocess, peers
+from bench import ceiling, floor, inprocess, peers
 from tests.differential import send_asgi_raw
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,11 +27,11 @@ def run_bench(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("kind", inprocess.KINDS)
-def test_the_floor_answers_exactly_as_the_service(kind: str) -> None:
+@pytest.mark.parametrize("bare", [floor.app, ceiling.app], ids=["floor", "ceiling"])
+def test_the_bare_peers_answer_exactly_as_the_service(bare: ASGIApp, kind: str) -> None:
     request = inprocess.REQUESTS[kind]
     service = asyncio.run(send_asgi_raw(peers.in_process_apps()["this service"], request))
-    bare = asyncio.run(send_asgi_raw(floor.app, request))
-    assert bare == service
+    assert asyncio.run(send_asgi_raw(bare, request)) == service  # status, every header line, body
 
 
 def test_every_peer_answers_the_benchmark_requests() -> None:
@@ -49,7 +50,7 @@ def test_a_tiny_run_of_every_part(tmp_path: Path) -> None:
     assert "Targets" in result.stdout
     results = json.loads((tmp_path / "results.json").read_text())
     assert set(results["inprocess"]["POST"]) == set(results["inprocess"]["preflight"])
-    assert len(results["inprocess"]["POST"]) == 7
+    assert len(results["inprocess"]["POST"]) == 8
     runs = [run for server in results["endtoend"].values() for run in server.values()]
     runs += [run for count in results["workers"].values() for run in count.values()]
     assert len(runs) == 6 * 2 + 2
