@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import io
+import itertools
 import json
 import statistics
 import time
@@ -56,32 +56,42 @@ async def _discard(message: Message) -> None:
 # --- Timed runs -------------------------------------------------------------------------------------
 
 Runner = Callable[[int], float]  # n requests -> elapsed seconds
+# The benchmark's request, or the i-th of a series of different ones (so that no memo helps).
+Requests = RawReq | Callable[[int], RawReq]
 
 
-def asgi_runner(app: ASGIApp, request: RawReq, loop: asyncio.AbstractEventLoop) -> Runner:
-    scope = asgi_scope(request)
+def _series(requests: Requests) -> Callable[[int], list[RawReq]]:
+    """n requests at a time: the same one n times, or the next n of the series."""
+    if isinstance(requests, RawReq):
+        return lambda n: [requests] * n
+    counter = itertools.count()
+    return lambda n: list(map(requests, itertools.islice(counter, n)))
 
-    async def many(n: int) -> float:
+
+def asgi_runner(app: ASGIApp, requests: Requests, loop: asyncio.AbstractEventLoop) -> Runner:
+    """Times n calls of `app`; each call's scope is built before the clock starts."""
+    series = _series(requests)
+
+    async def many(calls: list[tuple[dict[str, Any], bytes]]) -> float:
         start = time.perf_counter()
-        for _ in range(n):
-            await app(dict(scope), _receive(request.body), _discard)
+        for scope, body in calls:
+            await app(scope, _receive(body), _discard)
         return time.perf_counter() - start
 
-    return lambda n: loop.run_until_complete(many(n))
+    return lambda n: loop.run_until_complete(many([(asgi_scope(r), r.body) for r in series(n)]))
 
 
-def wsgi_runner(app: Callable[..., Iterable[bytes]], request: RawReq) -> Runner:
-    base = wsgi_environ(request)
-    body = request.body
+def wsgi_runner(app: Callable[..., Iterable[bytes]], requests: Requests) -> Runner:
+    """Times n calls of the WSGI `app`; each call's environ is built before the clock starts."""
+    series = _series(requests)
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
         return None
 
     def many(n: int) -> float:
+        environs = [wsgi_environ(r) for r in series(n)]
         start = time.perf_counter()
-        for _ in range(n):
-            environ = dict(base)
-            environ["wsgi.input"] = io.BytesIO(body)
+        for environ in environs:
             result = app(environ, start_response)
             for _chunk in result:
                 pass
@@ -103,10 +113,13 @@ def call_runner(call: Callable[[], object]) -> Runner:
     return many
 
 
-def median_us(runners: dict[str, Runner], n: int, repeats: int) -> dict[str, dict[str, Any]]:
+def median_us(
+    runners: dict[str, Runner], n: int, repeats: int, warmup: int | None = None
+) -> dict[str, dict[str, Any]]:
     """Per runner: the median µs per request over `repeats` timed runs of n requests, and the
-    samples. Runners are interleaved and rotated; each is warmed up first."""
-    warmup = max(200, n // 10)
+    samples. Runners are interleaved and rotated; each is warmed up first (`warmup` requests,
+    by default max(200, n / 10))."""
+    warmup = max(200, n // 10) if warmup is None else warmup
     for run in runners.values():
         run(warmup)
     samples: dict[str, list[float]] = {name: [] for name in runners}
