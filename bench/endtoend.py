@@ -230,18 +230,19 @@ def measure_server(
     workers: int = 1,
     kinds: Sequence[str] = tuple(REQUESTS),
 ) -> dict[str, Any]:
-    """Per request kind and concurrency: wrk's figures plus the server's RSS after the run."""
+    """Per request kind and concurrency: wrk's figures plus the server's RSS after the run. One
+    warm-up first (`warmup` s, the kinds in turn, at the largest concurrency) lets connection
+    set-up, caches and first calls settle."""
     results: dict[str, Any] = {}
     with started(server, pin, workers) as (url, pid):
         problems = check_answers(url)
         if problems:
             raise RuntimeError(f"{server.name} answers wrongly: " + "; ".join(problems))
+        if warmup:
+            run_wrk(f"{url}{workload.PATH}", [REQUESTS[k] for k in kinds], max(concurrencies), warmup, pin)
         for kind in kinds:
-            request = [REQUESTS[kind]]
             for connections in concurrencies:
-                if warmup:  # let connection set-up, caches and first calls settle
-                    run_wrk(f"{url}{workload.PATH}", request, connections, warmup, pin)
-                figures = run_wrk(f"{url}{workload.PATH}", request, connections, duration, pin)
+                figures = run_wrk(f"{url}{workload.PATH}", [REQUESTS[kind]], connections, duration, pin)
                 figures["rss_mib"] = tree_rss_kib(pid) / 1024
                 results[f"{kind} c={connections}"] = figures
     return results
