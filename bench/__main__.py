@@ -124,7 +124,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--requests", type=int, default=10000, help="in process: requests per timed run (hostile: at most)"
     )
-    parser.add_argument("--repeats", type=int, default=7, help="in process: timed runs per app (median)")
+    parser.add_argument("--repeats", type=int, default=5, help="in process: timed runs per app (median)")
     parser.add_argument("--duration", type=int, default=2, help="end to end: whole seconds per wrk run")
     parser.add_argument(
         "--warmup", type=int, default=1, help="end to end: seconds of load before measuring (0: none)"
@@ -177,6 +177,27 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def measure_endtoend(args: argparse.Namespace, pin: bool) -> dict[str, Any]:
+    results = {}
+    for server in endtoend.servers():
+        progress(f"end to end: {server.name}...")
+        results[server.name] = endtoend.measure_server(
+            server, args.concurrency, args.duration, args.warmup, pin
+        )
+    return results
+
+
+def measure_workers(args: argparse.Namespace) -> dict[str, Any]:
+    """This service with 1 and 2 uvicorn workers, unpinned (with 2 cores, wrk shares them)."""
+    service = next(s for s in endtoend.servers() if s.name == report.SERVICE)
+    return {
+        str(count): endtoend.measure_server(
+            service, [max(args.concurrency)], args.duration, args.warmup, False, count, ("POST",)
+        )
+        for count in (1, 2)
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     if args.profile:
@@ -208,35 +229,25 @@ def run(args: argparse.Namespace) -> int:
             "pinned": pin,
         },
     }
-    if "inprocess" in args.parts:
-        progress("in process: the apps...")
-        results["inprocess"] = inprocess.measure_apps(args.requests, args.repeats)
-    if "hostile" in args.parts:
-        results["hostile"] = hostile.measure_hostile(args.requests, args.repeats, progress)
-    if "scaling" in args.parts:
-        progress("in process: how cost grows...")
-        results["scaling"] = inprocess.measure_scaling(args.requests, args.repeats)
-    if "ratios" in args.parts:
-        results["ratios"] = ratios.measure_ratios(
+    measure = {
+        "inprocess": lambda: inprocess.measure_apps(args.requests, args.repeats),
+        "hostile": lambda: hostile.measure_hostile(args.requests, args.repeats, progress),
+        "scaling": lambda: inprocess.measure_scaling(args.requests, args.repeats),
+        "ratios": lambda: ratios.measure_ratios(
             args.modes, args.rounds, args.runs, args.duration, args.warmup, args.connections, pin, progress
-        )
-    if "endtoend" in args.parts:
-        results["endtoend"] = {}
-        for server in endtoend.servers():
-            progress(f"end to end: {server.name}...")
-            results["endtoend"][server.name] = endtoend.measure_server(
-                server, args.concurrency, args.duration, args.warmup, pin
-            )
-    if "workers" in args.parts:
-        service = next(s for s in endtoend.servers() if s.name == report.SERVICE)
-        results["workers"] = {}
-        for count in (1, 2):
-            progress(f"end to end: this service, {count} worker(s)...")
-            results["workers"][str(count)] = endtoend.measure_server(
-                service, [max(args.concurrency)], args.duration, args.warmup, False, count, ("POST",)
-            )
+        ),
+        "endtoend": lambda: measure_endtoend(args, pin),
+        "workers": lambda: measure_workers(args),
+    }
+    seconds = {}
+    for part in PARTS:
+        if part in args.parts:
+            progress(f"{part}...")
+            began = time.monotonic()
+            results[part] = measure[part]()
+            seconds[part] = round(time.monotonic() - began)
     results["targets"] = report.targets(results)
-    results["elapsed_s"] = round(time.monotonic() - started)
+    results["elapsed_s"] = {"total": round(time.monotonic() - started), **seconds}
 
     print(report.render_text(results))
     args.out.mkdir(parents=True, exist_ok=True)

@@ -179,14 +179,15 @@ def measure_ratios(
     pin: bool,
     progress: Callable[[str], None],
 ) -> dict[str, Any]:
-    """Per mode: every run's figures and their summary."""
-    available = modes()
-    results: dict[str, Any] = {}
-    for name in names:
-        mode = available[name]
-        measured = []
-        for run in range(runs):
+    """Per mode: every run's figures and their summary. The modes take turns run by run, so that a
+    spell of load on the machine falls on both."""
+    chosen = [modes()[name] for name in names]
+    measured: dict[str, list[dict[str, Any]]] = {mode.name: [] for mode in chosen}
+    for run in range(runs):
+        for mode in chosen:
             progress(f"ratios: {mode.name}, run {run + 1} of {runs}...")
-            measured.append(measure_run(mode, rounds, duration, warmup, connections, pin))
-        results[mode.name] = {"command": mode.command(), "runs": measured, **summarize(measured)}
-    return results
+            measured[mode.name].append(measure_run(mode, rounds, duration, warmup, connections, pin))
+    return {
+        mode.name: {"command": mode.command(), "runs": measured[mode.name], **summarize(measured[mode.name])}
+        for mode in chosen
+    }

@@ -349,7 +349,9 @@ def render_markdown(results: dict[str, Any]) -> str:
         f"Python {machine['python']}; " + ", ".join(f"{k} {v}" for k, v in machine["versions"].items()) + "."
     )
     if "elapsed_s" in results:
-        header += f" The run took {results['elapsed_s'] / 60:.1f} minutes."
+        elapsed = results["elapsed_s"]
+        parts = ", ".join(f"{part} {s / 60:.1f}" for part, s in elapsed.items() if part != "total")
+        header += f" The run took {elapsed['total'] / 60:.1f} minutes ({parts})."
     parts = [header] + [
         f"**{title}**\n\n{markdown_table(head, rows)}" for title, head, rows in sections(results)
     ]
