@@ -438,8 +438,10 @@ def _chart_ratios(ax: Any, measured: dict[str, Any] | None) -> None:
         ax.set_ylim(len(rows) - 0.5, -0.5)
         ax.tick_params(axis="y", labelsize="small")
         ax.set_xscale("log")
+        low, high = ax.get_xlim()
+        ax.set_xticks([t for t in (0.25, 0.5, 0.7, 0.9, 1, 1.2, 1.5, 2, 3, 4, 6, 8, 12) if low <= t <= high])
         ax.xaxis.set_major_formatter("{x:g}")
-        ax.xaxis.set_minor_formatter("{x:g}")
+        ax.xaxis.set_minor_formatter("")
         for target in sorted(set(RATIO_TARGETS.values())):
             ax.axvline(target, color="grey", ls="--", lw=1)
         ax.set_xlabel("the service's req/s ÷ the server's: median and range over the runs (log scale)")
