@@ -25,13 +25,12 @@ from bench import peers
 from bench.inprocess import Runner, asgi_runner, median_us, wsgi_runner
 from bench.starlette_peer import starlette_app
 from bench.workload import ALLOW_HEADERS, METHODS, ORIGIN, ORIGINS, PATH
-from settings.environments import ProductionSettings
 from tests.differential import RawAnswer, RawReq, compare, send_asgi_raw, send_flask_raw
 
 ENGINE, STOCK, FLASK = "Starlette + engine", "Starlette + stock CORSMiddleware", "Flask + Flask-CORS"
 ORDINARY = "ordinary preflight"
-# The longest request head the service accepts (request line and headers, with its guarded protocol).
-MAX_HEADER_BYTES = ProductionSettings(cors_origins=ORIGINS).max_header_bytes
+# The longest request head the service's guarded protocol accepts (see `head_bytes`).
+MAX_HEADER_BYTES = peers.service_settings().max_header_bytes
 HOST = "127.0.0.1:65535"  # the longest Host header a client of a local server sends
 RUN_SECONDS = 0.2  # each timed run lasts about this long for the slowest app
 

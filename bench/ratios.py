@@ -82,9 +82,10 @@ class Mode:
             servers.append((gunicorn, ("POST",)))
         return servers
 
-    def command(self) -> str:
-        """The command line of a peer, for the record."""
-        return " ".join(("uvicorn APP", *self.uvicorn, *COMMON))
+    def commands(self) -> dict[str, str]:
+        """The service's command line and its peers', for the record."""
+        service = " ".join(self.service(8000)).replace(PYTHON, "python")
+        return {"service": service, "peers": " ".join(("uvicorn APP", *self.uvicorn, *COMMON))}
 
 
 def modes() -> dict[str, Mode]:
@@ -188,6 +189,10 @@ def measure_ratios(
             progress(f"ratios: {mode.name}, run {run + 1} of {runs}...")
             measured[mode.name].append(measure_run(mode, rounds, duration, warmup, connections, pin))
     return {
-        mode.name: {"command": mode.command(), "runs": measured[mode.name], **summarize(measured[mode.name])}
+        mode.name: {
+            "commands": mode.commands(),
+            "runs": measured[mode.name],
+            **summarize(measured[mode.name]),
+        }
         for mode in chosen
     }
