@@ -1,6 +1,11 @@
 """`./scripts/bench`: the benchmark suite. Prints the tables, writes results.json, results.md and
 chart.png to --out (default docs/bench), and with --readme puts the Markdown into README.md.
 
+Parts: inprocess (µs per request, every app), hostile (crafted preflights, in process), scaling (how
+the engine's cost grows with its configuration), ratios (end to end, interleaved rounds over several
+runs: the service's req/s over its peers'), endtoend (req/s, latency and memory of every server),
+workers (1 vs 2 uvicorn workers).
+
 Every run is bounded: in process by request counts, end to end by wrk's fixed duration (plus a
 30 s allowance per wrk run and per server start). Servers listen on 127.0.0.1 only.
 """
@@ -20,14 +25,16 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from bench import endtoend, inprocess, peers, report
+from bench import endtoend, hostile, inprocess, peers, ratios, report
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ("inprocess", "endtoend", "workers", "scaling")
+PARTS = ("inprocess", "hostile", "scaling", "ratios", "endtoend", "workers")
+LOAD_PARTS = {"ratios", "endtoend", "workers"}  # the parts that need wrk
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
@@ -95,26 +102,46 @@ def update_readme(markdown: str, readme: Path) -> None:
     readme.write_text(pattern.sub(lambda _: block, text))
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """The description as written, each option's default after its help."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """One line, not the usage: the usage is --help's."""
+        self.exit(2, f"{self.prog}: error: {message} (--help lists the options)\n")
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="scripts/bench", description=__doc__.splitlines()[0] if __doc__ else ""
+    parser = Parser(
+        prog="scripts/bench",
+        description=__doc__,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument(
         "--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}"
     )
-    parser.add_argument("--requests", type=int, default=20000, help="in process: requests per timed run")
-    parser.add_argument("--repeats", type=int, default=7, help="in process: timed runs per app (median)")
-    parser.add_argument("--duration", type=int, default=5, help="end to end: whole seconds per wrk run")
-    parser.add_argument("--warmup", type=int, default=1, help="end to end: seconds of load before each run")
-    parser.add_argument("--concurrency", default="1,32", help="end to end: wrk connections, comma-separated")
+    parser.add_argument(
+        "--requests", type=int, default=10000, help="in process: requests per timed run (hostile: at most)"
+    )
+    parser.add_argument("--repeats", type=int, default=5, help="in process: timed runs per app (median)")
+    parser.add_argument("--duration", type=int, default=2, help="end to end: whole seconds per wrk run")
+    parser.add_argument(
+        "--warmup", type=int, default=1, help="end to end: seconds of load before measuring (0: none)"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="ratios: interleaved rounds per run")
+    parser.add_argument("--runs", type=int, default=5, help="ratios: runs (each starts the servers anew)")
+    parser.add_argument(
+        "--modes", default=",".join(ratios.modes()), help="ratios: server modes, comma-separated"
+    )
+    parser.add_argument("--connections", type=int, default=32, help="ratios: wrk connections")
+    parser.add_argument("--concurrency", default="1,32", help="endtoend: wrk connections, comma-separated")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench", help="where results go")
     parser.add_argument("--readme", action="store_true", help="also replace the README's benchmark section")
     parser.add_argument("--profile", action="store_true", help="only profile the service in process")
     args = parser.parse_args(argv)
-    args.parts = [p.strip() for p in args.parts.split(",") if p.strip()]
-    unknown = sorted(set(args.parts) - set(PARTS))
-    if unknown:
-        parser.error(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
+    args.parts = _choices(parser, "--parts", args.parts, PARTS)
+    args.modes = _choices(parser, "--modes", args.modes, tuple(ratios.modes()))
     try:
         args.concurrency = [int(c) for c in args.concurrency.split(",")]
     except ValueError:
@@ -123,11 +150,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--requests, --repeats and --concurrency must be >= 1; --duration in [1, 600]")
     if not 0 <= args.warmup <= 60:
         parser.error("--warmup must be in [0, 60]")
-    if {"endtoend", "workers"} & set(args.parts) and endtoend.find_wrk() is None:
+    if not (1 <= args.rounds <= 100 and 1 <= args.runs <= 100 and 1 <= args.connections <= 10000):
+        parser.error("--rounds and --runs must be in [1, 100], --connections in [1, 10000]")
+    if LOAD_PARTS & set(args.parts) and endtoend.find_wrk() is None:
         parser.error(
-            "wrk not found: run ./scripts/install-tools (Debian's wrk), or leave out endtoend,workers"
+            "wrk not found: run ./scripts/install-tools (Debian's wrk), or leave out "
+            + ",".join(sorted(LOAD_PARTS))
         )
     return args
+
+
+def _choices(parser: argparse.ArgumentParser, option: str, value: str, allowed: tuple[str, ...]) -> list[str]:
+    chosen = [p.strip() for p in value.split(",") if p.strip()]
+    unknown = sorted(set(chosen) - set(allowed))
+    if unknown or not chosen:
+        parser.error(f"{option}: unknown {', '.join(unknown) or 'nothing'}; choose from {', '.join(allowed)}")
+    return chosen
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,12 +177,36 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def measure_endtoend(args: argparse.Namespace, pin: bool) -> dict[str, Any]:
+    results = {}
+    for server in endtoend.servers():
+        progress(f"end to end: {server.name}...")
+        results[server.name] = endtoend.measure_server(
+            server, args.concurrency, args.duration, args.warmup, pin
+        )
+    return results
+
+
+def measure_workers(args: argparse.Namespace) -> dict[str, Any]:
+    """This service with 1 and 2 uvicorn workers, unpinned (with 2 cores, wrk shares them)."""
+    service = next(s for s in endtoend.servers() if s.name == report.SERVICE)
+    return {
+        str(count): endtoend.measure_server(
+            service, [max(args.concurrency)], args.duration, args.warmup, False, count, ("POST",)
+        )
+        for count in (1, 2)
+    }
+
+
 def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
     if args.profile:
         print(profile_service(args.requests))
         return 0
 
     problems = inprocess.check_apps() + inprocess.check_scaling_configs()
+    if "hostile" in args.parts:
+        problems += hostile.check_cases()
     if problems:
         print(
             "error: the apps do not answer as the benchmark expects:", *problems, sep="\n  ", file=sys.stderr
@@ -154,36 +216,38 @@ def run(args: argparse.Namespace) -> int:
     results: dict[str, Any] = {
         "machine": machine(),
         "settings": {
+            "parts": args.parts,
             "requests_per_run": args.requests,
             "repeats": args.repeats,
             "duration_s": args.duration,
             "warmup_s": args.warmup,
+            "rounds": args.rounds,
+            "runs": args.runs,
+            "modes": args.modes,
+            "connections": args.connections,
             "concurrency": args.concurrency,
             "pinned": pin,
         },
     }
-    if "inprocess" in args.parts:
-        progress("in process: the apps...")
-        results["inprocess"] = inprocess.measure_apps(args.requests, args.repeats)
-    if "endtoend" in args.parts:
-        results["endtoend"] = {}
-        for server in endtoend.servers():
-            progress(f"end to end: {server.name}...")
-            results["endtoend"][server.name] = endtoend.measure_server(
-                server, args.concurrency, args.duration, args.warmup, pin
-            )
-    if "workers" in args.parts:
-        service = next(s for s in endtoend.servers() if s.name == report.SERVICE)
-        results["workers"] = {}
-        for count in (1, 2):
-            progress(f"end to end: this service, {count} worker(s)...")
-            results["workers"][str(count)] = endtoend.measure_server(
-                service, [max(args.concurrency)], args.duration, args.warmup, False, count, ("POST",)
-            )
-    if "scaling" in args.parts:
-        progress("in process: how cost grows...")
-        results["scaling"] = inprocess.measure_scaling(args.requests, args.repeats)
+    measure = {
+        "inprocess": lambda: inprocess.measure_apps(args.requests, args.repeats),
+        "hostile": lambda: hostile.measure_hostile(args.requests, args.repeats, progress),
+        "scaling": lambda: inprocess.measure_scaling(args.requests, args.repeats),
+        "ratios": lambda: ratios.measure_ratios(
+            args.modes, args.rounds, args.runs, args.duration, args.warmup, args.connections, pin, progress
+        ),
+        "endtoend": lambda: measure_endtoend(args, pin),
+        "workers": lambda: measure_workers(args),
+    }
+    seconds = {}
+    for part in PARTS:
+        if part in args.parts:
+            progress(f"{part}...")
+            began = time.monotonic()
+            results[part] = measure[part]()
+            seconds[part] = round(time.monotonic() - began)
     results["targets"] = report.targets(results)
+    results["elapsed_s"] = {"total": round(time.monotonic() - started), **seconds}
 
     print(report.render_text(results))
     args.out.mkdir(parents=True, exist_ok=True)
@@ -194,7 +258,9 @@ def run(args: argparse.Namespace) -> int:
     if args.readme:
         update_readme(markdown, ROOT / "README.md")
     progress(
-        f"\nwrote {args.out}/results.json, results.md, chart.png" + (" and README.md" if args.readme else "")
+        f"\nwrote {args.out}/results.json, results.md, chart.png"
+        + (" and README.md" if args.readme else "")
+        + f" ({time.monotonic() - started:.0f} s)"
     )
     return 0
 

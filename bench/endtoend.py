@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from bench import peers
+from bench import peers, workload
 from bench.inprocess import REQUESTS
 from tests.differential import RawReq
 from tests.servers import PYTHON, clean_env, free_port, gunicorn_command, serving, uvicorn_command
@@ -71,9 +71,7 @@ def _gunicorn(*options: str) -> Callable[[int], list[str]]:
 # --- wrk --------------------------------------------------------------------------------------------
 
 LUA = """
-wrk.method = {method}
-wrk.body = {body}
-{headers}
+{requests}
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -84,30 +82,61 @@ function done(summary, latency, requests)
 end
 """
 
+# One request: wrk builds it once. Several (warm-ups): a Lua call per request, taking them in turn.
+ONE = """
+wrk.method = {method}
+wrk.body = {body}
+{headers}
+"""
+SEVERAL = """
+local requests = {{}}
+function init(args)
+{formats}
+end
+local next_one = 0
+function request()
+  next_one = next_one % #requests + 1
+  return requests[next_one]
+end
+"""
+
 
 def lua_string(text: str) -> str:
     return json.dumps(text)  # a JSON string literal is a valid Lua string literal for this ASCII text
 
 
-def wrk_script(request: RawReq) -> str:
-    headers = "\n".join(
-        f"wrk.headers[{lua_string(k.decode())}] = {lua_string(v.decode())}" for k, v in request.headers
+def wrk_script(requests: Sequence[RawReq]) -> str:
+    if len(requests) == 1:
+        (request,) = requests
+        headers = "\n".join(
+            f"wrk.headers[{lua_string(k.decode())}] = {lua_string(v.decode())}" for k, v in request.headers
+        )
+        one = ONE.format(
+            method=lua_string(request.method), body=lua_string(request.body.decode()), headers=headers
+        )
+        return LUA.format(requests=one)
+    formats = "\n".join(
+        f"  requests[{i}] = wrk.format({lua_string(r.method)}, nil, {{"
+        + ", ".join(f"[{lua_string(k.decode())}] = {lua_string(v.decode())}" for k, v in r.headers)
+        + f"}}, {lua_string(r.body.decode())})"
+        for i, r in enumerate(requests, 1)
     )
-    return LUA.format(
-        method=lua_string(request.method), body=lua_string(request.body.decode()), headers=headers
-    )
+    return LUA.format(requests=SEVERAL.format(formats=formats))
 
 
 def find_wrk() -> str | None:
     return shutil.which("wrk")
 
 
-def run_wrk(url: str, request: RawReq, connections: int, duration: int, pin: bool) -> dict[str, Any]:
+def run_wrk(
+    url: str, requests: Sequence[RawReq], connections: int, duration: int, pin: bool
+) -> dict[str, Any]:
+    """wrk's figures for `duration` s of `requests` (several: taken in turn) over `connections`."""
     wrk = find_wrk()
     if wrk is None:
         raise RuntimeError("wrk not found: install Debian's wrk (./scripts/install-tools)")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(wrk_script(request))
+        script.write(wrk_script(requests))
     try:
         command = [
             wrk,
@@ -185,9 +214,9 @@ def check_answers(url: str) -> list[str]:
                 request.method, request.path, headers=list(request.headers), content=request.body
             )
             acao = response.headers.get("access-control-allow-origin")
-            if response.status_code != 200 or acao != peers.ORIGIN:
+            if response.status_code != 200 or acao != workload.ORIGIN:
                 problems.append(f"{kind}: status {response.status_code}, allow-origin {acao!r}")
-            elif kind == "POST" and response.json() != peers.RESULT:
+            elif kind == "POST" and response.json() != workload.RESULT:
                 problems.append(f"{kind}: body {response.text!r}")
     return problems
 
@@ -201,18 +230,19 @@ def measure_server(
     workers: int = 1,
     kinds: Sequence[str] = tuple(REQUESTS),
 ) -> dict[str, Any]:
-    """Per request kind and concurrency: wrk's figures plus the server's RSS after the run."""
+    """Per request kind and concurrency: wrk's figures plus the server's RSS after the run. One
+    warm-up first (`warmup` s, the kinds in turn, at the largest concurrency) lets connection
+    set-up, caches and first calls settle."""
     results: dict[str, Any] = {}
     with started(server, pin, workers) as (url, pid):
         problems = check_answers(url)
         if problems:
             raise RuntimeError(f"{server.name} answers wrongly: " + "; ".join(problems))
+        if warmup:
+            run_wrk(f"{url}{workload.PATH}", [REQUESTS[k] for k in kinds], max(concurrencies), warmup, pin)
         for kind in kinds:
-            request = REQUESTS[kind]
             for connections in concurrencies:
-                if warmup:  # let connection set-up, caches and first calls settle
-                    run_wrk(f"{url}{peers.PATH}", request, connections, warmup, pin)
-                figures = run_wrk(f"{url}{peers.PATH}", request, connections, duration, pin)
+                figures = run_wrk(f"{url}{workload.PATH}", [REQUESTS[kind]], connections, duration, pin)
                 figures["rss_mib"] = tree_rss_kib(pid) / 1024
                 results[f"{kind} c={connections}"] = figures
     return results

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import io
+import itertools
 import json
 import statistics
 import time
@@ -19,7 +19,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive
 
-from bench import peers
+from bench import peers, workload
+from bench.starlette_peer import starlette_app
 from flask_cors_asgi import CORSMiddleware
 from flask_cors_asgi.decision import CORSRequest, cors_headers, match_resource
 from tests.differential import RawReq, asgi_scope, send_asgi_raw, send_flask_raw, wsgi_environ
@@ -27,24 +28,11 @@ from tests.differential import RawReq, asgi_scope, send_asgi_raw, send_flask_raw
 KINDS = ("POST", "preflight")
 
 
-# The harness the differential tests use sends these as a server hands them over (Host added, and
+# As the harness the differential tests use sends them: as a server hands them over (Host added, and
 # Content-Length for a body).
 REQUESTS = {
-    "POST": RawReq(
-        "POST",
-        peers.PATH,
-        ((b"origin", peers.ORIGIN.encode()), (b"content-type", b"application/json")),
-        peers.BODY,
-    ),
-    "preflight": RawReq(
-        "OPTIONS",
-        peers.PATH,
-        (
-            (b"origin", peers.ORIGIN.encode()),
-            (b"access-control-request-method", b"POST"),
-            (b"access-control-request-headers", b"content-type"),
-        ),
-    ),
+    kind: RawReq(method, workload.PATH, headers, body)
+    for kind, (method, headers, body) in workload.REQUESTS.items()
 }
 
 
@@ -68,32 +56,42 @@ async def _discard(message: Message) -> None:
 # --- Timed runs -------------------------------------------------------------------------------------
 
 Runner = Callable[[int], float]  # n requests -> elapsed seconds
+# The benchmark's request, or the i-th of a series of different ones (so that no memo helps).
+Requests = RawReq | Callable[[int], RawReq]
 
 
-def asgi_runner(app: ASGIApp, request: RawReq, loop: asyncio.AbstractEventLoop) -> Runner:
-    scope = asgi_scope(request)
+def _series(requests: Requests) -> Callable[[int], list[RawReq]]:
+    """n requests at a time: the same one n times, or the next n of the series."""
+    if isinstance(requests, RawReq):
+        return lambda n: [requests] * n
+    counter = itertools.count()
+    return lambda n: list(map(requests, itertools.islice(counter, n)))
 
-    async def many(n: int) -> float:
+
+def asgi_runner(app: ASGIApp, requests: Requests, loop: asyncio.AbstractEventLoop) -> Runner:
+    """Times n calls of `app`; each call's scope is built before the clock starts."""
+    series = _series(requests)
+
+    async def many(calls: list[tuple[dict[str, Any], bytes]]) -> float:
         start = time.perf_counter()
-        for _ in range(n):
-            await app(dict(scope), _receive(request.body), _discard)
+        for scope, body in calls:
+            await app(scope, _receive(body), _discard)
         return time.perf_counter() - start
 
-    return lambda n: loop.run_until_complete(many(n))
+    return lambda n: loop.run_until_complete(many([(asgi_scope(r), r.body) for r in series(n)]))
 
 
-def wsgi_runner(app: Callable[..., Iterable[bytes]], request: RawReq) -> Runner:
-    base = wsgi_environ(request)
-    body = request.body
+def wsgi_runner(app: Callable[..., Iterable[bytes]], requests: Requests) -> Runner:
+    """Times n calls of the WSGI `app`; each call's environ is built before the clock starts."""
+    series = _series(requests)
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
         return None
 
     def many(n: int) -> float:
+        environs = [wsgi_environ(r) for r in series(n)]
         start = time.perf_counter()
-        for _ in range(n):
-            environ = dict(base)
-            environ["wsgi.input"] = io.BytesIO(body)
+        for environ in environs:
             result = app(environ, start_response)
             for _chunk in result:
                 pass
@@ -115,10 +113,13 @@ def call_runner(call: Callable[[], object]) -> Runner:
     return many
 
 
-def median_us(runners: dict[str, Runner], n: int, repeats: int) -> dict[str, dict[str, Any]]:
+def median_us(
+    runners: dict[str, Runner], n: int, repeats: int, warmup: int | None = None
+) -> dict[str, dict[str, Any]]:
     """Per runner: the median µs per request over `repeats` timed runs of n requests, and the
-    samples. Runners are interleaved and rotated; each is warmed up first."""
-    warmup = max(200, n // 10)
+    samples. Runners are interleaved and rotated; each is warmed up first (`warmup` requests,
+    by default max(200, n / 10))."""
+    warmup = max(200, n // 10) if warmup is None else warmup
     for run in runners.values():
         run(warmup)
     samples: dict[str, list[float]] = {name: [] for name in runners}
@@ -162,7 +163,7 @@ RESOURCE_COUNTS = (1, 10, 100)
 
 def literal_origins(count: int) -> list[str]:
     """`count` literal origins, the allowed request origin last."""
-    return [f"https://app{i}.example.com" for i in range(count - 1)] + [peers.ORIGIN]
+    return [f"https://app{i}.example.com" for i in range(count - 1)] + [workload.ORIGIN]
 
 
 def regex_origins(count: int) -> list[str]:
@@ -186,19 +187,19 @@ def measure_scaling(n: int, repeats: int) -> dict[str, dict[str, dict[str, Any]]
     the first request from an origin pays)."""
     loop = asyncio.new_event_loop()
     request = REQUESTS["POST"]
-    cors_request = CORSRequest("POST", peers.ORIGIN, None, None, None)
+    cors_request = CORSRequest("POST", workload.ORIGIN, None, None, None)
     results: dict[str, dict[str, dict[str, Any]]] = {}
     try:
         for axis, configs in scaling_configs().items():
             requests: dict[str, Runner] = {}
             decisions: dict[str, Runner] = {}
             for size, options in configs.items():
-                app = peers.starlette_app(peers.engine_cors(**options))
+                app = starlette_app(peers.engine_cors(**options))
                 requests[size] = asgi_runner(app, request, loop)
                 resources = CORSMiddleware(app, **options).resources
 
                 def decide(resources: Any = resources) -> object:
-                    resource = match_resource(resources, peers.PATH)
+                    resource = match_resource(resources, workload.PATH)
                     assert resource is not None
                     return cors_headers(resource.policy, cors_request)
 
@@ -219,9 +220,9 @@ def check_scaling_configs() -> list[str]:
     problems = []
     for axis, configs in scaling_configs().items():
         for size, options in configs.items():
-            app = peers.starlette_app(peers.engine_cors(**options))
+            app = starlette_app(peers.engine_cors(**options))
             answer = asyncio.run(send_asgi_raw(app, REQUESTS["POST"]))
-            if answer.values("access-control-allow-origin") != [peers.ORIGIN]:
+            if answer.values("access-control-allow-origin") != [workload.ORIGIN]:
                 problems.append(f"{axis} = {size}: the benchmark request is not allowed")
     return problems
 
@@ -242,9 +243,9 @@ def check_apps() -> list[str]:
                 cors = name != "Starlette, no CORS"
                 status = 405 if (kind, cors) == ("preflight", False) else 200
                 acao = answer.values("access-control-allow-origin")
-                if answer.status != status or (acao == [peers.ORIGIN]) != cors:
+                if answer.status != status or (acao == [workload.ORIGIN]) != cors:
                     problems.append(f"{name}, {kind}: status {answer.status}, allow-origin {acao}")
-                elif kind == "POST" and json.loads(answer.body) != peers.RESULT:
+                elif kind == "POST" and json.loads(answer.body) != workload.RESULT:
                     problems.append(f"{name}, {kind}: body {answer.body!r}")
     finally:
         loop.close()

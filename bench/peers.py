@@ -2,10 +2,11 @@
 `POST /api/foo` with `{"inputVar": 2}` from http://localhost:3000 answers 200 `{"result":4}` with
 `Access-Control-Allow-Origin`, and its preflight is allowed.
 
-Every app is configured with the same policy: origins http://localhost:3000 and
+Every app is configured with the same policy (bench/workload.py): origins http://localhost:3000 and
 https://yourapp.com, methods GET/POST/PUT/DELETE, headers Content-Type/Authorization.
 
-Under servers: `uvicorn bench.floor:app`, `uvicorn bench.fastapi_peer:app`,
+Under servers: `uvicorn bench.floor:app`, `uvicorn bench.ceiling:app`,
+`uvicorn bench.starlette_peer:app`, `uvicorn bench.fastapi_peer:app`,
 `uvicorn service.app:create_app --factory` (with `service_env()`), and
 `gunicorn tests.seed_app:seed_without_decorator`; each module imports only what it serves.
 """
@@ -14,27 +15,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.applications import Starlette
+import flask
+import flask_cors
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware as StockCORSMiddleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from bench import fastapi_peer, floor
+from bench import ceiling, fastapi_peer, floor
+from bench.starlette_peer import starlette_app, stock_cors
+from bench.workload import ALLOW_HEADERS, METHODS, ORIGINS, PATH
 from flask_cors_asgi import CORSMiddleware as EngineCORSMiddleware
 from service.app import create_app
 from settings.environments import ProductionSettings
 from tests.seed_app import create_seed_app
-
-ORIGIN = "http://localhost:3000"
-ORIGINS = [ORIGIN, "https://yourapp.com"]
-METHODS = ["GET", "POST", "PUT", "DELETE"]
-ALLOW_HEADERS = ["Content-Type", "Authorization"]
-PATH = "/api/foo"
-BODY = b'{"inputVar": 2}'
-RESULT = {"result": 4}
 
 
 def engine_options(origins: list[str] | None = None, resources: int = 1) -> dict[str, Any]:
@@ -44,27 +36,6 @@ def engine_options(origins: list[str] | None = None, resources: int = 1) -> dict
     table = {f"/api/r{i}/*": policy for i in range(1, resources)}
     table[r"/api/*"] = policy
     return {"resources": table}
-
-
-# --- Starlette, with the same handler, without CORS / with the stock middleware / with ours. --------
-
-
-async def foo(request: Request) -> Response:
-    """The article's handler, as Starlette code."""
-    data = await request.json()
-    if data and "inputVar" in data:
-        return JSONResponse({"result": data["inputVar"] * 2})
-    return JSONResponse({"error": "Invalid input"}, status_code=400)
-
-
-def starlette_app(cors: Middleware | None = None) -> Starlette:
-    return Starlette(routes=[Route(PATH, foo, methods=["POST"])], middleware=[cors] if cors else [])
-
-
-def stock_cors() -> Middleware:
-    return Middleware(
-        StockCORSMiddleware, allow_origins=ORIGINS, allow_methods=METHODS, allow_headers=ALLOW_HEADERS
-    )
 
 
 def engine_cors(**options: Any) -> Middleware:
@@ -84,12 +55,28 @@ def in_process_apps() -> dict[str, ASGIApp]:
     """The ASGI apps timed in process, by name; Flask (WSGI) is `flask_app`."""
     return {
         "floor (bare ASGI)": floor.app,
+        "Starlette router (ceiling)": ceiling.app,
         "Starlette, no CORS": starlette_app(),
         "Starlette + stock CORSMiddleware": starlette_app(stock_cors()),
         "Starlette + engine": starlette_app(engine_cors()),
         "FastAPI + CORSMiddleware": fastapi_peer.create_app(),
         "this service": create_app(service_settings()),
     }
+
+
+def flask_cors_app(**options: Any) -> flask.Flask:
+    """The article's Flask app with `CORS(app, **options)` instead of its own policy."""
+    app = flask.Flask("bench")
+
+    @app.post(PATH)
+    def foo() -> Any:
+        data = flask.request.get_json()
+        if data and "inputVar" in data:
+            return {"result": data["inputVar"] * 2}
+        return {"error": "Invalid input"}, 400
+
+    flask_cors.CORS(app, **options)
+    return app
 
 
 # The article's Flask app without its mistyped decorator: the behaviour the service reproduces.

@@ -6,9 +6,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench import hostile, ratios
+
 SERVICE = "this service, uvicorn"
 FLOOR = "floor (bare ASGI), uvicorn"
 FLASK_SYNC = "Flask + Flask-CORS, gunicorn sync"
+# Issue 15: the service against what Starlette allows (median over the runs) ...
+RATIO_TARGETS = {ratios.CEILING: 0.9, ratios.NAIVE: 1.0}
+# ... and a hostile preflight's cost bounded.
+HOSTILE_PER_ORDINARY = 10.0
 
 
 def _target(name: str, value: float | None, limit: float, at_least: bool, detail: str) -> dict[str, Any]:
@@ -40,6 +46,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 f"engine adds {engine:.2f} µs, stock adds {stock:.2f} µs over Starlette without CORS",
             )
         )
+    out += ratio_targets(results.get("ratios") or {})
+    out += hostile_targets(results.get("hostile") or {})
     endtoend = results.get("endtoend")
     if endtoend and SERVICE in endtoend:
         service = endtoend[SERVICE]
@@ -88,6 +96,58 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def ratio_targets(measured: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 15, end to end: the service's req/s over each Starlette peer's, median over the runs."""
+    out = []
+    for mode, figures in measured.items():
+        for kind, by_peer in figures["ratio"].items():
+            rates = figures["requests_per_s"][kind]
+            service = rates[ratios.SERVICE]
+            out += [
+                _target(
+                    f"service / {peer}, req/s ({mode}, {kind}, median of {len(r['runs'])} runs)",
+                    r["median"],
+                    RATIO_TARGETS[peer],
+                    True,
+                    f"range {r['min']:.2f}-{r['max']:.2f}; {service:,.0f} vs {rates[peer]:,.0f} req/s",
+                )
+                for peer, r in by_peer.items()
+                if peer in RATIO_TARGETS
+            ]
+    return out
+
+
+def hostile_targets(measured: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 15, hostile input: the engine's cost within 10x its ordinary preflight's (for every
+    hostile input), and no more than the stock middleware's and Flask-CORS's (for every input)."""
+    if not measured:
+        return []
+    ordinary = measured[hostile.ORDINARY]["apps"][hostile.ENGINE]["median_us"]
+    out = []
+    for case, figures in measured.items():
+        us = {name: f["median_us"] for name, f in figures["apps"].items()}
+        # (what, ratio, limit, figures)
+        checks = [
+            (f"engine / {peer}, µs per request", us[hostile.ENGINE] / us[peer], 1.0, f"{us[peer]:,.1f} µs")
+            for peer in (hostile.STOCK, hostile.FLASK)
+        ]
+        if case != hostile.ORDINARY:
+            checks.insert(
+                0,
+                (
+                    "engine on a hostile preflight / its ordinary one",
+                    us[hostile.ENGINE] / ordinary,
+                    HOSTILE_PER_ORDINARY,
+                    f"{ordinary:,.1f} µs",
+                ),
+            )
+        out += [
+            _target(f"{what} ({case})", ratio, limit, False, f"{us[hostile.ENGINE]:,.1f} vs {other}")
+            for what, ratio, limit, other in checks
+        ]
+    return out
+
+
 # --- Tables -----------------------------------------------------------------------------------------
 
 
@@ -133,6 +193,10 @@ def sections(results: dict[str, Any]) -> list[tuple[str, Sequence[str], list[lis
                 rows,
             )
         )
+    if results.get("hostile"):
+        out.append(hostile_section(results["hostile"]))
+    if results.get("ratios"):
+        out.append(ratio_section(results["ratios"], results["settings"]))
     endtoend = results.get("endtoend")
     if endtoend:
         rows = []
@@ -205,6 +269,75 @@ def sections(results: dict[str, Any]) -> list[tuple[str, Sequence[str], list[lis
     return out
 
 
+def _spread(figures: dict[str, Any] | None) -> str:
+    if figures is None:
+        return "-"
+    return f"{figures['median']:.2f} ({figures['min']:.2f}-{figures['max']:.2f})"
+
+
+def ratio_section(
+    measured: dict[str, Any], settings: dict[str, Any]
+) -> tuple[str, list[str], list[list[str]]]:
+    kinds = ("POST", "preflight")
+    rows = []
+    for mode, figures in measured.items():
+        rates, errors = figures["requests_per_s"], figures["errors"]
+        for name in rates["POST"]:
+            rows.append(
+                [
+                    f"{mode}: {name}",
+                    *(_spread(figures["ratio"][kind].get(name)) for kind in kinds),
+                    *(f"{rates[kind][name]:,.0f}" if name in rates[kind] else "-" for kind in kinds),
+                    str(sum(errors[kind].get(name, 0) for kind in kinds)),
+                ]
+            )
+    title = (
+        f"End to end, interleaved: the service's req/s ÷ each server's, {settings['connections']} "
+        f"connections, median (min-max) over {settings['runs']} runs of {settings['rounds']} rounds, "
+        f"{settings['duration_s']} s each (server on core 0, wrk on core 1)"
+    )
+    head = ["mode: server", "POST: service ÷ it", "preflight: service ÷ it", "POST req/s", "preflight req/s"]
+    return title, [*head, "wrk errors"], rows
+
+
+def hostile_section(measured: dict[str, Any]) -> tuple[str, list[str], list[list[str]]]:
+    rows = []
+    for case, figures in measured.items():
+        cells = []
+        for name in (hostile.ENGINE, hostile.STOCK, hostile.FLASK):
+            f, status = figures["apps"][name], figures["answers"][name]["status"]
+            cell = f"{f['median_us']:,.1f}" + (
+                "" if case == hostile.ORDINARY else f" ({f['per_ordinary']:.1f}x)"
+            )
+            cells.append(cell + ("" if status == 200 else f" [{status}]"))
+        missed = [
+            label
+            for label, ok in (
+                ("≤ 10x ordinary", case == hostile.ORDINARY
+                 or figures["apps"][hostile.ENGINE]["per_ordinary"] <= HOSTILE_PER_ORDINARY),
+                ("≤ stock", figures["engine_per_stock"] <= 1),
+                ("≤ Flask-CORS", figures["engine_per_flask_cors"] <= 1),
+            )
+            if not ok
+        ]  # fmt: skip
+        rows.append(
+            [
+                case,
+                f"{figures['head_bytes']:,}",
+                *cells,
+                f"{figures['engine_per_stock']:.2f}",
+                f"{figures['engine_per_flask_cors']:.2f}",
+                "MISSED " + ", ".join(missed) if missed else "met",
+            ]
+        )
+    title = (
+        "Hostile preflights, in process: µs per request, each request different "
+        "(x: over the same app's ordinary preflight; [status] where not 200)"
+    )
+    head = ["input", "head bytes", "engine", "stock", "Flask-CORS", "engine ÷ stock", "engine ÷ Flask-CORS"]
+    return title, [*head, "targets"], rows
+
+
 def render_text(results: dict[str, Any]) -> str:
     return "\n\n".join(f"{title}\n\n{text_table(head, rows)}" for title, head, rows in sections(results))
 
@@ -215,6 +348,10 @@ def render_markdown(results: dict[str, Any]) -> str:
         f"Measured {machine['date']} on {machine['cpus']} cores ({machine['cpu']}), "
         f"Python {machine['python']}; " + ", ".join(f"{k} {v}" for k, v in machine["versions"].items()) + "."
     )
+    if "elapsed_s" in results:
+        elapsed = results["elapsed_s"]
+        parts = ", ".join(f"{part} {s / 60:.1f}" for part, s in elapsed.items() if part != "total")
+        header += f" The run took {elapsed['total'] / 60:.1f} minutes ({parts})."
     parts = [header] + [
         f"**{title}**\n\n{markdown_table(head, rows)}" for title, head, rows in sections(results)
     ]
@@ -225,58 +362,105 @@ def render_markdown(results: dict[str, Any]) -> str:
 
 
 def chart(results: dict[str, Any], path: Path) -> None:
-    """A PNG: in-process µs, end-to-end req/s, latency, and how cost grows."""
+    """A PNG: in-process µs, hostile preflights, the interleaved ratios, end-to-end req/s and
+    latency, and how cost grows."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 2, figsize=(15, 10), constrained_layout=True)
-    inprocess, endtoend, scaling = results.get("inprocess"), results.get("endtoend"), results.get("scaling")
+    fig, axes = plt.subplots(3, 2, figsize=(16, 16), constrained_layout=True)
+    _chart_inprocess(axes[0][0], results.get("inprocess"))
+    _chart_hostile(axes[0][1], results.get("hostile"))
+    _chart_ratios(axes[1][0], results.get("ratios"))
+    for ax, metric, label in (
+        (axes[1][1], "requests_per_s", "requests/s (higher is better)"),
+        (axes[2][0], "p99_ms", "p99 latency, ms (log scale; lower is better)"),
+    ):
+        _chart_endtoend(ax, results.get("endtoend"), metric, label)
+    _chart_scaling(axes[2][1], results.get("scaling"))
+    fig.savefig(path, dpi=70)
+    plt.close(fig)
 
-    ax = axes[0][0]
+
+def _bars(ax: Any, names: list[str], series: dict[str, list[float]]) -> None:
+    """Grouped horizontal bars: one group per name, one bar per series."""
+    ys = range(len(names))
+    height = 0.8 / max(1, len(series))
+    for i, (label, values) in enumerate(series.items()):
+        ax.barh(
+            [y - 0.4 + height * (i + 0.5) for y in ys],
+            values,
+            height=height,
+            label=label,
+        )
+    ax.set_yticks(list(ys), names)
+    ax.invert_yaxis()
+    ax.legend(fontsize="small")
+
+
+def _chart_inprocess(ax: Any, inprocess: dict[str, Any] | None) -> None:
     if inprocess:
         names = list(inprocess["POST"])
-        ys = range(len(names))
-        for offset, kind in ((-0.2, "POST"), (0.2, "preflight")):
-            ax.barh(
-                [y + offset for y in ys],
-                [inprocess[kind][n]["median_us"] for n in names],
-                height=0.4,
-                label=kind,
-            )
-        ax.set_yticks(list(ys), names)
-        ax.invert_yaxis()
+        _bars(ax, names, {kind: [inprocess[kind][n]["median_us"] for n in names] for kind in inprocess})
         ax.set_xscale("log")
         ax.set_xlabel("µs per request (log scale; lower is better)")
-        ax.legend()
     ax.set_title("In process")
 
-    for ax, metric, label in (
-        (axes[0][1], "requests_per_s", "requests/s (higher is better)"),
-        (axes[1][0], "p99_ms", "p99 latency, ms (log scale; lower is better)"),
-    ):
-        if endtoend:
-            names = list(endtoend)
-            labels = list(next(iter(endtoend.values())))
-            ys = range(len(names))
-            height = 0.8 / len(labels)
-            for i, run in enumerate(labels):
-                ax.barh(
-                    [y - 0.4 + height * (i + 0.5) for y in ys],
-                    [endtoend[n][run][metric] for n in names],
-                    height=height,
-                    label=run,
-                )
-            ax.set_yticks(list(ys), names)
-            ax.invert_yaxis()
-            if metric == "p99_ms":
-                ax.set_xscale("log")
-            ax.set_xlabel(label)
-            ax.legend(fontsize="small")
-        ax.set_title("End to end, loopback")
 
-    ax = axes[1][1]
+def _chart_hostile(ax: Any, measured: dict[str, Any] | None) -> None:
+    if measured:
+        names = [
+            case.replace(", allow_headers", ",\nallow_headers").replace(": ", ":\n", 1) for case in measured
+        ]
+        apps = (hostile.ENGINE, hostile.STOCK, hostile.FLASK)
+        _bars(ax, names, {app: [f["apps"][app]["median_us"] for f in measured.values()] for app in apps})
+        ax.tick_params(axis="y", labelsize="small")
+        ax.set_xscale("log")
+        ax.set_xlabel("µs per request, each request different (log scale; lower is better)")
+    ax.set_title("Hostile preflights, in process")
+
+
+def _chart_ratios(ax: Any, measured: dict[str, Any] | None) -> None:
+    if measured:
+        rows = [(mode, peer) for mode, figures in measured.items() for peer in figures["ratio"]["POST"]]
+        for offset, kind in ((-0.15, "POST"), (0.15, "preflight")):
+            ys, medians, below, above = [], [], [], []
+            for y, (mode, peer) in enumerate(rows):
+                r = measured[mode]["ratio"][kind].get(peer)
+                if r is not None:
+                    ys.append(y + offset)
+                    medians.append(r["median"])
+                    below.append(r["median"] - r["min"])
+                    above.append(r["max"] - r["median"])
+            ax.errorbar(medians, ys, xerr=[below, above], fmt="o", capsize=4, label=kind)
+        ax.set_yticks(range(len(rows)), [f"{mode}:\nservice ÷ {peer}" for mode, peer in rows])
+        ax.set_ylim(len(rows) - 0.5, -0.5)
+        ax.tick_params(axis="y", labelsize="small")
+        ax.set_xscale("log")
+        low, high = ax.get_xlim()
+        ax.set_xticks([t for t in (0.25, 0.5, 0.7, 0.9, 1, 1.2, 1.5, 2, 3, 4, 6, 8, 12) if low <= t <= high])
+        ax.xaxis.set_major_formatter("{x:g}")
+        ax.xaxis.set_minor_formatter("")
+        for target in sorted(set(RATIO_TARGETS.values())):
+            ax.axvline(target, color="grey", ls="--", lw=1)
+        ax.set_xlabel("the service's req/s ÷ the server's: median and range over the runs (log scale)")
+        ax.legend(fontsize="small")
+    ax.set_title("End to end, interleaved rounds (dashed: the targets 0.9 and 1.0)")
+
+
+def _chart_endtoend(ax: Any, endtoend: dict[str, Any] | None, metric: str, label: str) -> None:
+    if endtoend:
+        names = list(endtoend)
+        runs = list(next(iter(endtoend.values())))
+        _bars(ax, names, {run: [endtoend[n][run][metric] for n in names] for run in runs})
+        if metric == "p99_ms":
+            ax.set_xscale("log")
+        ax.set_xlabel(label)
+    ax.set_title("End to end, loopback")
+
+
+def _chart_scaling(ax: Any, scaling: dict[str, Any] | None) -> None:
     if scaling:
         for (axis, sizes), colour in zip(scaling.items(), ("C0", "C1", "C2"), strict=False):
             xs = [int(s) for s in sizes]
@@ -290,5 +474,3 @@ def chart(results: dict[str, Any], path: Path) -> None:
         ax.set_ylabel("µs (log scale)")
         ax.legend(fontsize="small")
     ax.set_title("How cost grows (Starlette + engine, allowed POST)")
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
