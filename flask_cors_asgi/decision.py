@@ -73,9 +73,10 @@ def allowed_request_headers(policy: Policy, requested: str) -> str:
         kept = [item for item in items if item.casefold() in literals or _matches(regexes, item)]
         return ", ".join(sorted(kept))
     distinct = list(set(items))
-    allowed = {
-        item for item, key in zip(distinct, map(str.casefold, distinct), strict=True) if key in literals
-    }
+    allowed: set[str] = set()
+    if literals:
+        keys = map(str.casefold, distinct)
+        allowed.update(item for item, key in zip(distinct, keys, strict=True) if key in literals)
     for regex in regexes:
         allowed.update(filter(regex.match, distinct))
     kept = items if len(allowed) == len(distinct) else [item for item in items if item in allowed]
