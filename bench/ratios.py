@@ -34,6 +34,9 @@ from tests.servers import PYTHON, gunicorn_command, uvicorn_command
 
 SERVICE = "this service"
 CEILING = "Starlette router (ceiling)"
+# The service's own work for the benchmark's two requests with no framework at all (JSON parsed and
+# written, the policy checked): what any implementation of the contract pays on top of the server.
+FLOOR = "floor (bare ASGI)"
 NAIVE = "naive Starlette + stock CORSMiddleware"
 FLASK_SYNC = "Flask + Flask-CORS, gunicorn sync"
 
@@ -69,6 +72,7 @@ class Mode:
         servers = [
             (Server(SERVICE, self.service, env), KINDS),
             (Server(CEILING, uvicorn("bench.ceiling:app"), env), KINDS),
+            (Server(FLOOR, uvicorn("bench.floor:app"), env), KINDS),
             (Server(NAIVE, uvicorn("bench.starlette_peer:app"), env), KINDS),
         ]
         if self.flask:

@@ -123,8 +123,9 @@ def test_a_tiny_run_of_every_part(tmp_path: Path) -> None:
     for mode in modes.values():
         (run,) = mode["runs"]
         runs += [r for servers in run["rounds"].values() for rounds in servers.values() for r in rounds]
-        assert set(mode["ratio"]["POST"]) >= {ratios.CEILING, ratios.NAIVE}
-    assert len(runs) == 6 * 2 + 2 + 7 + 6
+        assert set(mode["ratio"]["POST"]) >= {ratios.CEILING, ratios.FLOOR, ratios.NAIVE}
+    # endtoend and workers, then ratios: 4 servers x 2 kinds per mode, and Flask's POST in plain uvicorn.
+    assert len(runs) == 6 * 2 + 2 + (4 * 2 + 1) + 4 * 2
     assert all(run["requests"] > 0 and run["errors"] == 0 for run in runs), runs
     assert set(results["scaling"]) == {"literal origins", "regex origins", "resources"}
     names = [t["target"] for t in results["targets"]]
