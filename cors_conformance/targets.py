@@ -183,8 +183,7 @@ class Target:
             raise TargetError(f"{reference} is {_describe(obj)}; write asgi:{reference}")
         if _is_factory(obj):
             built = _build(obj, reference)
-            kind = "asgi-factory" if is_asgi_app(built) else None
-            if kind:
+            if is_asgi_app(built):
                 raise TargetError(f"{reference} builds {_describe(built)}; write asgi-factory:{reference}")
             raise TargetError(
                 f"{reference} is a function that builds {_describe(built)}; name the app itself"
