@@ -45,7 +45,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
         ("asgi:service.app:create_app", "builds an app; write asgi-factory:service.app:create_app"),
         (
             "wsgi:service.app:create_app",
-            "builds an ASGI app (Starlette); write asgi-factory:service.app:create_app",
+            "builds an ASGI app (Service); write asgi-factory:service.app:create_app",
         ),
         ("wsgi:tests.misconfigured:anchored_regex", "is an ASGI app (Starlette); write asgi:"),
         ("asgi-factory:tests.misconfigured:anchored_regex", "not a factory; write asgi:"),
