@@ -103,7 +103,6 @@ class Policy:
     no_origin_value: str | None
     no_origin_count: int
     header_literals: frozenset[str]
-    header_regexes: tuple[Pattern, ...]
     header_matchers: tuple[Pattern, ...]
     # A header regex that is ".*" (Flask-CORS's default "*"): every requested item matches.
     header_match_all: bool
@@ -116,7 +115,6 @@ class Policy:
     vary_header: bool
     automatic_options: bool
     allow_private_network: bool
-    intercept_exceptions: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +286,6 @@ def compile_policy(options: Mapping[str, Any]) -> Policy:
         no_origin_value=literal_origins[0] if literal_origins else None,
         no_origin_count=len(literal_origins),
         header_literals=header_literals,
-        header_regexes=header_regexes,
         header_matchers=combined(header_regexes),
         header_match_all=any(regex.pattern == ".*" for regex in header_regexes),
         # Flask-CORS upper-cases the joined string, so ["get", "POST"] sorts first: "POST, GET".
@@ -301,7 +298,6 @@ def compile_policy(options: Mapping[str, Any]) -> Policy:
         vary_header=options["vary_header"],
         automatic_options=options["automatic_options"],
         allow_private_network=options["allow_private_network"],
-        intercept_exceptions=options["intercept_exceptions"],
     )
 
 
