@@ -26,12 +26,12 @@ the conformance toolkit's `from-flask` and a library user's own tests all call i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask_cors_asgi.options import DEFAULTS, PatternInput, check_names, compile_resources, is_regex
+from flask_cors_asgi.options import DEFAULTS, PatternInput, as_items, check_names, compile_resources, is_regex
 
 __all__ = ["CHECKS", "Problem", "audit", "printable"]
 
@@ -91,15 +91,6 @@ class Problem:
     def __str__(self) -> str:
         hint = f" Hint: {self.hint}" if self.hint else ""
         return printable(f"{self.where}: {self.message} [{self.id}]{hint}")
-
-
-def _items(value: Any) -> list[Any]:
-    """`origins` as Flask-CORS iterates it: a string or pattern is one item."""
-    if value is None:
-        return []
-    if isinstance(value, (str, re.Pattern)) or not isinstance(value, Iterable):
-        return [value]
-    return list(value)
 
 
 def _regex_problems(origin: PatternInput) -> list[tuple[str, str, str | None]]:
@@ -193,7 +184,7 @@ def _max_age_problem(value: Any, resource: PatternInput | None) -> Problem | Non
 
 def _allows_every_origin(origins: Any) -> bool:
     """Flask-CORS's own test: the string "*" (or ".*") among the origins."""
-    return any(item in ("*", ".*") for item in _items(origins))
+    return any(item in ("*", ".*") for item in as_items(origins))
 
 
 def audit(**options: Any) -> list[Problem]:
@@ -226,12 +217,12 @@ def audit(**options: Any) -> list[Problem]:
     for resource, origins in sources:
         if resource is None and "origins" not in options:
             continue  # Flask-CORS's default "*": stated once, below, only with credentials
-        for origin in _items(origins):
+        for origin in as_items(origins):
             for id_, message, hint in _origin_problems(origin):
                 add(Problem(id_, "origins", message, hint, resource))
     if not app_used:
         # Never applied to a request, but Flask-CORS (and the engine) still compile them.
-        for origin in _items(app_origins):
+        for origin in as_items(app_origins):
             for id_, message, hint in _origin_problems(origin):
                 if id_ == "E003":
                     add(Problem(id_, "origins", message, hint))

@@ -153,11 +153,16 @@ def is_regex(value: PatternInput) -> bool:
     return isinstance(value, re.Pattern) or not _REGEX_HINT_CHARS.isdisjoint(value)
 
 
+def as_items(value: Any) -> list[Any]:
+    """Flask-CORS's `ensure_iterable`: a string, a pattern or any other scalar is a one-item list."""
+    if isinstance(value, (str, re.Pattern)) or not isinstance(value, Iterable):
+        return [value]
+    return list(value)
+
+
 def _as_list(name: str, value: Any, item_types: tuple[type, ...]) -> list[Any]:
-    """Flask-CORS's `ensure_iterable`: a scalar becomes a one-item list; items are type-checked."""
-    items = (
-        [value] if isinstance(value, (str, re.Pattern)) or not isinstance(value, Iterable) else list(value)
-    )
+    """`as_items`, with each item's type checked."""
+    items = as_items(value)
     for item in items:
         if not isinstance(item, item_types):
             kinds = " or ".join(t.__name__ for t in item_types)
