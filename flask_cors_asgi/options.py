@@ -193,12 +193,8 @@ def combined(regexes: tuple[Pattern, ...]) -> tuple[Pattern, ...]:
     exactly when one of them does (re.match tries each alternative in turn); unchanged where that
     is not sure: user-compiled patterns (their own flags), backreferences, group names, patterns
     that do not compile together (an inline global flag)."""
-    joinable = [r for r in regexes if r.flags == re.compile("", re.IGNORECASE).flags]
-    if (
-        len(regexes) < 2
-        or len(joinable) != len(regexes)
-        or any(_NOT_JOINABLE.search(r.pattern) for r in regexes)
-    ):
+    flags = re.compile("", re.IGNORECASE).flags  # what _compile gives a regex string
+    if len(regexes) < 2 or any(r.flags != flags or _NOT_JOINABLE.search(r.pattern) for r in regexes):
         return regexes
     try:
         return (re.compile("|".join(f"(?:{r.pattern})" for r in regexes), re.IGNORECASE),)
