@@ -197,16 +197,16 @@ class CORSMiddleware:
 
     def _decision(
         self, path: str, root_path: str, method: str, *raw: bytes | None, memo: bool = True
-    ) -> tuple[CORSRequest, Policy | None, tuple[tuple[bytes, bytes], ...]]:
-        """The request's CORS inputs, its resource's policy and the encoded headers it gets."""
+    ) -> tuple[CORSRequest, tuple[tuple[bytes, bytes], ...]]:
+        """The request's CORS inputs and the encoded headers its resource's policy gives it."""
         request = to_request(method, raw)  # type: ignore[arg-type]
         # The path without the mount prefix, as Werkzeug's request.path excludes SCRIPT_NAME.
         if root_path and path.startswith(root_path):
             path = path[len(root_path) :]
         resource = match_resource(self.resources, path)
         if resource is None:
-            return request, None, ()
-        return request, resource.policy, headers_for(resource.policy, request, memo)
+            return request, ()
+        return request, headers_for(resource.policy, request, memo)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -216,7 +216,7 @@ class CORSMiddleware:
         raw = raw_inputs(scope["headers"])
         memo = input_size(path, raw) <= MEMO_MAX_INPUT_BYTES
         decide = self._decide if memo else functools.partial(self._decision, memo=False)
-        request, policy, added = decide(path, scope.get("root_path", ""), scope["method"], *raw)
+        request, added = decide(path, scope.get("root_path", ""), scope["method"], *raw)
 
         if request.method == "OPTIONS" and self.router is not None:
             if memo:
@@ -230,8 +230,7 @@ class CORSMiddleware:
                 # resource's, unless it was decorated with automatic_options=False.
                 route_policy: Policy | None = getattr(automatic.endpoint, ROUTE_POLICY, None)
                 if route_policy is not None and route_policy.automatic_options:
-                    policy = route_policy
-                    added = headers_for(policy, request, memo)
+                    added = headers_for(route_policy, request, memo)
                 headers = [(b"content-type", _OPTIONS_CONTENT_TYPE), (b"allow", automatic.allow.encode())]
                 headers += added
                 headers.append((b"content-length", b"0"))
