@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from flask_cors_asgi.options import is_regex
+
 ATTACKER = "attacker.example"  # a registrable domain an attacker would own
 UNRELATED = f"https://{ATTACKER}"
 NULL = "null"
@@ -150,7 +152,7 @@ def trusted_origins(configured: Iterable[str]) -> list[str]:
     for value in configured:
         if sendable(value.lower()):
             found.append(value.lower())
-        elif any(char in value for char in "*\\]?$^[()"):
+        elif is_regex(value):
             example = regex_example(value)
             if example is not None:
                 found.append(example)
@@ -161,10 +163,12 @@ def meant(configured: Iterable[str]) -> Callable[[str], bool]:
     r"""What the configuration means to admit: each literal exactly, each regex matched whole, with
     its bare dots taken as the dots they were meant to be (so `wwwxshop.example` is not meant by
     `^https://www.shop.example$`, but `evil.shop.example` is by `https://.*\.shop\.example`)."""
-    literals = {value.lower() for value in configured if sendable(value.lower())}
+    literals = set()
     regexes = []
     for value in configured:
-        if value.lower() not in literals and any(char in value for char in "*\\]?$^[()"):
+        if sendable(value.lower()):
+            literals.add(value.lower())
+        elif is_regex(value):
             literal_dots = _BARE_DOT.sub(
                 r"\\.", value.removeprefix("^").removesuffix("$").removesuffix(r"\Z")
             )
