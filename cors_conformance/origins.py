@@ -60,7 +60,7 @@ def sendable(origin: str) -> bool:
         return False
     if not host or any(char in _FORBIDDEN_IN_HOST for char in host) or port == _DEFAULT_PORTS[parts.scheme]:
         return False
-    return f"{parts.scheme}://{host}{'' if port is None else f':{port}'}" == origin
+    return _origin(parts.scheme, host, port) == origin
 
 
 def _origin(scheme: str, host: str, port: int | None) -> str:
