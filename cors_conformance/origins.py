@@ -128,10 +128,15 @@ def host_guesses(url: str) -> list[str]:
     return list(dict.fromkeys([f"https://{host}", f"https://{parent}", f"https://www.{parent}"]))
 
 
+def _unanchored(pattern: str) -> str:
+    """The regex without its start and end anchors (^, $ or \\Z): it is matched whole here."""
+    return pattern.removeprefix("^").removesuffix("$").removesuffix(r"\Z")
+
+
 def regex_example(pattern: str) -> str | None:
     """An origin the regex admits, built from it (a trusted origin to derive neighbours from):
     literals kept, `.*`/`.+`/classes replaced by a short label. None when nothing usable comes out."""
-    text = pattern.removeprefix("^").removesuffix("$").removesuffix(r"\Z")
+    text = _unanchored(pattern)
     text = re.sub(r"\(\?:([^()|]*)\)\?", r"\1", text)  # optional groups: take them
     text = re.sub(r"\(([^()|]*)\|[^()]*\)", r"\1", text)  # alternatives: the first
     text = re.sub(r"\[[^\]]*\][*+]?|\.[*+]|\\w[*+]?|\\d[*+]?", "a", text)
@@ -169,9 +174,7 @@ def meant(configured: Iterable[str]) -> Callable[[str], bool]:
         if sendable(value.lower()):
             literals.add(value.lower())
         elif is_regex(value):
-            literal_dots = _BARE_DOT.sub(
-                r"\\.", value.removeprefix("^").removesuffix("$").removesuffix(r"\Z")
-            )
+            literal_dots = _BARE_DOT.sub(r"\\.", _unanchored(value))
             try:
                 regexes.append(re.compile(literal_dots, re.IGNORECASE))
             except re.error:
