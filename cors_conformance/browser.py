@@ -84,6 +84,7 @@ class _Profile:
     combines_same_name_headers: bool  # author request headers, before any CORS rule
     has_safelist_budget: bool  # past 1024 bytes of safelisted values, they all count as unsafe
     combines_empty_lines: bool  # an empty response header line adds ", " to the combined value
+    refuses_repeated_allow_origin: bool  # two lines spelled exactly Access-Control-Allow-Origin
     local_network_needs_secure_context: bool
 
 
@@ -95,6 +96,7 @@ _PROFILES: dict[Browser, _Profile] = {
         combines_same_name_headers=True,
         has_safelist_budget=True,
         combines_empty_lines=True,
+        refuses_repeated_allow_origin=False,
         local_network_needs_secure_context=True,
     ),
     "firefox": _Profile(
@@ -103,6 +105,7 @@ _PROFILES: dict[Browser, _Profile] = {
         combines_same_name_headers=False,
         has_safelist_budget=False,
         combines_empty_lines=False,
+        refuses_repeated_allow_origin=True,
         local_network_needs_secure_context=False,
     ),
 }
@@ -362,7 +365,7 @@ def cors_check(
     # Firefox refuses two lines outright, but counts only those spelled exactly so (its
     # nsCORSListenerProxy compares the name case-sensitively); other lines are merged as any header.
     exact = sum(name == "Access-Control-Allow-Origin" for name, _ in headers)
-    several = exact > 1 and not _profile(browser).combines_empty_lines
+    several = exact > 1 and _profile(browser).refuses_repeated_allow_origin
     if allow_origin == "*" and not several:
         if request.credentials:
             return _blocked(stage, "Access-Control-Allow-Origin '*' cannot be used with credentials")

@@ -88,6 +88,7 @@ def compare(a: Observation, b: Observation) -> Difference | None:
         else:
             found["cosmetic"].append(f"{line} (no browser sends this Origin)")
             affected = ()
+    readable = a.verdict.allowed and b.verdict.allowed
     for stage, x, y in (("preflight", a.preflight, b.preflight), ("response", a.response, b.response)):
         if x is None or y is None:
             continue
@@ -96,13 +97,12 @@ def compare(a: Observation, b: Observation) -> Difference | None:
         if x.vary != y.vary:
             found["cache"].append(f"{stage} Vary: A {sorted(x.vary) or 'none'}, B {sorted(y.vary) or 'none'}")
         header_details = _header_details(stage, x, y)
-        if stage == "response" and _exposed(x) != _exposed(y) and a.verdict.allowed and b.verdict.allowed:
+        if stage == "response" and readable and _exposed(x) != _exposed(y):
             found["app-visible"] += [d for d in header_details if _EXPOSE in d] or [
                 f"{stage} exposed headers differ"
             ]
             header_details = [d for d in header_details if _EXPOSE not in d]
         found["cosmetic"] += header_details
-    readable = a.verdict.allowed and b.verdict.allowed
     if readable and _ok(a.response) and _ok(b.response) and not _same_body(a.response.body, b.response.body):
         found["app-visible"].append(
             f"readable body: A {_short(a.response.body)}, B {_short(b.response.body)}"

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from flask_cors_asgi.options import is_regex
+
 ATTACKER = "attacker.example"  # a registrable domain an attacker would own
 UNRELATED = f"https://{ATTACKER}"
 NULL = "null"
@@ -58,7 +60,7 @@ def sendable(origin: str) -> bool:
         return False
     if not host or any(char in _FORBIDDEN_IN_HOST for char in host) or port == _DEFAULT_PORTS[parts.scheme]:
         return False
-    return f"{parts.scheme}://{host}{'' if port is None else f':{port}'}" == origin
+    return _origin(parts.scheme, host, port) == origin
 
 
 def _origin(scheme: str, host: str, port: int | None) -> str:
@@ -126,10 +128,15 @@ def host_guesses(url: str) -> list[str]:
     return list(dict.fromkeys([f"https://{host}", f"https://{parent}", f"https://www.{parent}"]))
 
 
+def _unanchored(pattern: str) -> str:
+    """The regex without its start and end anchors (^, $ or \\Z): it is matched whole here."""
+    return pattern.removeprefix("^").removesuffix("$").removesuffix(r"\Z")
+
+
 def regex_example(pattern: str) -> str | None:
     """An origin the regex admits, built from it (a trusted origin to derive neighbours from):
     literals kept, `.*`/`.+`/classes replaced by a short label. None when nothing usable comes out."""
-    text = pattern.removeprefix("^").removesuffix("$").removesuffix(r"\Z")
+    text = _unanchored(pattern)
     text = re.sub(r"\(\?:([^()|]*)\)\?", r"\1", text)  # optional groups: take them
     text = re.sub(r"\(([^()|]*)\|[^()]*\)", r"\1", text)  # alternatives: the first
     text = re.sub(r"\[[^\]]*\][*+]?|\.[*+]|\\w[*+]?|\\d[*+]?", "a", text)
@@ -150,7 +157,7 @@ def trusted_origins(configured: Iterable[str]) -> list[str]:
     for value in configured:
         if sendable(value.lower()):
             found.append(value.lower())
-        elif any(char in value for char in "*\\]?$^[()"):
+        elif is_regex(value):
             example = regex_example(value)
             if example is not None:
                 found.append(example)
@@ -161,13 +168,13 @@ def meant(configured: Iterable[str]) -> Callable[[str], bool]:
     r"""What the configuration means to admit: each literal exactly, each regex matched whole, with
     its bare dots taken as the dots they were meant to be (so `wwwxshop.example` is not meant by
     `^https://www.shop.example$`, but `evil.shop.example` is by `https://.*\.shop\.example`)."""
-    literals = {value.lower() for value in configured if sendable(value.lower())}
+    literals = set()
     regexes = []
     for value in configured:
-        if value.lower() not in literals and any(char in value for char in "*\\]?$^[()"):
-            literal_dots = _BARE_DOT.sub(
-                r"\\.", value.removeprefix("^").removesuffix("$").removesuffix(r"\Z")
-            )
+        if sendable(value.lower()):
+            literals.add(value.lower())
+        elif is_regex(value):
+            literal_dots = _BARE_DOT.sub(r"\\.", _unanchored(value))
             try:
                 regexes.append(re.compile(literal_dots, re.IGNORECASE))
             except re.error:

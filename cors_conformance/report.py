@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cors_conformance.diff import KINDS, Difference
-from cors_conformance.findings import Finding
+from cors_conformance.findings import SEVERITIES, Finding
 from cors_conformance.observe import Observation
 from cors_conformance.targets import Response
 
@@ -126,7 +126,7 @@ def finding_json(f: Finding) -> dict[str, Any]:
 def findings_text(findings: Sequence[Finding]) -> str:
     if not findings:
         return "Findings: none"
-    counts = ", ".join(f"{sum(f.severity == s for f in findings)} {s}" for s in ("high", "medium", "low"))
+    counts = ", ".join(f"{sum(f.severity == s for f in findings)} {s}" for s in SEVERITIES)
     lines = [f"Findings: {counts}"]
     for f in findings:
         paths = ", ".join(f.paths[:4]) + (f" (+{len(f.paths) - 4} more)" if len(f.paths) > 4 else "")
