@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.middleware.cors import CORSMiddleware as StockCORSMiddleware
-from starlette.routing import BaseRoute, Host, Mount, Router
+from starlette.routing import BaseRoute, Host, Mount
 
 from cors_conformance.targets import Request, Target
 from flask_cors_asgi import CORSMiddleware as EngineCORSMiddleware
@@ -274,7 +274,3 @@ def _wsgi_apps(app: Any, depth: int) -> Iterator[Any]:
         yield from _wsgi_apps(getattr(app, "app", None), depth + 1)
         for mounted in mounts.values():
             yield from _wsgi_apps(mounted, depth + 1)
-
-
-def is_router(obj: Any) -> bool:
-    return isinstance(obj, Router)
