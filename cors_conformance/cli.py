@@ -65,8 +65,9 @@ def _plan(targets: Sequence[Target], args: argparse.Namespace) -> Plan:
     given = [o.lower() for o in args.origin or []]
     trusted, configured = list(given), list(given)
     for target in targets:
-        configured += discover.configured_origins(target)
-        trusted += trusted_origins(discover.configured_origins(target))
+        origins = discover.configured_origins(target)
+        configured += origins
+        trusted += trusted_origins(origins)
         trusted += trusted_origins(_revealed(target, locations))
         if target.url is not None and not trusted:
             trusted += host_guesses(target.url)
