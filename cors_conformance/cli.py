@@ -276,12 +276,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print(", ".join(f"**{n} {k}**" if k == "browser" else f"{n} {k}" for k, n in counts.items()) + "\n")
         if differences:
             print(report.markdown(report.DIFF_HEAD, report.diff_rows(differences)) + "\n")
-        for side in ("a", "b"):
-            print(
-                f"A {report.findings_markdown(found[side])}\n"
-                if side == "a"
-                else f"B {report.findings_markdown(found[side])}"
-            )
+        print(f"A {report.findings_markdown(found['a'])}\n")
+        print(f"B {report.findings_markdown(found['b'])}")
     else:
         counts = report.diff_counts(differences)
         probes_run = len(observed_a)
