@@ -38,16 +38,20 @@ SEVERITY_GATES = ("high", "medium", "low", "none")
 
 @dataclass(frozen=True)
 class Plan:
-    """What to probe: where, and from which origins."""
+    """What to probe: where, and from which origins; and the paths each target declares (not
+    looked up when paths are given)."""
 
     locations: list[Location]
     candidates: list[Candidate]
+    declared: list[list[discover.Path]]
 
 
-def _locations(targets: Sequence[Target], given: Sequence[str] | None) -> list[Location]:
+def _locations(
+    targets: Sequence[Target], declared: Sequence[list[discover.Path]], given: Sequence[str] | None
+) -> list[Location]:
     if given:
         return [Location(path) for path in given]
-    found = sorted({p for target in targets for p in discover.paths(target)})
+    found = sorted({p for paths in declared for p in paths})
     if not found:
         names = " or ".join(t.spec for t in targets)
         raise TargetError(f"no paths found in {names} (no routes, no /openapi.json): give --path")
@@ -61,16 +65,18 @@ def _revealed(target: Target, locations: Sequence[Location]) -> list[str]:
 
 
 def _plan(targets: Sequence[Target], args: argparse.Namespace) -> Plan:
-    locations = _locations(targets, args.path)
+    declared = [] if args.path else [discover.paths(target) for target in targets]
+    locations = _locations(targets, declared, args.path)
     given = [o.lower() for o in args.origin or []]
     trusted, configured = list(given), list(given)
     for target in targets:
-        configured += discover.configured_origins(target)
-        trusted += trusted_origins(discover.configured_origins(target))
+        origins = discover.configured_origins(target)
+        configured += origins
+        trusted += trusted_origins(origins)
         trusted += trusted_origins(_revealed(target, locations))
         if target.url is not None and not trusted:
             trusted += host_guesses(target.url)
-    return Plan(locations, candidates(dict.fromkeys(trusted), meant(configured)))
+    return Plan(locations, candidates(dict.fromkeys(trusted), meant(configured)), declared)
 
 
 def _named_elsewhere(observations: Sequence[Observation], known: set[str]) -> list[str]:
@@ -241,9 +247,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
     else:
         plan = _plan([a, b], args)
         if not args.path:
-            differences += route_differences(
-                [str(p) for p in discover.paths(a)], [str(p) for p in discover.paths(b)]
-            )
+            paths_a, paths_b = ([str(p) for p in paths] for paths in plan.declared)
+            differences += route_differences(paths_a, paths_b)
     observed_a, observed_b = _observations(a, args, plan), _observations(b, args, plan)
     if plan is not None and len(observed_a) != len(observed_b):
         # A second pass ran on one side only: compare what both saw.
@@ -271,12 +276,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print(", ".join(f"**{n} {k}**" if k == "browser" else f"{n} {k}" for k, n in counts.items()) + "\n")
         if differences:
             print(report.markdown(report.DIFF_HEAD, report.diff_rows(differences)) + "\n")
-        for side in ("a", "b"):
-            print(
-                f"A {report.findings_markdown(found[side])}\n"
-                if side == "a"
-                else f"B {report.findings_markdown(found[side])}"
-            )
+        print(f"A {report.findings_markdown(found['a'])}\n")
+        print(f"B {report.findings_markdown(found['b'])}")
     else:
         counts = report.diff_counts(differences)
         probes_run = len(observed_a)

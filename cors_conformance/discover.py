@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.middleware.cors import CORSMiddleware as StockCORSMiddleware
-from starlette.routing import BaseRoute, Host, Mount, Router
+from starlette.routing import BaseRoute, Host, Mount
 
 from cors_conformance.targets import Request, Target
 from flask_cors_asgi import CORSMiddleware as EngineCORSMiddleware
@@ -82,18 +82,26 @@ def _starlette_path(path: str) -> str:
     return _STARLETTE_PARAMETER.sub(lambda m: _SAMPLES.get(m["convertor"] or "int", "x"), path)
 
 
-def _wsgi_paths(app: Any, prefix: str, depth: int) -> Iterator[Path]:
-    url_map = getattr(app, "url_map", None)
-    if url_map is not None:  # Flask
-        for rule in url_map.iter_rules():
-            if rule.endpoint != "static":
-                yield Path(prefix + _flask_path(rule.rule))
+def _wsgi_apps(app: Any, prefix: str = "", depth: int = 0) -> Iterator[tuple[str, Any]]:
+    """`app` and every app below it through Werkzeug's `DispatcherMiddleware`, each with the
+    prefix it is mounted under."""
+    if app is None or depth > _MAX_DEPTH:
         return
+    yield prefix, app
     mounts = getattr(app, "mounts", None)
-    if isinstance(mounts, Mapping) and depth < _MAX_DEPTH:  # Werkzeug's DispatcherMiddleware
-        yield from _wsgi_paths(getattr(app, "app", None), prefix, depth + 1)
+    if isinstance(mounts, Mapping):
+        yield from _wsgi_apps(getattr(app, "app", None), prefix, depth + 1)
         for mount, mounted in mounts.items():
-            yield from _wsgi_paths(mounted, prefix + mount, depth + 1)
+            yield from _wsgi_apps(mounted, prefix + mount, depth + 1)
+
+
+def _wsgi_paths(app: Any, prefix: str, depth: int) -> Iterator[Path]:
+    for mount, flask_app in _wsgi_apps(app, prefix, depth):
+        url_map = getattr(flask_app, "url_map", None)
+        if url_map is not None:  # Flask
+            for rule in url_map.iter_rules():
+                if rule.endpoint != "static":
+                    yield Path(mount + _flask_path(rule.rule))
 
 
 def _asgi_paths(routes: Sequence[BaseRoute], prefix: str, host: str | None, depth: int) -> Iterator[Path]:
@@ -255,26 +263,9 @@ def configured_origins(target: Target) -> list[str]:
 
 
 def _flask_origins(target: Target) -> Iterator[str]:
-    recorded = getattr(target, "flask_cors_calls", None)
-    apps = list(_wsgi_apps(target.app, 0))
-    for app in apps:
+    for _, app in _wsgi_apps(target.app):
         value = app.config.get("CORS_ORIGINS") if hasattr(app, "config") else None
         if value is not None:
             yield from _option_origins(value)
-    for options in recorded or ():
+    for options in target.flask_cors_calls:
         yield from _declared_engine_origins(options)
-
-
-def _wsgi_apps(app: Any, depth: int) -> Iterator[Any]:
-    if app is None or depth > _MAX_DEPTH:
-        return
-    yield app
-    mounts = getattr(app, "mounts", None)
-    if isinstance(mounts, Mapping):
-        yield from _wsgi_apps(getattr(app, "app", None), depth + 1)
-        for mounted in mounts.values():
-            yield from _wsgi_apps(mounted, depth + 1)
-
-
-def is_router(obj: Any) -> bool:
-    return isinstance(obj, Router)

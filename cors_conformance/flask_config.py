@@ -108,7 +108,8 @@ def read(reference: str) -> Report:
             )
             report.ignored.append(f"app.config[{key!r}] is not a Flask-CORS setting: ignored{hint}")
 
-    options: dict[str, Any] = {CONFIG_KEYS[k]: v for k, v in config.items() if k in CONFIG_KEYS}
+    configured = {CONFIG_KEYS[k]: v for k, v in config.items() if k in CONFIG_KEYS}  # by option name
+    options: dict[str, Any] = dict(configured)
     for call in extensions:
         for name in call.kwargs:
             if name not in DEFAULTS:
@@ -131,7 +132,7 @@ def read(reference: str) -> Report:
         )
     for index, call in enumerate(extensions):
         own = {k: v for k, v in call.kwargs.items() if k in DEFAULTS}
-        effective = {**{CONFIG_KEYS[k]: v for k, v in config.items() if k in CONFIG_KEYS}, **own}
+        effective = {**configured, **own}
         where = "CORS(app, ...)" if len(extensions) == 1 else f"CORS(app, ...) #{index + 1}"
         report.problems += [(where, problem) for problem in audit(**effective)]
     if not extensions:
@@ -139,6 +140,7 @@ def read(reference: str) -> Report:
         report.ignored.append("no CORS(app): only decorated routes have CORS headers")
 
     app_origins = options.get("origins", DEFAULTS["origins"])
+    route_configured = {k: v for k, v in configured.items() if k in ROUTE_OPTION_NAMES}
     for endpoint, call in sorted(views.items()):
         paths = ", ".join(rules.get(endpoint, [endpoint]))
         unknown = [n for n in call.kwargs if n not in ROUTE_OPTION_NAMES]
@@ -148,14 +150,7 @@ def read(reference: str) -> Report:
             arguments = ", ".join(map(repr, call.args))
             report.ignored.append(f"@cross_origin({arguments}) on {paths}: positional arguments are ignored")
         # The decorator merges defaults < app.config < its own kwargs, not the extension's kwargs.
-        effective = {
-            **{
-                CONFIG_KEYS[k]: v
-                for k, v in config.items()
-                if k in CONFIG_KEYS and CONFIG_KEYS[k] in ROUTE_OPTION_NAMES
-            },
-            **{k: v for k, v in call.kwargs.items() if k in ROUTE_OPTION_NAMES},
-        }
+        effective = {**route_configured, **{k: v for k, v in call.kwargs.items() if k in ROUTE_OPTION_NAMES}}
         report.problems += [(f"@cross_origin on {paths}", problem) for problem in audit(**effective)]
         origins = effective.get("origins", DEFAULTS["origins"])
         report.routes.append(f"{paths}: @cross_origin, origins {_text(origins)}; wins on normal returns")

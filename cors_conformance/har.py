@@ -79,7 +79,7 @@ def probe_of(index: int, entry: dict[str, Any], origin: str | None = None) -> Pr
     """The probe an entry stands for (with `origin` when it recorded none), or None (no Origin,
     not http(s), or a preflight)."""
     request = entry.get("request")
-    if not isinstance(request, dict) or _location(request) is None:
+    if not isinstance(request, dict) or (location := _location(request)) is None:
         return None
     headers = _headers(request)
     names = {name.lower() for name, _ in headers}
@@ -94,7 +94,7 @@ def probe_of(index: int, entry: dict[str, Any], origin: str | None = None) -> Pr
     )
     body_text = request.get("postData", {}).get("text") if isinstance(request.get("postData"), dict) else None
     body = str(body_text).encode() if body_text is not None else b""
-    path = (_location(request) or ("", "/"))[1]
+    _, path = location
     case = Case(f"HAR #{index + 1} {method} {path}", method, author, "cookie" in names, body)
     return Probe(path, case, origin, cls="har")
 
