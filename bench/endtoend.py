@@ -30,6 +30,10 @@ from tests.servers import PYTHON, clean_env, free_port, gunicorn_command, servin
 SERVER_CORE, LOAD_CORE = "0", "1"
 UVICORN_FAST = ("--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning")
 GTHREAD_THREADS = 8
+# The servers the report and the other parts name (results are keyed by a server's name).
+SERVICE = "this service, uvicorn"
+FLOOR = "floor (bare ASGI), uvicorn"
+FLASK_SYNC = "Flask + Flask-CORS, gunicorn sync"
 
 
 @dataclass(frozen=True)
@@ -43,12 +47,12 @@ def servers() -> list[Server]:
     """The servers compared end to end."""
     quiet = ("--loop", "uvloop", "--log-level", "warning")
     return [
-        Server("floor (bare ASGI), uvicorn", _uvicorn("bench.floor:app", *UVICORN_FAST)),
+        Server(FLOOR, _uvicorn("bench.floor:app", *UVICORN_FAST)),
         # As deployed (`python -m service`: its guarded httptools protocol), access log off.
-        Server("this service, uvicorn", _service(*quiet, "--no-access-log"), peers.service_env()),
+        Server(SERVICE, _service(*quiet, "--no-access-log"), peers.service_env()),
         Server("this service, uvicorn, access log on", _service(*quiet), peers.service_env()),
         Server("FastAPI + CORSMiddleware, uvicorn", _uvicorn("bench.fastapi_peer:app", *UVICORN_FAST)),
-        Server("Flask + Flask-CORS, gunicorn sync", _gunicorn("--worker-class", "sync")),
+        Server(FLASK_SYNC, _gunicorn("--worker-class", "sync")),
         Server(
             "Flask + Flask-CORS, gunicorn gthread",
             _gunicorn("--worker-class", "gthread", "--threads", str(GTHREAD_THREADS)),

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench import peers, workload
-from bench.endtoend import Server, check_answers, run_wrk, started
+from bench.endtoend import FLASK_SYNC, Server, check_answers, run_wrk, started
 from bench.inprocess import KINDS, REQUESTS
 from service.deployed import UVICORN_DEFAULTS
 from tests.servers import PYTHON, gunicorn_command, uvicorn_command
@@ -38,7 +38,6 @@ CEILING = "Starlette router (ceiling)"
 # written, the policy checked): what any implementation of the contract pays on top of the server.
 FLOOR = "floor (bare ASGI)"
 NAIVE = "naive Starlette + stock CORSMiddleware"
-FLASK_SYNC = "Flask + Flask-CORS, gunicorn sync"
 
 COMMON = ("--loop", "uvloop", "--no-access-log", "--log-level", "warning")
 
