@@ -38,6 +38,7 @@ from bench.endtoend import (
     uvicorn_argv,
 )
 from bench.inprocess import KINDS, REQUESTS
+from service.__main__ import option_words
 from service.deployed import UVICORN_DEFAULTS
 from tests.servers import PYTHON
 
@@ -53,14 +54,7 @@ COMMON = ("--loop", "uvloop", "--no-access-log", "--log-level", "warning")
 
 def deployed_options() -> list[str]:
     """`python -m service`'s defaults as uvicorn options (`--http ...`, `--no-server-header`)."""
-    options = []
-    for name, (value, _why) in UVICORN_DEFAULTS.items():
-        flag = name.replace("_", "-")
-        if isinstance(value, bool):
-            options.append(f"--{'' if value else 'no-'}{flag}")
-        else:
-            options += [f"--{flag}", str(value)]
-    return options
+    return [word for name, (value, _why) in UVICORN_DEFAULTS.items() for word in option_words(name, value)]
 
 
 @dataclass(frozen=True)
