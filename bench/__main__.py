@@ -189,7 +189,7 @@ def measure_endtoend(args: argparse.Namespace, pin: bool) -> dict[str, Any]:
 
 def measure_workers(args: argparse.Namespace) -> dict[str, Any]:
     """This service with 1 and 2 uvicorn workers, unpinned (with 2 cores, wrk shares them)."""
-    service = next(s for s in endtoend.servers() if s.name == report.SERVICE)
+    service = next(s for s in endtoend.servers() if s.name == endtoend.SERVICE)
     return {
         str(count): endtoend.measure_server(
             service, [max(args.concurrency)], args.duration, args.warmup, False, count, ("POST",)

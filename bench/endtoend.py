@@ -30,6 +30,10 @@ from tests.servers import PYTHON, clean_env, free_port, gunicorn_command, servin
 SERVER_CORE, LOAD_CORE = "0", "1"
 UVICORN_FAST = ("--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning")
 GTHREAD_THREADS = 8
+# The servers the report and the other parts name (results are keyed by a server's name).
+SERVICE = "this service, uvicorn"
+FLOOR = "floor (bare ASGI), uvicorn"
+FLASK_SYNC = "Flask + Flask-CORS, gunicorn sync"
 
 
 @dataclass(frozen=True)
@@ -43,28 +47,30 @@ def servers() -> list[Server]:
     """The servers compared end to end."""
     quiet = ("--loop", "uvloop", "--log-level", "warning")
     return [
-        Server("floor (bare ASGI), uvicorn", _uvicorn("bench.floor:app", *UVICORN_FAST)),
+        Server(FLOOR, uvicorn_argv("bench.floor:app", *UVICORN_FAST)),
         # As deployed (`python -m service`: its guarded httptools protocol), access log off.
-        Server("this service, uvicorn", _service(*quiet, "--no-access-log"), peers.service_env()),
-        Server("this service, uvicorn, access log on", _service(*quiet), peers.service_env()),
-        Server("FastAPI + CORSMiddleware, uvicorn", _uvicorn("bench.fastapi_peer:app", *UVICORN_FAST)),
-        Server("Flask + Flask-CORS, gunicorn sync", _gunicorn("--worker-class", "sync")),
+        Server(SERVICE, service_argv(*quiet, "--no-access-log"), peers.service_env()),
+        Server("this service, uvicorn, access log on", service_argv(*quiet), peers.service_env()),
+        Server("FastAPI + CORSMiddleware, uvicorn", uvicorn_argv("bench.fastapi_peer:app", *UVICORN_FAST)),
+        Server(FLASK_SYNC, gunicorn_argv("--worker-class", "sync")),
         Server(
             "Flask + Flask-CORS, gunicorn gthread",
-            _gunicorn("--worker-class", "gthread", "--threads", str(GTHREAD_THREADS)),
+            gunicorn_argv("--worker-class", "gthread", "--threads", str(GTHREAD_THREADS)),
         ),
     ]
 
 
-def _uvicorn(app: str, *options: str) -> Callable[[int], list[str]]:
+def uvicorn_argv(app: str, *options: str) -> Callable[[int], list[str]]:
     return lambda port: uvicorn_command(app, port, *options)
 
 
-def _service(*options: str) -> Callable[[int], list[str]]:
+def service_argv(*options: str) -> Callable[[int], list[str]]:
+    """`python -m service` (as deployed) on 127.0.0.1."""
     return lambda port: [PYTHON, "-m", "service", "--host", "127.0.0.1", "--port", str(port), *options]
 
 
-def _gunicorn(*options: str) -> Callable[[int], list[str]]:
+def gunicorn_argv(*options: str) -> Callable[[int], list[str]]:
+    """The article's Flask app under one gunicorn worker."""
     return lambda port: gunicorn_command(peers.FLASK_APP, port, "--workers", "1", *options)
 
 

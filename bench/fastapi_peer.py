@@ -1,5 +1,6 @@
 """FastAPI as its documentation teaches: a pydantic model for the body and its CORSMiddleware,
-with the benchmark's policy. Imports only FastAPI, so its memory is FastAPI's own.
+with the benchmark's policy. Imports only FastAPI (and bench/workload.py, standard library only),
+so its memory is FastAPI's own.
 
 `uvicorn bench.fastapi_peer:app`
 """
@@ -12,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel, JsonValue
 
-ORIGINS = ["http://localhost:3000", "https://yourapp.com"]
+from bench.workload import ALLOW_HEADERS, METHODS, ORIGINS, PATH
 
 
 class Foo(BaseModel):
@@ -24,11 +25,11 @@ def create_app() -> FastAPI:
     app.add_middleware(
         CORSMiddleware,
         allow_origins=ORIGINS,
-        allow_methods=["GET", "POST", "PUT", "DELETE"],
-        allow_headers=["Content-Type", "Authorization"],
+        allow_methods=METHODS,
+        allow_headers=ALLOW_HEADERS,
     )
 
-    @app.post("/api/foo")
+    @app.post(PATH)
     async def foo(body: Foo) -> dict[str, Any]:
         return {"result": body.inputVar * 2}  # type: ignore[operator]
 

@@ -1,7 +1,8 @@
 """The floor: a bare ASGI callable doing the same work as the service for the benchmark's two
 requests (parse the JSON body, double inputVar, answer with the same header lines in the same
 order; answer the preflight as the service does), and nothing else: no framework, no routing table,
-no general CORS policy. Imports only the standard library, so its memory is the server's own.
+no general CORS policy. Imports only the standard library (and bench/workload.py, which does too),
+so its memory is the server's own.
 
 `uvicorn bench.floor:app`
 """
@@ -11,11 +12,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-ORIGIN = "http://localhost:3000"
-ORIGINS = frozenset((ORIGIN, "https://yourapp.com"))
-METHODS = frozenset(("GET", "POST", "PUT", "DELETE"))
-ALLOW_HEADERS = frozenset(("content-type", "authorization"))
-PATH = "/api/foo"
+from bench import workload
+
+ORIGINS = frozenset(workload.ORIGINS)
+METHODS = frozenset(workload.METHODS)
+ALLOW_HEADERS = frozenset(name.lower() for name in workload.ALLOW_HEADERS)
+PATH = workload.PATH
 _METHODS_VALUE = ", ".join(sorted(METHODS)).encode()
 _NOT_FOUND = [(b"content-type", b"application/json"), (b"content-length", b"21")]
 

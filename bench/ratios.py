@@ -27,10 +27,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench import peers, workload
-from bench.endtoend import Server, check_answers, run_wrk, started
+from bench.endtoend import (
+    FLASK_SYNC,
+    Server,
+    check_answers,
+    gunicorn_argv,
+    run_wrk,
+    service_argv,
+    started,
+    uvicorn_argv,
+)
 from bench.inprocess import KINDS, REQUESTS
+from service.__main__ import option_words
 from service.deployed import UVICORN_DEFAULTS
-from tests.servers import PYTHON, gunicorn_command, uvicorn_command
+from tests.servers import PYTHON
 
 SERVICE = "this service"
 CEILING = "Starlette router (ceiling)"
@@ -38,21 +48,13 @@ CEILING = "Starlette router (ceiling)"
 # written, the policy checked): what any implementation of the contract pays on top of the server.
 FLOOR = "floor (bare ASGI)"
 NAIVE = "naive Starlette + stock CORSMiddleware"
-FLASK_SYNC = "Flask + Flask-CORS, gunicorn sync"
 
 COMMON = ("--loop", "uvloop", "--no-access-log", "--log-level", "warning")
 
 
 def deployed_options() -> list[str]:
     """`python -m service`'s defaults as uvicorn options (`--http ...`, `--no-server-header`)."""
-    options = []
-    for name, (value, _why) in UVICORN_DEFAULTS.items():
-        flag = name.replace("_", "-")
-        if isinstance(value, bool):
-            options.append(f"--{'' if value else 'no-'}{flag}")
-        else:
-            options += [f"--{flag}", str(value)]
-    return options
+    return [word for name, (value, _why) in UVICORN_DEFAULTS.items() for word in option_words(name, value)]
 
 
 @dataclass(frozen=True)
@@ -64,26 +66,15 @@ class Mode:
 
     def servers(self) -> list[tuple[Server, tuple[str, ...]]]:
         """(server, the request kinds it is measured on), the service first."""
-        env = peers.service_env()
-
-        def uvicorn(app: str) -> Callable[[int], list[str]]:
-            return lambda port: uvicorn_command(app, port, *self.uvicorn, *COMMON)
-
+        env, options = peers.service_env(), (*self.uvicorn, *COMMON)
         servers = [
             (Server(SERVICE, self.service, env), KINDS),
-            (Server(CEILING, uvicorn("bench.ceiling:app"), env), KINDS),
-            (Server(FLOOR, uvicorn("bench.floor:app"), env), KINDS),
-            (Server(NAIVE, uvicorn("bench.starlette_peer:app"), env), KINDS),
+            (Server(CEILING, uvicorn_argv("bench.ceiling:app", *options), env), KINDS),
+            (Server(FLOOR, uvicorn_argv("bench.floor:app", *options), env), KINDS),
+            (Server(NAIVE, uvicorn_argv("bench.starlette_peer:app", *options), env), KINDS),
         ]
         if self.flask:
-            gunicorn = Server(
-                FLASK_SYNC,
-                lambda port: gunicorn_command(
-                    peers.FLASK_APP, port, "--workers", "1", "--worker-class", "sync"
-                ),
-                env,
-            )
-            servers.append((gunicorn, ("POST",)))
+            servers.append((Server(FLASK_SYNC, gunicorn_argv("--worker-class", "sync"), env), ("POST",)))
         return servers
 
     def commands(self) -> dict[str, str]:
@@ -98,13 +89,13 @@ def modes() -> dict[str, Mode]:
         "plain": Mode(
             "plain uvicorn",
             plain,
-            lambda port: uvicorn_command("service.app:create_app", port, "--factory", *plain, *COMMON),
+            uvicorn_argv("service.app:create_app", "--factory", *plain, *COMMON),
             flask=True,
         ),
         "guarded": Mode(
             "guarded protocol",
             tuple(deployed_options()),
-            lambda port: [PYTHON, "-m", "service", "--host", "127.0.0.1", "--port", str(port), *COMMON],
+            service_argv(*COMMON),
             flask=False,
         ),
     }

@@ -7,10 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import hostile, ratios
+from bench.endtoend import FLASK_SYNC, FLOOR, SERVICE
 
-SERVICE = "this service, uvicorn"
-FLOOR = "floor (bare ASGI), uvicorn"
-FLASK_SYNC = "Flask + Flask-CORS, gunicorn sync"
 # Issue 15: the service against what Starlette allows (median over the runs) ...
 RATIO_TARGETS = {ratios.CEILING: 0.9, ratios.NAIVE: 1.0}
 # ... and a hostile preflight's cost bounded.

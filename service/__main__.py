@@ -76,13 +76,20 @@ def _default_text(option: str, value: Any) -> str:
     return f"unset, Flask-CORS's {'none' if flask_cors is None else as_text(flask_cors)}"
 
 
+def option_words(name: str, value: Any) -> list[str]:
+    """The words of uvicorn's command line that set its parameter `name` to `value`:
+    `--no-server-header`, `--http service.server:GuardedHttpToolsProtocol`."""
+    option = next(p for p in uvicorn_command.params if p.name == name)
+    assert isinstance(option, click.Option)
+    if isinstance(value, bool):
+        return [(option.opts if value else option.secondary_opts)[0]]
+    return [option.opts[0], str(value)]
+
+
 def default_rows() -> list[tuple[str, str]]:
     rows = [(f"--factory {APP}", "the app (no APP argument)")]
     for name, (value, why) in UVICORN_DEFAULTS.items():
-        option = next(p for p in uvicorn_command.params if p.name == name)
-        assert isinstance(option, click.Option)
-        word = (option.opts if value else option.secondary_opts)[0] if isinstance(value, bool) else None
-        rows.append((word or f"{option.opts[0]} {value}", why))
+        rows.append((" ".join(option_words(name, value)), why))
     return rows
 
 

@@ -14,7 +14,6 @@ import math
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
-from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 
@@ -54,11 +53,6 @@ def standard_json(content: Any) -> bytes:
 
 def error_body(message: str) -> bytes:
     return standard_json(ErrorResponse(error=message).model_dump())
-
-
-def error(status: int, message: str) -> Response:
-    """An error answer as a Response object (the server's own refusals use it too)."""
-    return Response(error_body(message), status_code=status, media_type="application/json")
 
 
 def is_json_content_type(content_type: str | None) -> bool:

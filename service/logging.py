@@ -15,17 +15,12 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from flask_cors_asgi import printable
+
 # The loggers whose records carry outside values: uvicorn's server messages (parser errors and
 # refusals), its access log (request line, client address) and the service's own (settings
 # warnings). A logger's filters see the records made on it, not those of its children.
 LOGGERS = ("uvicorn.error", "uvicorn.access", "service")
-
-
-def escape_controls(text: str) -> str:
-    """`text` with every non-printable character written as `repr` writes it."""
-    if text.isprintable():
-        return text
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 class _Escaped:
@@ -35,18 +30,18 @@ class _Escaped:
         self.value = value
 
     def __str__(self) -> str:
-        return escape_controls(str(self.value))
+        return printable(str(self.value))
 
     def __repr__(self) -> str:
-        return escape_controls(repr(self.value))
+        return printable(repr(self.value))
 
     def __format__(self, spec: str) -> str:
-        return escape_controls(format(self.value, spec))
+        return printable(format(self.value, spec))
 
 
 def _escaped(value: Any) -> Any:
     if isinstance(value, str):
-        return escape_controls(value)
+        return printable(value)
     if value is None or isinstance(value, (int, float)):
         return value  # printable, and %d / %f need the number itself
     return _Escaped(value)
@@ -56,7 +51,7 @@ class EscapeControlCharacters(logging.Filter):
     """Escapes a record's message and arguments in place; never drops a record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = escape_controls(record.msg if isinstance(record.msg, str) else str(record.msg))
+        record.msg = printable(record.msg if isinstance(record.msg, str) else str(record.msg))
         if isinstance(record.args, Mapping):
             record.args = {key: _escaped(value) for key, value in record.args.items()}
         elif record.args:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from settings import BaseAppSettings
-from settings.base import as_text
+from settings.base import FLASK_CORS_DEFAULTS, as_text
 
 DISTRIBUTION = "flask-cors-port"
 GUARDED_PROTOCOL_MODULE = "service.server"
@@ -42,15 +42,15 @@ def head_guards_in_use() -> bool:
 
 def resources(options: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """Each resource pattern with its effective options, as Flask-CORS merges them: its own options
-    over the app's."""
-    spec = options.get("resources", "/*")
+    over the app's, over Flask-CORS's defaults."""
+    spec = options.get("resources", FLASK_CORS_DEFAULTS["resources"])
     if isinstance(spec, Mapping):
         entries = [(str(p), dict(own) if isinstance(own, Mapping) else {}) for p, own in spec.items()]
     elif isinstance(spec, str):
         entries = [(spec, {})]
     else:
         entries = [(str(pattern), {}) for pattern in spec]
-    return [(pattern, {**options, **own}) for pattern, own in entries]
+    return [(pattern, {**FLASK_CORS_DEFAULTS, **options, **own}) for pattern, own in entries]
 
 
 def policy(options: Mapping[str, Any]) -> str:
@@ -58,9 +58,7 @@ def policy(options: Mapping[str, Any]) -> str:
     Origins are shown as written (a regex with its own backslashes); Flask-CORS's default is *."""
     parts = []
     for pattern, merged in resources(options):
-        origins = merged.get("origins", "*")
-        credentials = merged.get("supports_credentials", False)
-        max_age = merged.get("max_age")
+        origins, credentials, max_age = merged["origins"], merged["supports_credentials"], merged["max_age"]
         parts.append(
             f"{pattern}: origins {as_text(origins)}, credentials {as_text(bool(credentials))}, "
             f"max_age {'none' if max_age is None else as_text(max_age)}"

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from service.logging import EscapeControlCharacters, escape_controls
+from flask_cors_asgi import printable
+from service.logging import EscapeControlCharacters
 from tests.servers import clean_env, free_port, serving, uvicorn_command
 from tests.test_procfile import web_command
 
@@ -171,7 +172,7 @@ def test_a_refused_configuration_is_listed_one_problem_per_line(tmp_path: Path) 
     ]
 
 
-# escape_controls and the filter, in-process.
+# printable (what the filter writes) and the filter, in-process.
 
 
 @pytest.mark.parametrize(
@@ -186,7 +187,7 @@ def test_a_refused_configuration_is_listed_one_problem_per_line(tmp_path: Path) 
     ],
 )
 def test_escape_controls(text: str, logged: str) -> None:
-    assert escape_controls(text) == logged
+    assert printable(text) == logged
 
 
 class Thing:
