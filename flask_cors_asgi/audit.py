@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask_cors_asgi.options import DEFAULTS, PatternInput, as_items, check_names, compile_resources, is_regex
+from flask_cors_asgi.options import DEFAULTS, PatternInput, as_items, compile_options, is_regex
 
 __all__ = ["CHECKS", "Problem", "audit", "printable"]
 
@@ -192,8 +192,7 @@ def audit(**options: Any) -> list[Problem]:
     order of the options; an empty list for a sound configuration. Never raises."""
     refusal: Problem | None = None
     try:
-        check_names(options, DEFAULTS, "CORS options")
-        compile_resources({**DEFAULTS, **options}, "CORS options")
+        compile_options(options, "CORS options")
     except (TypeError, ValueError) as exc:
         refusal = Problem("E011", _refused_option(str(exc)), printable(str(exc)))
 

@@ -29,14 +29,7 @@ from flask_cors_asgi.errors import (
     registered_handler,
     server_error_layer,
 )
-from flask_cors_asgi.options import (
-    DEFAULTS,
-    CORSOptions,
-    Policy,
-    check_names,
-    compile_policy,
-    compile_resources,
-)
+from flask_cors_asgi.options import CORSOptions, Policy, compile_options
 from flask_cors_asgi.routing import OPTIONS_CONTENT_TYPE, AutomaticOptions, automatic_options, find_router
 
 if TYPE_CHECKING:
@@ -163,11 +156,7 @@ class CORSMiddleware:
 
     def __init__(self, app: ASGIApp, **options: Unpack[CORSOptions]) -> None:
         try:
-            check_names(options, DEFAULTS, "CORSMiddleware")
-            merged = {**DEFAULTS, **options}
-            # Flask-CORS validates the app-level options even where every resource overrides them.
-            compile_policy(merged)
-            self.resources = compile_resources(merged, "CORSMiddleware")
+            self.resources = compile_options(options, "CORSMiddleware")
         except (TypeError, ValueError) as exc:
             if not _built_by_a_starlette_app():
                 raise

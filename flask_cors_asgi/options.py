@@ -312,6 +312,16 @@ def resource_sort_key(pattern: PatternInput) -> tuple[int, int, int]:
     return (0, -pattern.count("/"), -len(pattern))
 
 
+def compile_options(options: Mapping[str, Any], where: str) -> tuple[Resource, ...]:
+    """Everything `CORS(app, **options)` validates, compiled: the option names, the app-level
+    policy (validated even where every resource overrides it, as Flask-CORS does) and each
+    resource's policy. Raises TypeError or ValueError for options it refuses."""
+    check_names(options, DEFAULTS, where)
+    merged = {**DEFAULTS, **options}
+    compile_policy(merged)
+    return compile_resources(merged, where)
+
+
 def compile_resources(options: Mapping[str, Any], where: str) -> tuple[Resource, ...]:
     """Compile `resources` with the app-level options as each resource's base (Flask-CORS R5.4)."""
     spec = options["resources"]

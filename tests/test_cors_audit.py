@@ -94,6 +94,17 @@ AUDIT = [
     pytest.param({"origin": [EXACT]}, {("E011", "origin")}, id="misspelled option"),
     pytest.param({"resources": 5}, {("E011", "resources")}, id="resources of the wrong type"),
     pytest.param({"supports_credentials": "false"}, {("E011", "supports_credentials")}, id="wrong type"),
+    # App-level options every resource overrides are still validated, by Flask-CORS and the engine.
+    pytest.param(
+        {"origins": [""], "resources": {"/a/*": {"origins": [EXACT]}}},
+        {("E011", "origins")},
+        id="overridden app-level origins still refused",
+    ),
+    pytest.param(
+        {"max_age": "1\n", "resources": {"/a/*": {"max_age": 600}}},
+        {("E011", "max_age")},
+        id="overridden app-level max_age still refused",
+    ),
 ]
 
 
