@@ -66,7 +66,9 @@ class Path:
 # --- paths --------------------------------------------------------------------------------------
 
 
-def _flask_path(rule: str) -> str:
+def flask_path(rule: str) -> str:
+    """A Werkzeug rule as a concrete path, each converter filled with a sample value."""
+
     def sample(match: re.Match[str]) -> str:
         converter = match["converter"] or "default"
         if converter == "any" and match["args"]:
@@ -101,7 +103,7 @@ def _wsgi_paths(app: Any, prefix: str, depth: int) -> Iterator[Path]:
         if url_map is not None:  # Flask
             for rule in url_map.iter_rules():
                 if rule.endpoint != "static":
-                    yield Path(mount + _flask_path(rule.rule))
+                    yield Path(mount + flask_path(rule.rule))
 
 
 def _asgi_paths(routes: Sequence[BaseRoute], prefix: str, host: str | None, depth: int) -> Iterator[Path]:

@@ -13,10 +13,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from cors_conformance.discover import flask_path
 from cors_conformance.recording import CORSCall, import_recording
 from cors_conformance.targets import TargetError
 from flask_cors_asgi import Problem, audit
-from flask_cors_asgi.options import DEFAULTS, ROUTE_OPTION_NAMES, resource_sort_key
+from flask_cors_asgi.options import DEFAULTS, ROUTE_OPTION_NAMES, is_regex, resource_sort_key
 
 CONFIG_KEYS = {f"CORS_{name.upper()}": name for name in DEFAULTS}
 
@@ -154,12 +155,15 @@ def read(reference: str) -> Report:
         report.problems += [(f"@cross_origin on {paths}", problem) for problem in audit(**effective)]
         origins = effective.get("origins", DEFAULTS["origins"])
         report.routes.append(f"{paths}: @cross_origin, origins {_text(origins)}; wins on normal returns")
-        resource_origins = _resource_origins(resources, app_origins, paths)
-        if _allows_all(origins) and resource_origins is not None and not _allows_all(resource_origins):
-            report.wider.append(
-                f"{paths} is open to every origin (the decorator's effective origins are '*'), "
-                f"wider than the configured {_text(resource_origins)}"
-            )
+        if not _allows_all(origins):
+            continue
+        for rule in rules.get(endpoint, []):  # each rule meets its own resource
+            resource_origins = _resource_origins(resources, app_origins, flask_path(rule))
+            if resource_origins is not None and not _allows_all(resource_origins):
+                report.wider.append(
+                    f"{rule} is open to every origin (the decorator's effective origins are '*'), "
+                    f"wider than the configured {_text(resource_origins)}"
+                )
     return report
 
 
@@ -181,6 +185,12 @@ def _resource_origins(resources: Any, app_origins: Any, path: str) -> Any:
 
 
 def _matches(pattern: Any, path: str) -> bool:
+    """Flask-CORS's resource match: a regex (compiled, or a string with regex characters) from the
+    path's start; any other string equal to the whole path."""
     pattern = ".*" if pattern == "*" else pattern
-    regex = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern)
-    return bool(regex.match(path))
+    if not is_regex(pattern):
+        return bool(path == pattern)
+    try:
+        return re.match(pattern, path) is not None
+    except re.error:  # refused when CORS() is configured, and reported as E003
+        return False

@@ -178,3 +178,23 @@ flask_cors.CORS(
 def create_app() -> Starlette:
     """A factory, for the target-kind checks."""
     return anchored_regex
+
+
+# A view with two rules, the second under a narrower resource: from-flask must judge each rule.
+flask_wider_rule = flask.Flask("flask_wider_rule")
+
+
+@flask_wider_rule.route("/v1/export")
+@flask_wider_rule.route("/public")
+@flask_cors.cross_origin()
+def export() -> dict[str, str]:
+    return {"export": "ok"}
+
+
+flask_cors.CORS(flask_wider_rule, resources={r"/v1/*": {"origins": [FRONT_END]}})
+
+# A literal resource (no regex characters) that Flask-CORS compares to the whole path: "/v1" is not
+# "/v1/export", so no resource applies there and the decorator widens nothing.
+flask_literal_resource = flask.Flask("flask_literal_resource")
+flask_literal_resource.add_url_rule("/v1/export", view_func=export)
+flask_cors.CORS(flask_literal_resource, resources={"/v1": {"origins": [FRONT_END]}})

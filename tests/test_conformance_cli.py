@@ -307,6 +307,21 @@ def test_from_flask_reports_what_flask_cors_ignores_and_the_open_route(
     assert resources["/api/*"]["origins"] == ["http://localhost:3000", "https://yourapp.com"]
 
 
+def test_from_flask_judges_each_rule_by_its_own_resource(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "from-flask", "wsgi:tests.misconfigured:flask_wider_rule", "--json")
+    assert [line.split(" ", 1)[0] for line in json.loads(out)["wider"]] == ["/v1/export"]
+    assert status == 0
+
+
+def test_from_flask_compares_a_literal_resource_with_the_whole_path(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # As Flask-CORS does: only a pattern with regex characters is a regex (matched from the start).
+    status, out, _ = run(capsys, "from-flask", "wsgi:tests.misconfigured:flask_literal_resource", "--json")
+    assert json.loads(out)["wider"] == []
+    assert status == 0
+
+
 def test_from_flask_audits_the_recorded_options(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "from-flask", "wsgi:tests.misconfigured:flask_unanchored", "--json")
     problems = {(p["id"], p["option"]) for p in json.loads(out)["problems"]}
