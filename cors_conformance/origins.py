@@ -103,7 +103,9 @@ def neighbours(trusted: str) -> list[Candidate]:
 
 
 def _is_ip(host: str) -> bool:
-    return re.fullmatch(r"[0-9.]+|[0-9a-f:]+", host) is not None
+    """An IPv4 address (digits and dots, as a browser's URL parser reads them) or an IPv6 one (a
+    colon: urlsplit's hostname has no port). A name of hex letters, such as "cafe", is a name."""
+    return ":" in host or re.fullmatch(r"[0-9.]+", host) is not None
 
 
 def fixed_candidates() -> list[Candidate]:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from cors_conformance.cli import main
-from cors_conformance.origins import sendable
+from cors_conformance.origins import neighbours, sendable
 
 FRONT = ["--origin", "https://shop.example"]
 
@@ -73,6 +73,20 @@ def test_every_probed_origin_is_one_a_browser_can_send(capsys: pytest.CaptureFix
     assert "http://localhost:3000.attacker.example" not in origins  # the old port-neighbour bug
     assert "http://localhost.attacker.example" in origins  # the development-prefix trick
     assert not any(origin != origin.lower() for origin in origins)
+
+
+@pytest.mark.parametrize(
+    ("trusted", "reverse_substring"),
+    [
+        ("http://cafe:8080", "http://afe:8080"),  # an intranet name of hex letters is still a name
+        ("http://shop:8080", "http://hop:8080"),
+        ("http://127.0.0.1:8080", None),  # addresses have no substrings to try
+        ("http://[::1]:8080", None),
+    ],
+)
+def test_reverse_substring_for_names_not_addresses(trusted: str, reverse_substring: str | None) -> None:
+    found = [c.origin for c in neighbours(trusted) if c.cls == "reverse-substring"]
+    assert found == ([reverse_substring] if reverse_substring else [])
 
 
 @pytest.mark.parametrize(("gate", "status"), [("high", 1), ("medium", 1), ("low", 1), ("none", 0)])
