@@ -91,9 +91,10 @@ def _named_elsewhere(observations: Sequence[Observation], known: set[str]) -> li
 
 def _run(target: Target, plan: Plan) -> list[Observation]:
     observations = observe(target, probes(plan.locations, plan.candidates))
-    extra = _named_elsewhere(observations, {c.origin for c in plan.candidates})
+    known = {c.origin for c in plan.candidates}
+    extra = _named_elsewhere(observations, known)
     if extra:
-        more = [c for c in candidates(extra) if c.origin not in {x.origin for x in plan.candidates}]
+        more = [c for c in candidates(extra) if c.origin not in known]
         observations += observe(target, probes(plan.locations, more))
     _check_answers(target, observations)
     return observations
