@@ -27,6 +27,7 @@ from flask_cors_asgi.errors import (
     default_error,
     has_allow_origin,
     registered_handler,
+    response_headers,
     server_error_layer,
 )
 from flask_cors_asgi.options import CORSOptions, Policy, compile_options
@@ -68,6 +69,16 @@ def raw_inputs(headers: Sequence[tuple[bytes, bytes]]) -> RawInputs:
     return joined[0], joined[1], joined[2], joined[3]
 
 
+def request_headers(scope: Scope) -> Sequence[tuple[bytes, bytes]]:
+    """The request's header lines as a sequence. ASGI allows any iterable, which may be readable only
+    once (Falcon's test client sends an iterator): it is read here into a list that replaces it in
+    the scope, so the app below still gets every header."""
+    headers: Sequence[tuple[bytes, bytes]] = scope["headers"]
+    if not isinstance(headers, (list, tuple)):
+        headers = scope["headers"] = list(headers)
+    return headers
+
+
 def to_request(method: str, raw: RawInputs) -> CORSRequest:
     # Werkzeug upper-cases request.method, so "options" is a preflight for Flask-CORS.
     return CORSRequest(method.upper(), *(None if v is None else v.decode("latin-1") for v in raw))
@@ -75,7 +86,7 @@ def to_request(method: str, raw: RawInputs) -> CORSRequest:
 
 def read_request(scope: Scope) -> CORSRequest:
     """The CORS inputs of an ASGI request, decoded as WSGI does (latin-1)."""
-    return to_request(scope["method"], raw_inputs(scope["headers"]))
+    return to_request(scope["method"], raw_inputs(request_headers(scope)))
 
 
 def encode(headers: Headers) -> list[tuple[bytes, bytes]]:
@@ -202,7 +213,7 @@ class CORSMiddleware:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        raw = raw_inputs(scope["headers"])
+        raw = raw_inputs(request_headers(scope))
         memo = input_size(path, raw) <= MEMO_MAX_INPUT_BYTES
         decide = self._decide if memo else functools.partial(self._decision, memo=False)
         request, added = decide(path, scope.get("root_path", ""), scope["method"], *raw)
@@ -239,7 +250,7 @@ class CORSMiddleware:
             nonlocal response_started
             if message["type"] == "http.response.start":
                 response_started = True
-                headers = message.get("headers", ())
+                headers = response_headers(message)
                 # Flask-CORS skips a response the decorator evaluated, or that already has an ACAO.
                 if not scope.get(EVALUATED) and not has_allow_origin(headers):
                     message["headers"] = [*headers, *added]
