@@ -43,6 +43,11 @@ logger = logging.getLogger("flask_cors_asgi")
 EVALUATED = "flask_cors.evaluated"
 # The attribute carrying a `cross_origin` endpoint's compiled policy.
 ROUTE_POLICY = "__cors_policy__"
+# The attribute carrying a blueprint route's compiled resources (see `blueprint`).
+BLUEPRINT_RESOURCES = "__cors_blueprint_resources__"
+# Set in the scope by the middleware: the headers its own policy gives the request, which a
+# blueprint route reads to know whether the app's policy answers an error first (as in Flask-CORS).
+APP_HEADERS = "flask_cors_asgi.app_headers"
 
 _ORIGIN = b"origin"
 _ACRM = b"access-control-request-method"
@@ -77,6 +82,15 @@ def request_headers(scope: Scope) -> Sequence[tuple[bytes, bytes]]:
     if not isinstance(headers, (list, tuple)):
         headers = scope["headers"] = list(headers)
     return headers
+
+
+def flask_path(scope: Scope) -> str:
+    """The request path as Flask's request.path has it: without the root path the whole app is
+    served under (SCRIPT_NAME), but with every Mount's prefix, as a blueprint's url_prefix is part
+    of it (Starlette keeps the app's root as `app_root_path` once a Mount extended `root_path`)."""
+    path: str = scope["path"]
+    root: str = scope.get("app_root_path", scope.get("root_path", ""))
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def to_request(method: str, raw: RawInputs) -> CORSRequest:
@@ -165,6 +179,10 @@ class CORSMiddleware:
     Options it refuses raise TypeError or ValueError here; inside a Starlette app's `middleware=[...]`
     (built lazily, when the server starts the app) they fail the app's start-up instead."""
 
+    # An app mounted with its own CORSMiddleware answers its automatic OPTIONS itself (routing's
+    # OWN_CORS_POLICY names this attribute).
+    __flask_cors_middleware__ = True
+
     def __init__(self, app: ASGIApp, **options: Unpack[CORSOptions]) -> None:
         try:
             self.resources = compile_options(options, "CORSMiddleware")
@@ -208,6 +226,24 @@ class CORSMiddleware:
             return request, ()
         return request, headers_for(resource.policy, request, memo)
 
+    def _blueprint_headers(
+        self, route: object, scope: Scope, request: CORSRequest, memo: bool
+    ) -> tuple[tuple[bytes, bytes], ...]:
+        """The headers the blueprint policies of an automatic OPTIONS answer's route give it, the
+        innermost blueprint first (Flask's order), or none."""
+        chain = []
+        app = getattr(route, "app", None)
+        while (resources := getattr(app, BLUEPRINT_RESOURCES, None)) is not None:
+            chain.append(resources)
+            app = getattr(app, "app", None)
+        for resources in reversed(chain):  # wrapped outermost first: the innermost is last
+            resource = match_resource(resources, flask_path(scope))
+            if resource is not None:
+                headers = headers_for(resource.policy, request, memo)
+                if headers:
+                    return headers
+        return ()
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -231,6 +267,9 @@ class CORSMiddleware:
                 route_policy: Policy | None = getattr(automatic.endpoint, ROUTE_POLICY, None)
                 if route_policy is not None and route_policy.automatic_options:
                     added = headers_for(route_policy, request, memo)
+                else:
+                    # A blueprint's after_request runs before the app's: its headers, if any, win.
+                    added = self._blueprint_headers(automatic.route, scope, request, memo) or added
                 headers = [(b"content-type", _OPTIONS_CONTENT_TYPE), (b"allow", automatic.allow.encode())]
                 headers += added
                 headers.append((b"content-length", b"0"))
@@ -238,6 +277,7 @@ class CORSMiddleware:
                 await send({"type": "http.response.body", "body": b""})
                 return
 
+        scope[APP_HEADERS] = added
         if not added:
             # Nothing to append, not even to an error: the app's own answers are already Flask's.
             await self.app(scope, receive, send)
@@ -270,7 +310,8 @@ class CORSMiddleware:
             layer = server_error_layer(app)
             if layer is not None:
                 carry_error_headers(layer)
-                scope[ERROR_HEADERS] = added
+                # A blueprint route may have left its own first: Flask runs its after_request first.
+                scope.setdefault(ERROR_HEADERS, added)
             else:
                 await default_error(added)(scope, receive, send)
             raise  # for the server's log, as without this middleware

@@ -33,6 +33,7 @@ class AutomaticOptions:
 
     allow: str  # the Allow header value
     endpoint: Any  # the first matching route's endpoint, which may carry a cross_origin policy
+    route: Any = None  # that route, whose app may carry a blueprint's policy (`blueprint`)
 
 
 def find_router(app: Any) -> Router | None:
@@ -76,10 +77,29 @@ def tried_routes(routes: Sequence[BaseRoute]) -> Sequence[Any]:
     return routes
 
 
-def path_routes(routes: Sequence[BaseRoute], scope: Scope) -> list[Any]:
+# Set (True) on CORSMiddleware: a mounted app holding one answers Flask's automatic OPTIONS itself.
+OWN_CORS_POLICY = "__flask_cors_middleware__"
+
+
+def has_own_cors_policy(app: Any) -> bool:
+    """Whether a mounted app carries its own CORSMiddleware: as the app itself, in the chain of
+    middleware below it (each holding the next app as `.app`), or among a Starlette app's
+    `middleware=[...]` (built lazily, at its first request)."""
+    for _ in range(_MAX_DEPTH):
+        if app is None:
+            return False
+        if getattr(type(app), OWN_CORS_POLICY, False):
+            return True
+        if any(getattr(m.cls, OWN_CORS_POLICY, False) for m in getattr(app, "user_middleware", ())):
+            return True
+        app = getattr(app, "app", None)
+    return False
+
+
+def path_routes(routes: Sequence[BaseRoute], scope: Scope, mounted: list[Any] | None = None) -> list[Any]:
     """The routes whose path matches the request, in routing order, looking inside the first
     matching Mount or Host (Starlette hands the whole request to it). `scope["root_path"]` must be
-    the one the routes were mounted under."""
+    the one the routes were mounted under. Each Mount or Host looked inside is added to `mounted`."""
     found: list[Any] = []
     candidates = tried_routes(routes)
     while True:
@@ -91,6 +111,8 @@ def path_routes(routes: Sequence[BaseRoute], scope: Scope) -> list[Any]:
             if inner is None or getattr(route, "methods", None) is not None:
                 found.append(route)
             elif not found:
+                if mounted is not None:
+                    mounted.append(route)
                 scope, candidates = {**scope, **child_scope}, tried_routes(inner)
                 break
             else:
@@ -103,13 +125,21 @@ def automatic_options(routes: Sequence[BaseRoute], scope: Scope) -> AutomaticOpt
     """What Flask's router does with an OPTIONS request: None when the app should answer it (no
     route matches the path, or the first matching route declares OPTIONS or takes every method, as a
     Flask view declaring OPTIONS answers for itself), otherwise Flask's automatic answer."""
-    matching = path_routes(routes, scope)
+    mounted: list[Any] = []
+    matching = path_routes(routes, scope, mounted)
     if not matching:
         return None
     first_methods = route_methods(matching[0])
     if first_methods is None or "OPTIONS" in first_methods:
         return None
-    return AutomaticOptions(allow=_allow(matching), endpoint=getattr(matching[0], "endpoint", None))
+    if any(has_own_cors_policy(getattr(mount, "app", None)) for mount in mounted):
+        # A mounted app with its own CORSMiddleware answers, with its own policy first (Flask runs
+        # a blueprint's after_request before the app's); the outer policy then applies to that
+        # answer only where the inner one added nothing, as Flask-CORS skips a response with an ACAO.
+        return None
+    return AutomaticOptions(
+        allow=_allow(matching), endpoint=getattr(matching[0], "endpoint", None), route=matching[0]
+    )
 
 
 def allow_header(scope: Scope) -> str:
