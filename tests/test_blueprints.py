@@ -335,3 +335,97 @@ def test_app_factory_with_init_app_same_answers_as_flask() -> None:
 def test_cors_blueprint_refuses_what_cors_middleware_refuses() -> None:
     with pytest.raises(TypeError, match="cors_blueprint\\(\\): unknown CORS option 'origin'"):
         cors_blueprint([Route("/users", users)], origin=[ADMIN])  # type: ignore[call-arg]
+
+
+# --- Flask-CORS's own blueprint example (examples/blueprints_based_example.py) ---------------------
+# Its three documented exchanges (GET /api/v1/users/, the preflight and the POST of
+# /api/v1/users/create) and its public blueprint without CORS, ported route for route.
+
+
+def flask_cors_example() -> flask.Flask:
+    api_v1 = flask.Blueprint("API_v1", __name__)
+    flask_cors.CORS(api_v1)
+
+    @api_v1.route("/api/v1/users/")
+    def list_users() -> Any:
+        return flask.jsonify(user="joe")
+
+    @api_v1.route("/api/v1/users/create", methods=["POST"])
+    def create_user() -> Any:
+        return flask.jsonify(success=True)
+
+    public_routes = flask.Blueprint("public", __name__)
+
+    @public_routes.route("/")
+    def hello_world() -> str:
+        return "<h1>Hello CORS!</h1>"
+
+    app = flask.Flask("FlaskCorsBlueprintBasedExample")
+    app.register_blueprint(api_v1)
+    app.register_blueprint(public_routes)
+    return app
+
+
+async def list_users(request: Request) -> Response:
+    return JSONResponse({"user": "joe"})
+
+
+async def create_user(request: Request) -> Response:
+    return JSONResponse({"success": True})
+
+
+async def hello_world(request: Request) -> Response:
+    return Response("<h1>Hello CORS!</h1>", media_type="text/html")
+
+
+def ported_example() -> Starlette:
+    api_v1 = cors_blueprint(
+        [Route("/api/v1/users/", list_users), Route("/api/v1/users/create", create_user, methods=["POST"])]
+    )
+    app = Starlette(
+        routes=[*api_v1, Route("/", hello_world)], middleware=[Middleware(CORSMiddleware, resources=[])]
+    )
+    app.router.redirect_slashes = False
+    return app
+
+
+EXAMPLE_ORIGIN = "http://www.examplesite.com"
+
+
+def test_flask_cors_blueprint_example_list_users() -> None:
+    request = Req("GET", "/api/v1/users/", {"Origin": EXAMPLE_ORIGIN})
+    reference, port = send_flask(flask_cors_example(), request), send_asgi_sync(ported_example(), request)
+    assert reference.header("access-control-allow-origin") == [EXAMPLE_ORIGIN]
+    assert compare(reference, port) == []
+
+
+def test_flask_cors_blueprint_example_preflight_of_create() -> None:
+    request = Req(
+        "OPTIONS",
+        "/api/v1/users/create",
+        {
+            "Origin": EXAMPLE_ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Content-Type",
+        },
+    )
+    reference, port = send_flask(flask_cors_example(), request), send_asgi_sync(ported_example(), request)
+    assert (reference.status, reference.allow) == (200, {"POST", "OPTIONS"})
+    assert reference.header("access-control-allow-headers") == ["Content-Type"]
+    assert compare(reference, port, automatic_options=True) == []
+
+
+def test_flask_cors_blueprint_example_create() -> None:
+    request = Req(
+        "POST", "/api/v1/users/create", {"Origin": EXAMPLE_ORIGIN, "Content-Type": "application/json"}
+    )
+    reference, port = send_flask(flask_cors_example(), request), send_asgi_sync(ported_example(), request)
+    assert reference.header("access-control-allow-origin") == [EXAMPLE_ORIGIN]
+    assert compare(reference, port) == []
+
+
+def test_flask_cors_blueprint_example_public_route_has_no_cors() -> None:
+    request = Req("GET", "/", {"Origin": EXAMPLE_ORIGIN})
+    reference, port = send_flask(flask_cors_example(), request), send_asgi_sync(ported_example(), request)
+    assert reference.header("access-control-allow-origin") == []
+    assert compare(reference, port) == []
