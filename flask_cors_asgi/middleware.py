@@ -11,9 +11,9 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
@@ -30,7 +30,7 @@ from flask_cors_asgi.errors import (
     response_headers,
     server_error_layer,
 )
-from flask_cors_asgi.options import CORSOptions, Policy, compile_options
+from flask_cors_asgi.options import AppConfig, CORSOptions, Policy, RoutePolicies, compile_options
 from flask_cors_asgi.routing import OPTIONS_CONTENT_TYPE, AutomaticOptions, automatic_options, find_router
 
 if TYPE_CHECKING:
@@ -41,8 +41,12 @@ logger = logging.getLogger("flask_cors_asgi")
 # Set in the scope by a `cross_origin` endpoint that returned normally: the route's policy has been
 # applied and the middleware leaves the response alone (Flask-CORS's FLASK_CORS_EVALUATED marker).
 EVALUATED = "flask_cors.evaluated"
-# The attribute carrying a `cross_origin` endpoint's compiled policy.
+# The attribute carrying a `cross_origin` endpoint's compiled policy (without app config).
 ROUTE_POLICY = "__cors_policy__"
+# The attribute carrying a `cross_origin` endpoint's `RoutePolicies` (its policy under an app config).
+ROUTE_POLICIES = "__cors_route_policies__"
+# Set in the scope by a middleware given the app's config: the `AppConfig` cross_origin reads.
+APP_CONFIG = "flask_cors_asgi.app_config"
 # The attribute carrying a blueprint route's compiled resources (see `blueprint`).
 BLUEPRINT_RESOURCES = "__cors_blueprint_resources__"
 # Set in the scope by the middleware: the headers its own policy gives the request, which a
@@ -183,9 +187,16 @@ class CORSMiddleware:
     # OWN_CORS_POLICY names this attribute).
     __flask_cors_middleware__ = True
 
-    def __init__(self, app: ASGIApp, **options: Unpack[CORSOptions]) -> None:
+    def __init__(
+        self, app: ASGIApp, config: Mapping[str, Any] | None = None, **options: Unpack[CORSOptions]
+    ) -> None:
+        """`config` is the app's configuration as Flask's `app.config` holds it (its `CORS_*` keys
+        are read, any other key ignored): under the options, as `CORS(app)` reads `app.config`, and
+        under the options of every `cross_origin` route below, as Flask-CORS's decorator reads it."""
+        self.config: AppConfig | None = None
         try:
-            self.resources = compile_options(options, "CORSMiddleware")
+            self.resources = compile_options(options, "CORSMiddleware", config)
+            self.config = AppConfig.of(config, "CORSMiddleware")
         except (TypeError, ValueError) as exc:
             if not _built_by_a_starlette_app():
                 raise
@@ -248,6 +259,8 @@ class CORSMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.config is not None:
+            scope[APP_CONFIG] = self.config
         path = scope["path"]
         raw = raw_inputs(request_headers(scope))
         memo = input_size(path, raw) <= MEMO_MAX_INPUT_BYTES
@@ -264,7 +277,8 @@ class CORSMiddleware:
             if automatic is not None:
                 # Flask's default OPTIONS response; a cross_origin route's own policy wins over the
                 # resource's, unless it was decorated with automatic_options=False.
-                route_policy: Policy | None = getattr(automatic.endpoint, ROUTE_POLICY, None)
+                policies: RoutePolicies | None = getattr(automatic.endpoint, ROUTE_POLICIES, None)
+                route_policy: Policy | None = None if policies is None else policies.policy(self.config)
                 if route_policy is not None and route_policy.automatic_options:
                     added = headers_for(route_policy, request, memo)
                 else:
