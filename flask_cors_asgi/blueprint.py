@@ -50,9 +50,13 @@ from flask_cors_asgi.middleware import (
     APP_HEADERS,
     BLUEPRINT_RESOURCES,
     EVALUATED,
+    MEMO_MAX_INPUT_BYTES,
     flask_path,
-    header_block,
-    read_request,
+    headers_for,
+    input_size,
+    raw_inputs,
+    request_headers,
+    to_request,
 )
 from flask_cors_asgi.options import CORSOptions, Resource, compile_options
 from flask_cors_asgi.routing import route_methods
@@ -74,6 +78,13 @@ def cors_blueprint(routes: Iterable[BaseRoute], **options: Unpack[CORSOptions]) 
     resources = compile_options(options, "cors_blueprint()")
     routes = list(routes)
     for route in _http_routes(routes):
+        if type(route).__module__.startswith("fastapi"):
+            # FastAPI serves an included router's routes through apps it builds itself, past the
+            # route's own: the policy would be silently skipped.
+            raise TypeError(
+                f"cors_blueprint() takes Starlette routes; {route!r} is FastAPI's, which it cannot "
+                "wrap: decorate the router's path operations with cross_origin() instead"
+            )
         route.app = _BlueprintRoute(route.app, resources, route_methods(route))  # type: ignore[attr-defined]
     return routes
 
@@ -100,10 +111,14 @@ class _BlueprintRoute:
         self.resources = resources
 
     def headers(self, scope: Scope) -> EncodedHeaders:
-        resource = match_resource(self.resources, flask_path(scope))
+        path = flask_path(scope)
+        resource = match_resource(self.resources, path)
         if resource is None:
             return ()
-        return header_block(resource.policy, read_request(scope))
+        raw = raw_inputs(request_headers(scope))
+        # Memoised for small inputs only, as in the middleware (a client chooses their size).
+        memo = input_size(path, raw) <= MEMO_MAX_INPUT_BYTES
+        return headers_for(resource.policy, to_request(scope["method"], raw), memo)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or (self.methods is not None and scope["method"] not in self.methods):

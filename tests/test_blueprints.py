@@ -13,6 +13,7 @@ from typing import Any
 import flask
 import flask_cors
 import pytest
+from fastapi import APIRouter
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -429,3 +430,16 @@ def test_flask_cors_blueprint_example_public_route_has_no_cors() -> None:
     reference, port = send_flask(flask_cors_example(), request), send_asgi_sync(ported_example(), request)
     assert reference.header("access-control-allow-origin") == []
     assert compare(reference, port) == []
+
+
+def test_cors_blueprint_refuses_fastapi_routes_it_cannot_wrap() -> None:
+    # FastAPI serves an included router's routes through apps it builds itself: a wrapped route's
+    # policy would be silently skipped, so it is refused when the blueprint is built.
+    router = APIRouter()
+
+    @router.get("/users")
+    def list_router_users() -> list[Any]:
+        return []
+
+    with pytest.raises(TypeError, match="cors_blueprint\\(\\) takes Starlette routes; APIRoute"):
+        cors_blueprint(router.routes, origins=[ADMIN])
