@@ -19,9 +19,9 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
-from flask_cors_asgi import CONFIG_KEYS, CORSMiddleware, audit, cross_origin, resolve_options
+from flask_cors_asgi import CONFIG_KEYS, CORSMiddleware, audit, cors_blueprint, cross_origin, resolve_options
 from tests.differential import Req, compare, is_automatic_options, send_asgi_sync, send_flask
 
 A = "https://a.example"
@@ -254,3 +254,24 @@ def test_fastapi_path_operations_read_the_app_config() -> None:
     requests = requests_for("/api/bare", "/api/partner", "/api/missing")
     # FastAPI's GET routes do not answer HEAD, so its Allow truthfully lacks it (test_cors_apps.py).
     assert differences(flask_app(CONFIG, None), fastapi_app(CONFIG), requests, compare_allow=False) == []
+
+
+def test_a_blueprint_reads_no_app_config() -> None:
+    # Flask-CORS reads `config` from the object it is given: a blueprint has none, so CORS(bp)
+    # without arguments allows every origin even where app.config lists some.
+    reference = flask.Flask("blueprint_config")
+    reference.config.update(CONFIG)
+    admin = flask.Blueprint("admin", __name__, url_prefix="/admin")
+    admin.add_url_rule("/users", "users", lambda: {"users": []})
+    flask_cors.CORS(admin)
+    reference.register_blueprint(admin)
+
+    port = Starlette(
+        routes=[Mount("/admin", routes=cors_blueprint([Route("/users", plain)]))],
+        middleware=[Middleware(CORSMiddleware, config=CONFIG, resources=[])],
+    )
+    requests = requests_for("/admin/users", "/admin/missing")
+    assert differences(reference, port, requests) == []
+    assert send_flask(reference, Req("GET", "/admin/users", {"Origin": B})).header(
+        "access-control-allow-origin"
+    ) == [B]
