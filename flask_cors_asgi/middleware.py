@@ -31,7 +31,14 @@ from flask_cors_asgi.errors import (
     server_error_layer,
 )
 from flask_cors_asgi.options import AppConfig, CORSOptions, Policy, RoutePolicies, compile_options
-from flask_cors_asgi.routing import OPTIONS_CONTENT_TYPE, AutomaticOptions, automatic_options, find_router
+from flask_cors_asgi.routing import (
+    OPTIONS_CONTENT_TYPE,
+    AutomaticOptions,
+    automatic_options,
+    find_router,
+    has_mounted_policy,
+    routed_into_own_policy,
+)
 
 if TYPE_CHECKING:
     from typing import Unpack
@@ -210,6 +217,39 @@ class CORSMiddleware:
         # So is Flask's automatic OPTIONS answer, of the path and the routes (their number stands
         # for them: a route added later is seen; one changed in place is not).
         self._automatic = functools.lru_cache(maxsize=1024)(self._automatic_answer)
+        # Whether the routes hold a mounted app with its own CORSMiddleware, and whether a request
+        # goes there, by the routes' number (as for the automatic OPTIONS answer).
+        self._mounted_policy = functools.lru_cache(maxsize=16)(self._has_mounted_policy)
+        self._into_own_policy = functools.lru_cache(maxsize=1024)(self._routed_into_own_policy)
+
+    def _has_mounted_policy(self, routes: int) -> bool:
+        assert self.router is not None
+        return has_mounted_policy(self.router.routes)
+
+    def _routed_into_own_policy(
+        self, path: str, root_path: str, method: str, host: bytes | None, routes: int
+    ) -> bool:
+        assert self.router is not None
+        scope = {
+            "type": "http",
+            "method": method,
+            "path": path,
+            "root_path": root_path,
+            "headers": [] if host is None else [(b"host", host)],  # for Host routes
+        }
+        return routed_into_own_policy(self.router.routes, scope)
+
+    def _leaves_to_mounted_policy(self, scope: Scope, path: str, memo: bool) -> bool:
+        """Whether the request goes to a mounted app with its own CORSMiddleware, which then answers
+        it alone: a Flask app under Werkzeug's DispatcherMiddleware never sees the outer app's
+        CORS(app), not even where its own policy gives no headers."""
+        if self.router is None or not self._mounted_policy(len(self.router.routes)):
+            return False
+        if not memo:
+            return routed_into_own_policy(self.router.routes, scope)
+        host = next((value for name, value in scope["headers"] if name == b"host"), None)
+        root_path = scope.get("root_path", "")
+        return self._into_own_policy(path, root_path, scope["method"], host, len(self.router.routes))
 
     def _automatic_answer(
         self, path: str, root_path: str, host: bytes | None, routes: int
@@ -264,6 +304,9 @@ class CORSMiddleware:
         path = scope["path"]
         raw = raw_inputs(request_headers(scope))
         memo = input_size(path, raw) <= MEMO_MAX_INPUT_BYTES
+        if self._leaves_to_mounted_policy(scope, path, memo):
+            await self.app(scope, receive, send)
+            return
         decide = self._decide if memo else functools.partial(self._decision, memo=False)
         request, added = decide(path, scope.get("root_path", ""), scope["method"], *raw)
 

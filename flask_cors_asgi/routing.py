@@ -96,10 +96,46 @@ def has_own_cors_policy(app: Any) -> bool:
     return False
 
 
-def path_routes(routes: Sequence[BaseRoute], scope: Scope, mounted: list[Any] | None = None) -> list[Any]:
+def has_mounted_policy(routes: Sequence[BaseRoute]) -> bool:
+    """Whether any Mount or Host among the routes (at any depth) holds an app with its own
+    CORSMiddleware."""
+    for route in tried_routes(routes):
+        inner = getattr(route, "routes", None)
+        if inner is None or getattr(route, "methods", None) is not None:
+            continue
+        if has_own_cors_policy(getattr(route, "app", None)) or has_mounted_policy(inner):
+            return True
+    return False
+
+
+def routed_into_own_policy(routes: Sequence[BaseRoute], scope: Scope) -> bool:
+    """Whether Starlette's router hands the request to a mounted app with its own CORSMiddleware:
+    at each level the route it picks (the first full match, else the first partial one), while
+    that is a Mount or Host."""
+    candidates = tried_routes(routes)
+    for _ in range(_MAX_DEPTH):
+        chosen: Any = None
+        chosen_scope: Scope = {}
+        for route in candidates:
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                chosen, chosen_scope = route, child_scope
+                break
+            if match is Match.PARTIAL and chosen is None:
+                chosen, chosen_scope = route, child_scope
+        inner = getattr(chosen, "routes", None)
+        if chosen is None or inner is None or getattr(chosen, "methods", None) is not None:
+            return False
+        if has_own_cors_policy(getattr(chosen, "app", None)):
+            return True
+        scope, candidates = {**scope, **chosen_scope}, tried_routes(inner)
+    return False
+
+
+def path_routes(routes: Sequence[BaseRoute], scope: Scope) -> list[Any]:
     """The routes whose path matches the request, in routing order, looking inside the first
     matching Mount or Host (Starlette hands the whole request to it). `scope["root_path"]` must be
-    the one the routes were mounted under. Each Mount or Host looked inside is added to `mounted`."""
+    the one the routes were mounted under."""
     found: list[Any] = []
     candidates = tried_routes(routes)
     while True:
@@ -111,8 +147,6 @@ def path_routes(routes: Sequence[BaseRoute], scope: Scope, mounted: list[Any] | 
             if inner is None or getattr(route, "methods", None) is not None:
                 found.append(route)
             elif not found:
-                if mounted is not None:
-                    mounted.append(route)
                 scope, candidates = {**scope, **child_scope}, tried_routes(inner)
                 break
             else:
@@ -125,17 +159,11 @@ def automatic_options(routes: Sequence[BaseRoute], scope: Scope) -> AutomaticOpt
     """What Flask's router does with an OPTIONS request: None when the app should answer it (no
     route matches the path, or the first matching route declares OPTIONS or takes every method, as a
     Flask view declaring OPTIONS answers for itself), otherwise Flask's automatic answer."""
-    mounted: list[Any] = []
-    matching = path_routes(routes, scope, mounted)
+    matching = path_routes(routes, scope)
     if not matching:
         return None
     first_methods = route_methods(matching[0])
     if first_methods is None or "OPTIONS" in first_methods:
-        return None
-    if any(has_own_cors_policy(getattr(mount, "app", None)) for mount in mounted):
-        # A mounted app with its own CORSMiddleware answers, with its own policy first (Flask runs
-        # a blueprint's after_request before the app's); the outer policy then applies to that
-        # answer only where the inner one added nothing, as Flask-CORS skips a response with an ACAO.
         return None
     return AutomaticOptions(
         allow=_allow(matching), endpoint=getattr(matching[0], "endpoint", None), route=matching[0]

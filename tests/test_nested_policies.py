@@ -1,8 +1,10 @@
 """An app-wide CORSMiddleware and a mounted sub-app's own CORSMiddleware compose as Flask's policies
-do: the README's Starlette example against its Flask original (the admin app under Werkzeug's
-DispatcherMiddleware), preflights and errors included, in process and under uvicorn; and an outer
-`CORSMiddleware(resources=[])` (for Flask's automatic OPTIONS only) around a mounted app with its
-own policy, against Flask's `CORS(blueprint)` on what the blueprint's routes answer."""
+do: a mounted app with its own policy is a Flask app under Werkzeug's DispatcherMiddleware, which
+answers every request under its prefix alone. The README's Starlette example against its Flask
+original, preflights and errors included, in process and under uvicorn; an outer policy covering
+the mount; and an outer `CORSMiddleware(resources=[])` (for Flask's automatic OPTIONS only) around a
+mounted app with its own policy, against Flask's `CORS(blueprint)` on what the blueprint's routes
+answer."""
 
 from __future__ import annotations
 
@@ -180,3 +182,56 @@ def test_difference_a_mounted_policy_covers_its_whole_prefix() -> None:
             [],
             [ADMIN],
         )
+
+
+# --- an outer policy that covers the mount: the mounted app answers alone ----------------------------
+
+
+def flask_dispatched_under_open_policy() -> Any:
+    admin = flask.Flask("admin")
+
+    @admin.route("/users", methods=["GET", "PUT"])
+    def admin_users() -> Any:
+        return [{"id": 1}]
+
+    @admin.get("/raise")
+    def admin_raise() -> Any:
+        raise RuntimeError("boom")
+
+    flask_cors.CORS(admin, origins=[ADMIN])
+    outer = flask.Flask("outer")
+
+    @outer.get("/elsewhere")
+    def elsewhere() -> Any:
+        return []
+
+    flask_cors.CORS(outer)  # every origin, every path: never the mounted app's
+    return DispatcherMiddleware(outer, {"/admin": admin})
+
+
+async def raise_failure(request: Request) -> Response:
+    raise RuntimeError("boom")
+
+
+def starlette_mounted_under_open_policy() -> Starlette:
+    admin = Starlette(
+        routes=[Route("/users", users, methods=["GET", "PUT"]), Route("/raise", raise_failure)],
+        middleware=[Middleware(CORSMiddleware, origins=[ADMIN])],
+    )
+    return Starlette(
+        routes=[Route("/elsewhere", users), Mount("/admin", app=admin)],
+        middleware=[Middleware(CORSMiddleware)],
+    )
+
+
+def test_an_outer_policy_never_reaches_a_mounted_app_with_its_own() -> None:
+    paths = ("/admin/users", "/admin/raise", "/admin/missing", "/elsewhere", "/missing")
+    problems = differences(
+        flask_dispatched_under_open_policy(), starlette_mounted_under_open_policy(), requests_for(*paths)
+    )
+    assert problems == []
+    # The case that shows it: an origin the mounted app refuses, which the outer policy allows.
+    refused = send_asgi_sync(
+        starlette_mounted_under_open_policy(), Req("GET", "/admin/users", {"Origin": SHOP})
+    )
+    assert (refused.status, refused.header("access-control-allow-origin")) == (200, [])
