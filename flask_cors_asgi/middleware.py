@@ -217,14 +217,10 @@ class CORSMiddleware:
         # So is Flask's automatic OPTIONS answer, of the path and the routes (their number stands
         # for them: a route added later is seen; one changed in place is not).
         self._automatic = functools.lru_cache(maxsize=1024)(self._automatic_answer)
-        # Whether the routes hold a mounted app with its own CORSMiddleware, and whether a request
-        # goes there, by the routes' number (as for the automatic OPTIONS answer).
-        self._mounted_policy = functools.lru_cache(maxsize=16)(self._has_mounted_policy)
+        # Whether the routes hold a mounted app with its own CORSMiddleware (for this number of
+        # routes, as for the automatic OPTIONS answer), and whether a request goes there.
+        self._mounted_policy = (-1, False)
         self._into_own_policy = functools.lru_cache(maxsize=1024)(self._routed_into_own_policy)
-
-    def _has_mounted_policy(self, routes: int) -> bool:
-        assert self.router is not None
-        return has_mounted_policy(self.router.routes)
 
     def _routed_into_own_policy(
         self, path: str, root_path: str, method: str, host: bytes | None, routes: int
@@ -243,13 +239,18 @@ class CORSMiddleware:
         """Whether the request goes to a mounted app with its own CORSMiddleware, which then answers
         it alone: a Flask app under Werkzeug's DispatcherMiddleware never sees the outer app's
         CORS(app), not even where its own policy gives no headers."""
-        if self.router is None or not self._mounted_policy(len(self.router.routes)):
+        if self.router is None:
+            return False
+        routes = len(self.router.routes)
+        if self._mounted_policy[0] != routes:
+            self._mounted_policy = (routes, has_mounted_policy(self.router.routes))
+        if not self._mounted_policy[1]:
             return False
         if not memo:
             return routed_into_own_policy(self.router.routes, scope)
         host = next((value for name, value in scope["headers"] if name == b"host"), None)
         root_path = scope.get("root_path", "")
-        return self._into_own_policy(path, root_path, scope["method"], host, len(self.router.routes))
+        return self._into_own_policy(path, root_path, scope["method"], host, routes)
 
     def _automatic_answer(
         self, path: str, root_path: str, host: bytes | None, routes: int
@@ -302,7 +303,9 @@ class CORSMiddleware:
         if self.config is not None:
             scope[APP_CONFIG] = self.config
         path = scope["path"]
-        raw = raw_inputs(request_headers(scope))
+        headers = scope["headers"]
+        # Read through request_headers only when not a list: the usual case costs no call.
+        raw = raw_inputs(headers if type(headers) is list else request_headers(scope))
         memo = input_size(path, raw) <= MEMO_MAX_INPUT_BYTES
         if self._leaves_to_mounted_policy(scope, path, memo):
             await self.app(scope, receive, send)
@@ -347,7 +350,9 @@ class CORSMiddleware:
             nonlocal response_started
             if message["type"] == "http.response.start":
                 response_started = True
-                headers = response_headers(message)
+                headers = message.get("headers", ())
+                if type(headers) is not list:  # any other iterable: read once (response_headers)
+                    headers = response_headers(message)
                 # Flask-CORS skips a response the decorator evaluated, or that already has an ACAO.
                 if not scope.get(EVALUATED) and not has_allow_origin(headers):
                     message["headers"] = [*headers, *added]
