@@ -6,6 +6,7 @@ blueprints, `resources` inside the blueprint's options and path parameters."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,8 @@ import flask
 import flask_cors
 import pytest
 from fastapi import APIRouter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -443,3 +446,66 @@ def test_cors_blueprint_refuses_fastapi_routes_it_cannot_wrap() -> None:
 
     with pytest.raises(TypeError, match="cors_blueprint\\(\\) takes Starlette routes; APIRoute"):
         cors_blueprint(router.routes, origins=[ADMIN])
+
+
+# --- drawn shapes: app policy, blueprint policy, decorator and handlers in every combination ---------
+
+# CORS_DIFF_EXAMPLES (tests/test_cors_differential.py) scales this hunt too.
+BLUEPRINT_EXAMPLES = max(150, int(os.environ.get("CORS_DIFF_EXAMPLES", "1000")) // 6)
+origin_lists = st.lists(
+    st.sampled_from([A, ADMIN, OTHER, "*", r"https://.*\.example"]), min_size=1, max_size=2
+)
+policy_options = st.fixed_dictionaries(
+    {},
+    optional={
+        "origins": origin_lists,
+        "expose_headers": st.sampled_from([["X-App"], ["X-Blueprint"], "X-One"]),
+        "supports_credentials": st.booleans(),
+        "max_age": st.sampled_from([60, 0, "120"]),
+        "methods": st.sampled_from([["GET", "POST"], ["PUT"]]),
+        "vary_header": st.booleans(),
+    },
+)
+blueprint_options = st.one_of(
+    policy_options,
+    policy_options.map(
+        lambda own: {"resources": {r"/admin/users*": own, r"/admin/r.*": {"origins": [OTHER]}}}
+    ),
+)
+drawn_requests = st.lists(
+    st.builds(
+        lambda path, method, origin, preflight: Req(
+            "OPTIONS" if preflight else method,
+            path,
+            {
+                **({"Origin": origin} if origin else {}),
+                **({"Access-Control-Request-Method": method} if preflight else {}),
+            },
+        ),
+        st.sampled_from(PATHS),
+        st.sampled_from(["GET", "POST", "PUT"]),
+        st.sampled_from([A, ADMIN, OTHER, None]),
+        st.booleans(),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=BLUEPRINT_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    app_options=st.one_of(st.none(), policy_options),
+    bp_options=blueprint_options,
+    decorated=st.one_of(st.none(), policy_options),
+    handlers=st.booleans(),
+    requests=drawn_requests,
+)
+def test_drawn_blueprint_shapes_answer_as_flask(
+    app_options: Options | None,
+    bp_options: Options,
+    decorated: Options | None,
+    handlers: bool,
+    requests: list[Req],
+) -> None:
+    shape = Shape("drawn", app_options, bp_options, decorated, handlers)
+    assert differences(flask_app(shape), starlette_app(shape), requests) == []
