@@ -15,6 +15,8 @@ import flask_cors
 import flask_cors.core
 import pytest
 from fastapi import FastAPI
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -275,3 +277,22 @@ def test_a_blueprint_reads_no_app_config() -> None:
     assert send_flask(reference, Req("GET", "/admin/users", {"Origin": B})).header(
         "access-control-allow-origin"
     ) == [B]
+
+
+values = st.one_of(st.none(), st.booleans(), st.sampled_from([A, [A, B], "*", 30, "GET", {r"/api/*": {}}]))
+config_layers = st.dictionaries(st.sampled_from([*CONFIG_KEYS, "SECRET_KEY", "DEBUG"]), values, max_size=6)
+argument_layers = st.dictionaries(st.sampled_from(list(CONFIG_KEYS.values())), values, max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(config=config_layers, arguments=argument_layers)
+def test_drawn_layers_resolve_as_flask_cors_merge_options(
+    config: dict[str, Any], arguments: dict[str, Any]
+) -> None:
+    app = flask.Flask("drawn")
+    app.config.update(config)
+    ours = resolve_options(arguments, config=app.config)
+    theirs = flask_cors.core.merge_options(app, arguments)
+    if isinstance(ours["methods"], tuple):
+        ours["methods"] = list(ours["methods"])  # our immutable default, their list: the same items
+    assert ours == theirs
