@@ -11,8 +11,9 @@ app's policy applies. Two orders come from Flask-CORS's wrapping of the app's ex
 - an exception the app handles (an HTTPException, or one with a registered handler) is answered by
   Flask's `handle_user_exception`, which `CORS(app)` wraps with the app's policy: the app's policy
   first, the blueprint's only where the app's gives nothing;
-- an exception nobody handles (a 500) is answered by `handle_exception`, whose answer goes through
-  the after_request hooks first: the blueprint's policy first.
+- an exception nobody handles (a 500, or one answered by an `errorhandler(500)`) is answered by
+  `handle_exception`, whose answer goes through the after_request hooks first: the blueprint's
+  policy first.
 
 A blueprint reads no app configuration: Flask-CORS reads `config` from the blueprint, which has none.
 
@@ -156,8 +157,14 @@ class _BlueprintRoute:
                     raise  # the app's policy answers it first, around this route
                 await answer_handled(handler, exc, scope, receive, send, headers)
                 return
+            app = scope.get("app")
+            if Exception in getattr(app, "exception_handlers", {}) and scope.get(APP_HEADERS):
+                # Flask's errorhandler(Exception) answers through handle_user_exception, which
+                # CORS(app) wraps: the app's policy first. (Starlette keeps that handler, and a 500
+                # one, in ServerErrorMiddleware, where the middleware gives it the app's headers.)
+                raise
             # Unhandled: Flask's after_request hooks, the blueprint's first, decorate the 500.
-            layer = server_error_layer(scope.get("app"))
+            layer = server_error_layer(app)
             if layer is not None:
                 carry_error_headers(layer)
                 scope.setdefault(ERROR_HEADERS, headers)

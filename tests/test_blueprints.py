@@ -80,7 +80,8 @@ class Shape:
     app: Options | None
     blueprint: Options
     decorated: Options | None = None
-    handlers: bool = False  # the app registers a handler for Failure (a 409)
+    handlers: bool = False  # the app registers a handler (a 409) for `handled`
+    handled: Any = Failure  # what the handler is registered for: Failure, Exception or 500
 
 
 # --- the reference: a Flask app with a blueprint registered under /admin ---------------------------
@@ -117,7 +118,7 @@ def flask_app(shape: Shape) -> flask.Flask:
         return {"orders": []}
 
     if shape.handlers:
-        app.register_error_handler(Failure, lambda error: ({"handled": True}, 409))
+        app.register_error_handler(shape.handled, lambda error: ({"handled": True}, 409))
     flask_cors.CORS(admin, **shape.blueprint)
     app.register_blueprint(admin)
     if shape.app is not None:
@@ -174,7 +175,7 @@ def starlette_app(shape: Shape) -> Starlette:
         middleware=[
             Middleware(CORSMiddleware, **(shape.app if shape.app is not None else {"resources": []}))
         ],
-        exception_handlers={Failure: conflict} if shape.handlers else {},
+        exception_handlers={shape.handled: conflict} if shape.handlers else {},
     )
     app.router.redirect_slashes = False
     return app
@@ -236,6 +237,26 @@ def test_the_shape_exercises_cors_headers(shape: Shape) -> None:
     answers = [send_flask(reference, r) for r in requests_for("/admin/users", "/admin/missing")]
     assert any(answer.header("access-control-allow-origin") for answer in answers)
     assert any(not answer.header("access-control-allow-origin") for answer in answers)
+
+
+# Both policies allow ADMIN with different options, so which one answers shows.
+OVERLAPPING: tuple[Options, Options] = (
+    {"origins": [A, ADMIN], "expose_headers": ["X-App"]},
+    {"origins": [ADMIN], "expose_headers": ["X-Blueprint"]},
+)
+
+
+@pytest.mark.parametrize("handled", [Exception, 500, Failure, RuntimeError])
+def test_handlers_for_unhandled_errors_as_flask(handled: Any) -> None:
+    # Flask answers an exception with an errorhandler(Exception) (or its class) through
+    # handle_user_exception, which CORS(app) wraps: the app's policy first. errorhandler(500) is
+    # handle_exception's, whose answer goes through the after_request hooks: the blueprint's first.
+    # (Starlette keeps Exception and 500 handlers both in ServerErrorMiddleware.) Flask's
+    # errorhandler(Exception) also answers HTTP errors, which Starlette's does not: only the
+    # raising route is asked.
+    shape = Shape("handler", *OVERLAPPING, handlers=True, handled=handled)
+    requests = [r for r in requests_for("/admin/raise", "/admin/handled") if r.method == "GET"]
+    assert differences(flask_app(shape), starlette_app(shape), requests) == []
 
 
 def test_no_headers_on_the_blueprints_404_and_405() -> None:
@@ -498,6 +519,8 @@ drawn_requests = st.lists(
     bp_options=blueprint_options,
     decorated=st.one_of(st.none(), policy_options),
     handlers=st.booleans(),
+    # Not Exception: Flask's errorhandler(Exception) also answers 404s and 405s, Starlette's does not.
+    handled=st.sampled_from([Failure, 500]),
     requests=drawn_requests,
 )
 def test_drawn_blueprint_shapes_answer_as_flask(
@@ -505,7 +528,8 @@ def test_drawn_blueprint_shapes_answer_as_flask(
     bp_options: Options,
     decorated: Options | None,
     handlers: bool,
+    handled: Any,
     requests: list[Req],
 ) -> None:
-    shape = Shape("drawn", app_options, bp_options, decorated, handlers)
+    shape = Shape("drawn", app_options, bp_options, decorated, handlers, handled)
     assert differences(flask_app(shape), starlette_app(shape), requests) == []
