@@ -15,9 +15,11 @@ import flask
 import flask_cors
 import pytest
 from fastapi import APIRouter
+from flask.views import MethodView
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.applications import Starlette
+from starlette.endpoints import HTTPEndpoint
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -533,3 +535,40 @@ def test_drawn_blueprint_shapes_answer_as_flask(
 ) -> None:
     shape = Shape("drawn", app_options, bp_options, decorated, handlers, handled)
     assert differences(flask_app(shape), starlette_app(shape), requests) == []
+
+
+# --- a class-based view in a blueprint ---------------------------------------------------------------
+
+
+class FlaskItems(MethodView):
+    def get(self) -> Any:
+        return {"items": []}
+
+    def post(self) -> Any:
+        return {"created": True}, 201
+
+
+class StarletteItems(HTTPEndpoint):
+    async def get(self, request: Request) -> Response:
+        return JSONResponse({"items": []})
+
+    async def post(self, request: Request) -> Response:
+        return JSONResponse({"created": True}, status_code=201)
+
+
+def test_method_view_in_a_blueprint_same_answers_as_flask() -> None:
+    # A method the view does not define is a routing 405 in Flask (no blueprint); an HTTPEndpoint
+    # answers it with its own 405, which the blueprint's policy must skip too.
+    reference = flask.Flask("views")
+    admin = flask.Blueprint("admin", __name__, url_prefix="/admin")
+    admin.add_url_rule("/items", view_func=FlaskItems.as_view("items"))
+    flask_cors.CORS(admin, origins=[ADMIN])
+    reference.register_blueprint(admin)
+    flask_cors.CORS(reference, origins=[A])
+
+    port = Starlette(
+        routes=[Mount("/admin", routes=cors_blueprint([Route("/items", StarletteItems)], origins=[ADMIN]))],
+        middleware=[Middleware(CORSMiddleware, origins=[A])],
+    )
+    requests = requests_for("/admin/items", methods=("GET", "POST", "DELETE", "PUT"))
+    assert differences(reference, port, requests) == []
