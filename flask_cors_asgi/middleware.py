@@ -324,9 +324,8 @@ class CORSMiddleware:
                 # Flask's default OPTIONS response; a cross_origin route's own policy wins over the
                 # resource's, unless it was decorated with automatic_options=False.
                 policies: RoutePolicies | None = getattr(automatic.endpoint, ROUTE_POLICIES, None)
-                route_policy: Policy | None = None if policies is None else policies.policy(self.config)
-                if route_policy is not None and route_policy.automatic_options:
-                    added = headers_for(route_policy, request, memo)
+                if policies is not None and policies.takes_options:
+                    added = headers_for(policies.policy(self.config), request, memo)
                 else:
                     # A blueprint's after_request runs before the app's: its headers, if any, win.
                     added = self._blueprint_headers(automatic.route, scope, request, memo) or added

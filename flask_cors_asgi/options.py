@@ -223,6 +223,10 @@ class RoutePolicies:
         self.options = MappingProxyType(dict(options))
         self.where = where
         self.default = compile_policy(resolve_options(options, valid=ROUTE_OPTION_NAMES, where=where))
+        # Flask-CORS's decorator takes over the route's OPTIONS when decorating, from its arguments
+        # alone; the app config's CORS_AUTOMATIC_OPTIONS only decides, per request, whether it then
+        # answers with Flask's default OPTIONS response or calls the view (its headers either way).
+        self.takes_options: bool = self.default.automatic_options
         self._under: dict[AppConfig, Policy] = {}
 
     def policy(self, config: AppConfig | None) -> Policy:
