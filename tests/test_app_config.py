@@ -300,3 +300,34 @@ def test_drawn_layers_resolve_as_flask_cors_merge_options(
     if isinstance(ours["methods"], tuple):
         ours["methods"] = list(ours["methods"])  # our immutable default, their list: the same items
     assert ours == theirs
+
+
+drawn_origins = st.lists(st.sampled_from([A, B, C, "*", r"https://[ab]\.example"]), min_size=1, max_size=2)
+drawn_config = st.fixed_dictionaries(
+    {},
+    optional={
+        "CORS_ORIGINS": drawn_origins,
+        "CORS_SUPPORTS_CREDENTIALS": st.booleans(),
+        "CORS_MAX_AGE": st.sampled_from([None, 60, "10"]),
+        "CORS_EXPOSE_HEADERS": st.sampled_from([["X-Total"], "X-One"]),
+        "CORS_AUTOMATIC_OPTIONS": st.booleans(),
+        "CORS_VARY_HEADER": st.booleans(),
+        "CORS_RESOURCES": st.sampled_from(
+            [r"/api/*", [r"/api/p.*", "/other"], {r"/api/*": {"origins": [C]}}]
+        ),
+    },
+)
+drawn_arguments = st.one_of(
+    st.none(),
+    st.fixed_dictionaries({}, optional={"origins": drawn_origins, "max_age": st.sampled_from([5, None])}),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    config=drawn_config, cors=drawn_arguments, paths=st.lists(st.sampled_from(PATHS), min_size=1, max_size=2)
+)
+def test_drawn_app_configs_answer_as_flask(
+    config: dict[str, Any], cors: dict[str, Any] | None, paths: list[str]
+) -> None:
+    assert differences(flask_app(config, cors), starlette_app(config, cors), requests_for(*paths)) == []
