@@ -146,6 +146,8 @@ class _BlueprintRoute:
         try:
             await self.app(scope, receive, send_with_cors)
         except Exception as exc:
+            if registered is not None:
+                scope[_HANDLERS] = registered  # the app's own handlers, unmarked, from here on
             if response_started:
                 raise
             headers = self.headers(scope)
