@@ -25,13 +25,21 @@ the conformance toolkit's `from-flask` and a library user's own tests all call i
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask_cors_asgi.options import DEFAULTS, PatternInput, as_items, compile_options, is_regex
+from flask_cors_asgi.options import (
+    DEFAULTS,
+    PatternInput,
+    as_items,
+    compile_options,
+    is_regex,
+    resolve_options,
+)
 
 __all__ = ["CHECKS", "Problem", "audit", "printable"]
 
@@ -187,14 +195,19 @@ def _allows_every_origin(origins: Any) -> bool:
     return any(item in ("*", ".*") for item in as_items(origins))
 
 
-def audit(**options: Any) -> list[Problem]:
-    """Every problem of `CORSMiddleware(app, **options)` (or `cross_origin(**options)`), in the
-    order of the options; an empty list for a sound configuration. Never raises."""
+def audit(config: Mapping[str, Any] | None = None, **options: Any) -> list[Problem]:
+    """Every problem of `CORSMiddleware(app, config=config, **options)` (or `cross_origin(**options)`),
+    in the order of the options; an empty list for a sound configuration. Never raises. `config` is
+    the app's configuration (its `CORS_*` keys), layered under the options as Flask-CORS does."""
     refusal: Problem | None = None
     try:
-        compile_options(options, "CORS options")
+        compile_options(options, "CORS options", config)
     except (TypeError, ValueError) as exc:
         refusal = Problem("E011", _refused_option(str(exc)), printable(str(exc)))
+    # What was written, the app config's keys under the arguments, without Flask-CORS's defaults;
+    # with an unknown name or key (the refusal above), the arguments alone.
+    with contextlib.suppress(TypeError):
+        options = resolve_options(options, config=config, defaults=False)
 
     problems: list[Problem] = []
 
@@ -236,7 +249,10 @@ def audit(**options: Any) -> list[Problem]:
     for pattern, own in entries or [(None, {})]:
         if not isinstance(own, Mapping):
             continue
-        merged = {**DEFAULTS, **options, **own}
+        try:
+            merged = resolve_options(options, resource=own)
+        except TypeError:
+            continue  # an unknown name in the resource: the refusal above
         if merged["supports_credentials"] is True and _allows_every_origin(merged["origins"]):
             resource = pattern if "origins" in own or "supports_credentials" in own else None
             add(

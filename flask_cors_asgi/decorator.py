@@ -37,15 +37,15 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from flask_cors_asgi.decision import cors_headers
-from flask_cors_asgi.middleware import EVALUATED, ROUTE_POLICY, encode, read_request
-from flask_cors_asgi.options import (
-    DEFAULTS,
-    ROUTE_OPTION_NAMES,
-    Policy,
-    RouteOptions,
-    check_names,
-    compile_policy,
+from flask_cors_asgi.middleware import (
+    APP_CONFIG,
+    EVALUATED,
+    ROUTE_POLICIES,
+    ROUTE_POLICY,
+    encode,
+    read_request,
 )
+from flask_cors_asgi.options import Policy, RouteOptions, RoutePolicies
 from flask_cors_asgi.routing import OPTIONS_CONTENT_TYPE, allow_header
 
 if TYPE_CHECKING:
@@ -60,7 +60,10 @@ _ASGI_PARAMETERS = 3  # scope, receive, send
 
 
 def cross_origin(*args: Any, **options: Unpack[RouteOptions]) -> Callable[[Endpoint], Endpoint]:
-    """Flask-CORS's decorator: the same options, checked and compiled once, here."""
+    """Flask-CORS's decorator: the same options, checked and compiled once, here. Under a
+    `CORSMiddleware` given the app's config (`config=`), they are layered over its `CORS_*` keys,
+    as Flask-CORS's decorator layers them over `app.config`: `@cross_origin()` then takes the
+    app's configured origins, not every origin."""
     if args:
         # Flask-CORS silently drops positional arguments: @cross_origin("https://a.example")
         # allows every origin. Refusing them is a deliberate improvement.
@@ -68,21 +71,21 @@ def cross_origin(*args: Any, **options: Unpack[RouteOptions]) -> Callable[[Endpo
             f"cross_origin() takes keyword options only, got positional {args!r}; "
             f"did you mean origins={args[0]!r}?"
         )
-    check_names(options, ROUTE_OPTION_NAMES, "cross_origin()")
-    policy = compile_policy({**DEFAULTS, **options})
+    policies = RoutePolicies(options, "cross_origin()")
 
     def decorator(endpoint: Endpoint) -> Endpoint:
         decorated: Any
         if isinstance(endpoint, type):
             # No route policy for the middleware's preflight answer: see _endpoint_class.
-            return typing.cast(Endpoint, _endpoint_class(endpoint, policy))
+            return typing.cast(Endpoint, _endpoint_class(endpoint, policies))
         if _is_asgi_app(endpoint):
-            decorated = _CrossOriginApp(typing.cast(Any, endpoint), policy)
+            decorated = _CrossOriginApp(typing.cast(Any, endpoint), policies)
         elif callable(endpoint):
-            decorated = _function(endpoint, policy)
+            decorated = _function(endpoint, policies)
         else:
             raise TypeError(f"cross_origin() decorates endpoints; got {endpoint!r}, which is not callable")
-        setattr(decorated, ROUTE_POLICY, policy)
+        setattr(decorated, ROUTE_POLICY, policies.default)
+        setattr(decorated, ROUTE_POLICIES, policies)
         return typing.cast(Endpoint, decorated)
 
     return decorator
@@ -91,7 +94,12 @@ def cross_origin(*args: Any, **options: Unpack[RouteOptions]) -> Callable[[Endpo
 # --- functions: Starlette request functions, HTTPEndpoint methods, FastAPI path operations -------
 
 
-def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any]:
+def _policy(policies: RoutePolicies, scope: Scope) -> Policy:
+    """The route's policy under the app config a CORSMiddleware left in the scope, if any."""
+    return policies.policy(scope.get(APP_CONFIG))
+
+
+def _function(endpoint: Callable[..., Any], policies: RoutePolicies) -> Callable[..., Any]:
     target = _called(endpoint)
     try:
         signature = inspect.signature(endpoint)
@@ -117,7 +125,7 @@ def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any
         def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
             request, sub_response = split(args, kwargs)
             if request is not None and sub_response is not None:
-                _decorate(sub_response, request, policy)
+                _decorate(sub_response, request, _policy(policies, request.scope))
             return endpoint(*args, **kwargs)
 
         wrapper = generator_wrapper
@@ -127,6 +135,7 @@ def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any
             request, sub_response = split(args, kwargs)
             if request is None:  # not an HTTP request (a WebSocket): CORS does not apply
                 return await endpoint(*args, **kwargs)
+            policy = _policy(policies, request.scope)
             if _answers_preflight(policy, request):
                 return _decorate(_default_options(request), request, policy)
             result = await endpoint(*args, **kwargs)
@@ -139,6 +148,7 @@ def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any
             request, sub_response = split(args, kwargs)
             if request is None:
                 return endpoint(*args, **kwargs)
+            policy = _policy(policies, request.scope)
             if _answers_preflight(policy, request):
                 return _decorate(_default_options(request), request, policy)
             result = endpoint(*args, **kwargs)
@@ -228,7 +238,7 @@ def _decorate(response: Response, request: Request, policy: Policy) -> Response:
 # --- classes and ASGI apps ------------------------------------------------------------------------
 
 
-def _endpoint_class(cls: type, policy: Policy) -> type:
+def _endpoint_class(cls: type, policies: RoutePolicies) -> type:
     """A subclass whose answers carry the route's headers. Its preflights are Flask's automatic
     OPTIONS answer *without* them, as for a Flask `MethodView` whose `decorators` hold
     `cross_origin`: `as_view` resets the view's `provide_automatic_options`, so Flask answers OPTIONS
@@ -242,12 +252,13 @@ def _endpoint_class(cls: type, policy: Policy) -> type:
 
     class CrossOriginEndpoint(cls):  # type: ignore[misc]
         def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
-            super().__init__(scope, receive, _sending_route_headers(scope, send, policy))
+            self.policy = _policy(policies, scope)
+            super().__init__(scope, receive, _sending_route_headers(scope, send, self.policy))
             self.send_without_route_headers = send
 
         async def dispatch(self) -> None:
             if self.scope["method"].upper() == "OPTIONS" and (
-                not answers_options or policy.automatic_options
+                not answers_options or self.policy.automatic_options
             ):
                 # Without an options() handler Flask answers OPTIONS itself, without the route's
                 # headers (reached here without the middleware, which answers first otherwise); with
@@ -281,20 +292,21 @@ def _is_asgi_app(endpoint: Any) -> bool:
 class _CrossOriginApp:
     """An ASGI app whose answers carry the route's headers; it answers preflights itself."""
 
-    def __init__(self, app: Callable[[Scope, Receive, Send], Any], policy: Policy) -> None:
+    def __init__(self, app: Callable[[Scope, Receive, Send], Any], policies: RoutePolicies) -> None:
         self.app = app
-        self.policy = policy
+        self.policies = policies
         functools.update_wrapper(self, app, updated=())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self.policy.automatic_options and scope["method"].upper() == "OPTIONS":
+        policy = _policy(self.policies, scope)
+        if policy.automatic_options and scope["method"].upper() == "OPTIONS":
             request = Request(scope, receive)
-            await _decorate(_default_options(request), request, self.policy)(scope, receive, send)
+            await _decorate(_default_options(request), request, policy)(scope, receive, send)
             return
-        await self.app(scope, receive, _sending_route_headers(scope, send, self.policy))
+        await self.app(scope, receive, _sending_route_headers(scope, send, policy))
 
 
 def _sending_route_headers(scope: Scope, send: Send, policy: Policy) -> Send:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -55,6 +55,16 @@ def has_allow_origin(headers: Any) -> bool:
     return False
 
 
+def response_headers(message: Message) -> Sequence[tuple[bytes, bytes]]:
+    """A response start's header lines as a sequence. ASGI allows any iterable (uvicorn takes a
+    generator, readable once): one that is not a list or tuple is read into a list that replaces it
+    in the message, so that looking for an ACAO loses nothing of what is sent."""
+    headers: Iterable[tuple[bytes, bytes]] = message.get("headers", ())
+    if not isinstance(headers, (list, tuple)):
+        headers = message["headers"] = list(headers)
+    return headers
+
+
 class WithHeaders:
     """An ASGI response (any ASGI app) with header lines appended to its start, unless it already
     has an Access-Control-Allow-Origin (Flask-CORS's skip rule)."""
@@ -66,7 +76,7 @@ class WithHeaders:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = message.get("headers", ())
+                headers = response_headers(message)
                 if not has_allow_origin(headers):
                     message["headers"] = [*headers, *self.headers]
             await send(message)

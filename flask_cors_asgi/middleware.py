@@ -11,9 +11,9 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
@@ -27,10 +27,18 @@ from flask_cors_asgi.errors import (
     default_error,
     has_allow_origin,
     registered_handler,
+    response_headers,
     server_error_layer,
 )
-from flask_cors_asgi.options import CORSOptions, Policy, compile_options
-from flask_cors_asgi.routing import OPTIONS_CONTENT_TYPE, AutomaticOptions, automatic_options, find_router
+from flask_cors_asgi.options import AppConfig, CORSOptions, Policy, RoutePolicies, compile_options
+from flask_cors_asgi.routing import (
+    OPTIONS_CONTENT_TYPE,
+    AutomaticOptions,
+    automatic_options,
+    find_router,
+    has_mounted_policy,
+    routed_into_own_policy,
+)
 
 if TYPE_CHECKING:
     from typing import Unpack
@@ -40,8 +48,17 @@ logger = logging.getLogger("flask_cors_asgi")
 # Set in the scope by a `cross_origin` endpoint that returned normally: the route's policy has been
 # applied and the middleware leaves the response alone (Flask-CORS's FLASK_CORS_EVALUATED marker).
 EVALUATED = "flask_cors.evaluated"
-# The attribute carrying a `cross_origin` endpoint's compiled policy.
+# The attribute carrying a `cross_origin` endpoint's compiled policy (without app config).
 ROUTE_POLICY = "__cors_policy__"
+# The attribute carrying a `cross_origin` endpoint's `RoutePolicies` (its policy under an app config).
+ROUTE_POLICIES = "__cors_route_policies__"
+# Set in the scope by a middleware given the app's config: the `AppConfig` cross_origin reads.
+APP_CONFIG = "flask_cors_asgi.app_config"
+# The attribute carrying a blueprint route's compiled resources (see `blueprint`).
+BLUEPRINT_RESOURCES = "__cors_blueprint_resources__"
+# Set in the scope by the middleware: the headers its own policy gives the request, which a
+# blueprint route reads to know whether the app's policy answers an error first (as in Flask-CORS).
+APP_HEADERS = "flask_cors_asgi.app_headers"
 
 _ORIGIN = b"origin"
 _ACRM = b"access-control-request-method"
@@ -68,6 +85,25 @@ def raw_inputs(headers: Sequence[tuple[bytes, bytes]]) -> RawInputs:
     return joined[0], joined[1], joined[2], joined[3]
 
 
+def request_headers(scope: Scope) -> Sequence[tuple[bytes, bytes]]:
+    """The request's header lines as a sequence. ASGI allows any iterable, which may be readable only
+    once (Falcon's test client sends an iterator): it is read here into a list that replaces it in
+    the scope, so the app below still gets every header."""
+    headers: Sequence[tuple[bytes, bytes]] = scope["headers"]
+    if not isinstance(headers, (list, tuple)):
+        headers = scope["headers"] = list(headers)
+    return headers
+
+
+def flask_path(scope: Scope) -> str:
+    """The request path as Flask's request.path has it: without the root path the whole app is
+    served under (SCRIPT_NAME), but with every Mount's prefix, as a blueprint's url_prefix is part
+    of it (Starlette keeps the app's root as `app_root_path` once a Mount extended `root_path`)."""
+    path: str = scope["path"]
+    root: str = scope.get("app_root_path", scope.get("root_path", ""))
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
 def to_request(method: str, raw: RawInputs) -> CORSRequest:
     # Werkzeug upper-cases request.method, so "options" is a preflight for Flask-CORS.
     return CORSRequest(method.upper(), *(None if v is None else v.decode("latin-1") for v in raw))
@@ -75,7 +111,7 @@ def to_request(method: str, raw: RawInputs) -> CORSRequest:
 
 def read_request(scope: Scope) -> CORSRequest:
     """The CORS inputs of an ASGI request, decoded as WSGI does (latin-1)."""
-    return to_request(scope["method"], raw_inputs(scope["headers"]))
+    return to_request(scope["method"], raw_inputs(request_headers(scope)))
 
 
 def encode(headers: Headers) -> list[tuple[bytes, bytes]]:
@@ -154,9 +190,20 @@ class CORSMiddleware:
     Options it refuses raise TypeError or ValueError here; inside a Starlette app's `middleware=[...]`
     (built lazily, when the server starts the app) they fail the app's start-up instead."""
 
-    def __init__(self, app: ASGIApp, **options: Unpack[CORSOptions]) -> None:
+    # An app mounted with its own CORSMiddleware answers its automatic OPTIONS itself (routing's
+    # OWN_CORS_POLICY names this attribute).
+    __flask_cors_middleware__ = True
+
+    def __init__(
+        self, app: ASGIApp, config: Mapping[str, Any] | None = None, **options: Unpack[CORSOptions]
+    ) -> None:
+        """`config` is the app's configuration as Flask's `app.config` holds it (its `CORS_*` keys
+        are read, any other key ignored): under the options, as `CORS(app)` reads `app.config`, and
+        under the options of every `cross_origin` route below, as Flask-CORS's decorator reads it."""
+        self.config: AppConfig | None = None
         try:
-            self.resources = compile_options(options, "CORSMiddleware")
+            self.resources = compile_options(options, "CORSMiddleware", config)
+            self.config = AppConfig.of(config, "CORSMiddleware")
         except (TypeError, ValueError) as exc:
             if not _built_by_a_starlette_app():
                 raise
@@ -170,6 +217,40 @@ class CORSMiddleware:
         # So is Flask's automatic OPTIONS answer, of the path and the routes (their number stands
         # for them: a route added later is seen; one changed in place is not).
         self._automatic = functools.lru_cache(maxsize=1024)(self._automatic_answer)
+        # Whether the routes hold a mounted app with its own CORSMiddleware (for this number of
+        # routes, as for the automatic OPTIONS answer), and whether a request goes there.
+        self._mounted_policy = (-1, False)
+        self._into_own_policy = functools.lru_cache(maxsize=1024)(self._routed_into_own_policy)
+
+    def _routed_into_own_policy(
+        self, path: str, root_path: str, method: str, host: bytes | None, routes: int
+    ) -> bool:
+        assert self.router is not None
+        scope = {
+            "type": "http",
+            "method": method,
+            "path": path,
+            "root_path": root_path,
+            "headers": [] if host is None else [(b"host", host)],  # for Host routes
+        }
+        return routed_into_own_policy(self.router.routes, scope)
+
+    def _leaves_to_mounted_policy(self, scope: Scope, path: str, memo: bool) -> bool:
+        """Whether the request goes to a mounted app with its own CORSMiddleware, which then answers
+        it alone: a Flask app under Werkzeug's DispatcherMiddleware never sees the outer app's
+        CORS(app), not even where its own policy gives no headers."""
+        if self.router is None:
+            return False
+        routes = len(self.router.routes)
+        if self._mounted_policy[0] != routes:
+            self._mounted_policy = (routes, has_mounted_policy(self.router.routes))
+        if not self._mounted_policy[1]:
+            return False
+        if not memo:
+            return routed_into_own_policy(self.router.routes, scope)
+        host = next((value for name, value in scope["headers"] if name == b"host"), None)
+        root_path = scope.get("root_path", "")
+        return self._into_own_policy(path, root_path, scope["method"], host, routes)
 
     def _automatic_answer(
         self, path: str, root_path: str, host: bytes | None, routes: int
@@ -197,13 +278,38 @@ class CORSMiddleware:
             return request, ()
         return request, headers_for(resource.policy, request, memo)
 
+    def _blueprint_headers(
+        self, route: object, scope: Scope, request: CORSRequest, memo: bool
+    ) -> tuple[tuple[bytes, bytes], ...]:
+        """The headers the blueprint policies of an automatic OPTIONS answer's route give it, the
+        innermost blueprint first (Flask's order), or none."""
+        chain = []
+        app = getattr(route, "app", None)
+        while (resources := getattr(app, BLUEPRINT_RESOURCES, None)) is not None:
+            chain.append(resources)
+            app = getattr(app, "app", None)
+        for resources in reversed(chain):  # wrapped outermost first: the innermost is last
+            resource = match_resource(resources, flask_path(scope))
+            if resource is not None:
+                headers = headers_for(resource.policy, request, memo)
+                if headers:
+                    return headers
+        return ()
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.config is not None:
+            scope[APP_CONFIG] = self.config
         path = scope["path"]
-        raw = raw_inputs(scope["headers"])
+        headers = scope["headers"]
+        # Read through request_headers only when not a list: the usual case costs no call.
+        raw = raw_inputs(headers if type(headers) is list else request_headers(scope))
         memo = input_size(path, raw) <= MEMO_MAX_INPUT_BYTES
+        if self._leaves_to_mounted_policy(scope, path, memo):
+            await self.app(scope, receive, send)
+            return
         decide = self._decide if memo else functools.partial(self._decision, memo=False)
         request, added = decide(path, scope.get("root_path", ""), scope["method"], *raw)
 
@@ -217,9 +323,12 @@ class CORSMiddleware:
             if automatic is not None:
                 # Flask's default OPTIONS response; a cross_origin route's own policy wins over the
                 # resource's, unless it was decorated with automatic_options=False.
-                route_policy: Policy | None = getattr(automatic.endpoint, ROUTE_POLICY, None)
-                if route_policy is not None and route_policy.automatic_options:
-                    added = headers_for(route_policy, request, memo)
+                policies: RoutePolicies | None = getattr(automatic.endpoint, ROUTE_POLICIES, None)
+                if policies is not None and policies.takes_options:
+                    added = headers_for(policies.policy(self.config), request, memo)
+                else:
+                    # A blueprint's after_request runs before the app's: its headers, if any, win.
+                    added = self._blueprint_headers(automatic.route, scope, request, memo) or added
                 headers = [(b"content-type", _OPTIONS_CONTENT_TYPE), (b"allow", automatic.allow.encode())]
                 headers += added
                 headers.append((b"content-length", b"0"))
@@ -227,6 +336,7 @@ class CORSMiddleware:
                 await send({"type": "http.response.body", "body": b""})
                 return
 
+        scope[APP_HEADERS] = added
         if not added:
             # Nothing to append, not even to an error: the app's own answers are already Flask's.
             await self.app(scope, receive, send)
@@ -240,6 +350,8 @@ class CORSMiddleware:
             if message["type"] == "http.response.start":
                 response_started = True
                 headers = message.get("headers", ())
+                if type(headers) is not list:  # any other iterable: read once (response_headers)
+                    headers = response_headers(message)
                 # Flask-CORS skips a response the decorator evaluated, or that already has an ACAO.
                 if not scope.get(EVALUATED) and not has_allow_origin(headers):
                     message["headers"] = [*headers, *added]
@@ -259,7 +371,8 @@ class CORSMiddleware:
             layer = server_error_layer(app)
             if layer is not None:
                 carry_error_headers(layer)
-                scope[ERROR_HEADERS] = added
+                # A blueprint route may have left its own first: Flask runs its after_request first.
+                scope.setdefault(ERROR_HEADERS, added)
             else:
                 await default_error(added)(scope, receive, send)
             raise  # for the server's log, as without this middleware

@@ -40,6 +40,9 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
 )
 # What `cross_origin` takes: Flask-CORS's CrossOriginOptionsInput (no resources, no intercept_exceptions).
 ROUTE_OPTION_NAMES = frozenset(DEFAULTS) - {"resources", "intercept_exceptions"}
+# Flask-CORS's CONFIG_OPTIONS, each app config key with the option it sets (its get_app_kwarg_dict:
+# "CORS_MAX_AGE" sets max_age).
+CONFIG_KEYS: Mapping[str, str] = MappingProxyType({f"CORS_{name.upper()}": name for name in DEFAULTS})
 
 # Flask-CORS treats a string as a regex iff it holds one of these (`probably_regex`). `.`, `+`, `{`,
 # `}` and `|` are deliberately absent: "https://a.com" and "/a|/b" are literals there, and here.
@@ -146,6 +149,96 @@ def check_names(options: Mapping[str, Any], valid: Iterable[str], where: str) ->
     unknown = [name for name in options if name not in valid]
     if unknown:
         raise unknown_option_error(unknown, valid, where)
+
+
+def config_options(config: Mapping[str, Any] | None, where: str = "config") -> dict[str, Any]:
+    """Flask-CORS's `get_app_kwarg_dict`: the options an app config sets, by option name. Keys
+    without the CORS_ prefix belong to the rest of the app and are ignored, as are None values (as
+    in Flask-CORS); an unknown CORS_ key (CORS_HEADERS) raises TypeError, where Flask-CORS ignores
+    it (the same deliberate improvement as for unknown option names)."""
+    if not config:
+        return {}
+    check_names({key: None for key in config if key.startswith("CORS_")}, CONFIG_KEYS, where)
+    return {
+        CONFIG_KEYS[key]: value for key, value in config.items() if key in CONFIG_KEYS and value is not None
+    }
+
+
+def resolve_options(
+    options: Mapping[str, Any] | None = None,
+    *,
+    config: Mapping[str, Any] | None = None,
+    resource: Mapping[str, Any] | None = None,
+    valid: Iterable[str] = DEFAULTS,
+    where: str = "CORS options",
+    defaults: bool = True,
+) -> dict[str, Any]:
+    """Flask-CORS's layering of options, the one place it is written: its defaults, under the app
+    config's `CORS_*` keys (`config`, e.g. a Flask app's `app.config`), under the arguments
+    (`options`, as given to `CORS(app, ...)` or `cross_origin(...)`), under a resource's own options
+    (`resource`, a value of the `resources` dict). The last layer that sets an option wins.
+
+    Each layer's names are checked: `options` against `valid` (`ROUTE_OPTION_NAMES` for the
+    decorator), `resource` against every option, `config`'s CORS_ keys against `CONFIG_KEYS`; an
+    unknown one raises TypeError naming it and `where`. Values are not checked here (that is
+    `compile_policy`'s job). `defaults=False` leaves Flask-CORS's defaults out: only what was
+    written, for tools that tell the two apart.
+
+        >>> resolve_options({"max_age": 600}, config={"CORS_ORIGINS": ["https://a.example"]})["origins"]
+        ['https://a.example']
+    """
+    options = options or {}
+    check_names(options, valid, where)
+    layers = [config_options(config, f"{where} config"), options]
+    if resource is not None:
+        check_names(resource, DEFAULTS, where)
+        layers.append(resource)
+    merged: dict[str, Any] = dict(DEFAULTS) if defaults else {}
+    for layer in layers:
+        merged.update(layer)
+    return merged
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class AppConfig:
+    """An app's `CORS_*` configuration, checked once (`config_options`); compared and hashed by
+    identity, so a route's policy under it is compiled once (`RoutePolicies`)."""
+
+    keys: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, config: Mapping[str, Any] | None, where: str) -> AppConfig | None:
+        """None for no configuration (or one without CORS_ keys): Flask-CORS's defaults apply."""
+        if config_options(config, f"{where} config") == {}:
+            return None
+        assert config is not None
+        return cls(MappingProxyType({k: v for k, v in config.items() if k.startswith("CORS_")}))
+
+
+class RoutePolicies:
+    """A `cross_origin` route's options, compiled over each app configuration it meets: Flask-CORS's
+    decorator layers its arguments over the `CORS_*` config of the app serving the request."""
+
+    def __init__(self, options: Mapping[str, Any], where: str = "cross_origin()") -> None:
+        self.options = MappingProxyType(dict(options))
+        self.where = where
+        self.default = compile_policy(resolve_options(options, valid=ROUTE_OPTION_NAMES, where=where))
+        # Flask-CORS's decorator takes over the route's OPTIONS when decorating, from its arguments
+        # alone; the app config's CORS_AUTOMATIC_OPTIONS only decides, per request, whether it then
+        # answers with Flask's default OPTIONS response or calls the view (its headers either way).
+        self.takes_options: bool = self.default.automatic_options
+        self._under: dict[AppConfig, Policy] = {}
+
+    def policy(self, config: AppConfig | None) -> Policy:
+        if config is None:
+            return self.default
+        policy = self._under.get(config)
+        if policy is None:
+            merged = resolve_options(
+                self.options, config=config.keys, valid=ROUTE_OPTION_NAMES, where=self.where
+            )
+            policy = self._under[config] = compile_policy(merged)
+        return policy
 
 
 def is_regex(value: PatternInput) -> bool:
@@ -312,12 +405,14 @@ def resource_sort_key(pattern: PatternInput) -> tuple[int, int, int]:
     return (0, -pattern.count("/"), -len(pattern))
 
 
-def compile_options(options: Mapping[str, Any], where: str) -> tuple[Resource, ...]:
+def compile_options(
+    options: Mapping[str, Any], where: str, config: Mapping[str, Any] | None = None
+) -> tuple[Resource, ...]:
     """Everything `CORS(app, **options)` validates, compiled: the option names, the app-level
     policy (validated even where every resource overrides it, as Flask-CORS does) and each
-    resource's policy. Raises TypeError or ValueError for options it refuses."""
-    check_names(options, DEFAULTS, where)
-    merged = {**DEFAULTS, **options}
+    resource's policy, over the app config's `CORS_*` keys (`config`). Raises TypeError or
+    ValueError for options it refuses."""
+    merged = resolve_options(options, config=config, where=where)
     compile_policy(merged)
     return compile_resources(merged, where)
 
@@ -337,7 +432,6 @@ def compile_resources(options: Mapping[str, Any], where: str) -> tuple[Resource,
                 raise ValueError(
                     f"Unexpected value for resources argument: options for {pattern!r} must be a dict."
                 )
-            check_names(resource_options, DEFAULTS, f"{where} resource {pattern!r}")
             entries.append((_star(pattern), resource_options))
         entries.sort(key=lambda entry: resource_sort_key(entry[0]))  # stable: ties keep dict order
     elif isinstance(spec, (str, re.Pattern)):
@@ -355,7 +449,8 @@ def compile_resources(options: Mapping[str, Any], where: str) -> tuple[Resource,
     resources = []
     for pattern, resource_options in entries:
         # `intercept_exceptions` is global only in Flask-CORS: a per-resource value is ignored.
-        merged = {**options, **resource_options, "intercept_exceptions": options["intercept_exceptions"]}
+        merged = resolve_options(options, resource=resource_options, where=f"{where} resource {pattern!r}")
+        merged["intercept_exceptions"] = options["intercept_exceptions"]
         # Paths are matched case-sensitively: regex strings compile without flags.
         resources.append(Resource(_compile("resources", pattern, 0), compile_policy(merged)))
     return tuple(resources)

@@ -33,6 +33,7 @@ class AutomaticOptions:
 
     allow: str  # the Allow header value
     endpoint: Any  # the first matching route's endpoint, which may carry a cross_origin policy
+    route: Any = None  # that route, whose app may carry a blueprint's policy (`blueprint`)
 
 
 def find_router(app: Any) -> Router | None:
@@ -76,6 +77,61 @@ def tried_routes(routes: Sequence[BaseRoute]) -> Sequence[Any]:
     return routes
 
 
+# Set (True) on CORSMiddleware: a mounted app holding one answers Flask's automatic OPTIONS itself.
+OWN_CORS_POLICY = "__flask_cors_middleware__"
+
+
+def has_own_cors_policy(app: Any) -> bool:
+    """Whether a mounted app carries its own CORSMiddleware: as the app itself, in the chain of
+    middleware below it (each holding the next app as `.app`), or among a Starlette app's
+    `middleware=[...]` (built lazily, at its first request)."""
+    for _ in range(_MAX_DEPTH):
+        if app is None:
+            return False
+        if getattr(type(app), OWN_CORS_POLICY, False):
+            return True
+        if any(getattr(m.cls, OWN_CORS_POLICY, False) for m in getattr(app, "user_middleware", ())):
+            return True
+        app = getattr(app, "app", None)
+    return False
+
+
+def has_mounted_policy(routes: Sequence[BaseRoute]) -> bool:
+    """Whether any Mount or Host among the routes (at any depth) holds an app with its own
+    CORSMiddleware."""
+    for route in tried_routes(routes):
+        inner = getattr(route, "routes", None)
+        if inner is None or getattr(route, "methods", None) is not None:
+            continue
+        if has_own_cors_policy(getattr(route, "app", None)) or has_mounted_policy(inner):
+            return True
+    return False
+
+
+def routed_into_own_policy(routes: Sequence[BaseRoute], scope: Scope) -> bool:
+    """Whether Starlette's router hands the request to a mounted app with its own CORSMiddleware:
+    at each level the route it picks (the first full match, else the first partial one), while
+    that is a Mount or Host."""
+    candidates = tried_routes(routes)
+    for _ in range(_MAX_DEPTH):
+        chosen: Any = None
+        chosen_scope: Scope = {}
+        for route in candidates:
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                chosen, chosen_scope = route, child_scope
+                break
+            if match is Match.PARTIAL and chosen is None:
+                chosen, chosen_scope = route, child_scope
+        inner = getattr(chosen, "routes", None)
+        if chosen is None or inner is None or getattr(chosen, "methods", None) is not None:
+            return False
+        if has_own_cors_policy(getattr(chosen, "app", None)):
+            return True
+        scope, candidates = {**scope, **chosen_scope}, tried_routes(inner)
+    return False
+
+
 def path_routes(routes: Sequence[BaseRoute], scope: Scope) -> list[Any]:
     """The routes whose path matches the request, in routing order, looking inside the first
     matching Mount or Host (Starlette hands the whole request to it). `scope["root_path"]` must be
@@ -109,7 +165,9 @@ def automatic_options(routes: Sequence[BaseRoute], scope: Scope) -> AutomaticOpt
     first_methods = route_methods(matching[0])
     if first_methods is None or "OPTIONS" in first_methods:
         return None
-    return AutomaticOptions(allow=_allow(matching), endpoint=getattr(matching[0], "endpoint", None))
+    return AutomaticOptions(
+        allow=_allow(matching), endpoint=getattr(matching[0], "endpoint", None), route=matching[0]
+    )
 
 
 def allow_header(scope: Scope) -> str:
