@@ -18,7 +18,9 @@ What it decorates, and how the endpoint keeps working as its framework calls it:
   parameter, which FastAPI merges into the answer it builds (generator endpoints included);
 - an `HTTPEndpoint` class: a subclass whose answers carry the headers (its preflights get the
   middleware's policy, as a Flask `MethodView`'s with `decorators = [cross_origin(...)]` do);
-- an ASGI app (a callable object taking scope, receive and send): an ASGI app around it.
+- an ASGI app (a callable object taking scope, receive and send): an ASGI app around it;
+- a Quart view (called with its path parameters inside a Quart request): what Flask-CORS's decorator
+  does on the same Flask view (`quart_views`).
 
 Anything else is refused with a TypeError when decorating.
 """
@@ -46,6 +48,7 @@ from flask_cors_asgi.options import (
     check_names,
     compile_policy,
 )
+from flask_cors_asgi.quart_views import answer, answer_sync, quart_module, route_options_to_view
 from flask_cors_asgi.routing import OPTIONS_CONTENT_TYPE, allow_header
 
 if TYPE_CHECKING:
@@ -118,6 +121,8 @@ def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any
             request, sub_response = split(args, kwargs)
             if request is not None and sub_response is not None:
                 _decorate(sub_response, request, policy)
+            elif request is None and (quart := quart_module()) is not None:
+                return answer_sync(quart, endpoint, args, kwargs, policy)
             return endpoint(*args, **kwargs)
 
         wrapper = generator_wrapper
@@ -125,8 +130,10 @@ def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any
 
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
             request, sub_response = split(args, kwargs)
-            if request is None:  # not an HTTP request (a WebSocket): CORS does not apply
-                return await endpoint(*args, **kwargs)
+            if request is None:
+                if (quart := quart_module()) is not None:  # a Quart view: see quart_views
+                    return await answer(quart, endpoint, args, kwargs, policy)
+                return await endpoint(*args, **kwargs)  # a WebSocket: CORS does not apply
             if _answers_preflight(policy, request):
                 return _decorate(_default_options(request), request, policy)
             result = await endpoint(*args, **kwargs)
@@ -138,6 +145,8 @@ def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any
         def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
             request, sub_response = split(args, kwargs)
             if request is None:
+                if (quart := quart_module()) is not None:
+                    return answer_sync(quart, endpoint, args, kwargs, policy)
                 return endpoint(*args, **kwargs)
             if _answers_preflight(policy, request):
                 return _decorate(_default_options(request), request, policy)
@@ -147,6 +156,7 @@ def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any
         wrapper = sync_wrapper
 
     functools.update_wrapper(wrapper, endpoint)
+    route_options_to_view(wrapper, endpoint, policy)
     added = []
     if request_name is None:
         added.append(
