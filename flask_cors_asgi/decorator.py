@@ -48,6 +48,7 @@ from flask_cors_asgi.options import (
     check_names,
     compile_policy,
 )
+from flask_cors_asgi.placement import MiddlewareCheck
 from flask_cors_asgi.quart_views import answer, answer_sync, quart_module, route_options_to_view
 from flask_cors_asgi.routing import OPTIONS_CONTENT_TYPE, allow_header
 
@@ -103,6 +104,7 @@ def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any
     annotations = _annotations(target, signature)
     request_name = _parameter_of(annotations, Request)
     response_name = _parameter_of(annotations, Response)
+    check_middleware = MiddlewareCheck(endpoint)
 
     def split(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Request | None, Response | None]:
         """The request and FastAPI's response parameter, taking out what the wrapper added."""
@@ -119,6 +121,8 @@ def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any
         # FastAPI streams a generator endpoint's items: its headers are decided when it is called.
         def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
             request, sub_response = split(args, kwargs)
+            if request is not None:
+                check_middleware(request.scope)
             if request is not None and sub_response is not None:
                 _decorate(sub_response, request, policy)
             elif request is None and (quart := quart_module()) is not None:
@@ -134,6 +138,7 @@ def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any
                 if (quart := quart_module()) is not None:  # a Quart view: see quart_views
                     return await answer(quart, endpoint, args, kwargs, policy)
                 return await endpoint(*args, **kwargs)  # a WebSocket: CORS does not apply
+            check_middleware(request.scope)
             if _answers_preflight(policy, request):
                 return _decorate(_default_options(request), request, policy)
             result = await endpoint(*args, **kwargs)
@@ -148,6 +153,7 @@ def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any
                 if (quart := quart_module()) is not None:
                     return answer_sync(quart, endpoint, args, kwargs, policy)
                 return endpoint(*args, **kwargs)
+            check_middleware(request.scope)
             if _answers_preflight(policy, request):
                 return _decorate(_default_options(request), request, policy)
             result = endpoint(*args, **kwargs)
