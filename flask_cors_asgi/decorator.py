@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import inspect
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.endpoints import HTTPEndpoint, WebSocketEndpoint
@@ -49,7 +49,7 @@ from flask_cors_asgi.options import (
     compile_policy,
 )
 from flask_cors_asgi.placement import MiddlewareCheck
-from flask_cors_asgi.quart_views import answer, answer_sync, quart_module, route_options_to_view
+from flask_cors_asgi.quart_views import RoutePolicy, answer, answer_sync, quart_module, route_options_to_view
 from flask_cors_asgi.routing import OPTIONS_CONTENT_TYPE, allow_header
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ def cross_origin(*args: Any, **options: Unpack[RouteOptions]) -> Callable[[Endpo
         if _is_asgi_app(endpoint):
             decorated = _CrossOriginApp(typing.cast(Any, endpoint), policy)
         elif callable(endpoint):
-            decorated = _function(endpoint, policy)
+            decorated = _function(endpoint, policy, options)
         else:
             raise TypeError(f"cross_origin() decorates endpoints; got {endpoint!r}, which is not callable")
         setattr(decorated, ROUTE_POLICY, policy)
@@ -95,7 +95,7 @@ def cross_origin(*args: Any, **options: Unpack[RouteOptions]) -> Callable[[Endpo
 # --- functions: Starlette request functions, HTTPEndpoint methods, FastAPI path operations -------
 
 
-def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any]:
+def _function(endpoint: Callable[..., Any], policy: Policy, options: Mapping[str, Any]) -> Callable[..., Any]:
     target = _called(endpoint)
     try:
         signature = inspect.signature(endpoint)
@@ -105,6 +105,7 @@ def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any
     request_name = _parameter_of(annotations, Request)
     response_name = _parameter_of(annotations, Response)
     check_middleware = MiddlewareCheck(endpoint)
+    quart_policy = RoutePolicy(options, policy)
 
     def split(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Request | None, Response | None]:
         """The request and FastAPI's response parameter, taking out what the wrapper added."""
@@ -126,7 +127,7 @@ def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any
             if request is not None and sub_response is not None:
                 _decorate(sub_response, request, policy)
             elif request is None and (quart := quart_module()) is not None:
-                return answer_sync(quart, endpoint, args, kwargs, policy)
+                return answer_sync(quart, endpoint, args, kwargs, quart_policy)
             return endpoint(*args, **kwargs)
 
         wrapper = generator_wrapper
@@ -136,7 +137,7 @@ def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any
             request, sub_response = split(args, kwargs)
             if request is None:
                 if (quart := quart_module()) is not None:  # a Quart view: see quart_views
-                    return await answer(quart, endpoint, args, kwargs, policy)
+                    return await answer(quart, endpoint, args, kwargs, quart_policy)
                 return await endpoint(*args, **kwargs)  # a WebSocket: CORS does not apply
             check_middleware(request.scope)
             if _answers_preflight(policy, request):
@@ -151,7 +152,7 @@ def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any
             request, sub_response = split(args, kwargs)
             if request is None:
                 if (quart := quart_module()) is not None:
-                    return answer_sync(quart, endpoint, args, kwargs, policy)
+                    return answer_sync(quart, endpoint, args, kwargs, quart_policy)
                 return endpoint(*args, **kwargs)
             check_middleware(request.scope)
             if _answers_preflight(policy, request):

@@ -4,7 +4,8 @@ Quart is Flask's API on asyncio, and Flask-CORS's decorator works there by Flask
 asks the router to send OPTIONS to the view (`required_methods`, `provide_automatic_options`, which
 Quart's routing reads as Flask's does), answers a preflight with the app's default OPTIONS
 response, turns the view's return value into a response with `make_response` and appends the
-route's headers to it. The wrapper built by `decorator` does the same through the functions here,
+route's headers to it, with its options layered over the app's `CORS_*` config as Flask-CORS layers
+them over Flask's. The wrapper built by `decorator` does the same through the functions here,
 when it finds itself called inside a Quart request (a Quart view takes its path parameters, never a
 Starlette request).
 
@@ -15,12 +16,13 @@ Quart view can only be running if the app has imported it.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask_cors_asgi.decision import cors_headers
 from flask_cors_asgi.middleware import EVALUATED, read_request
-from flask_cors_asgi.options import Policy
+from flask_cors_asgi.options import DEFAULTS, Policy, compile_policy
 
 # The view attributes Flask's (and Quart's) add_url_rule reads: Flask-CORS sets them so that the
 # route sends OPTIONS to the decorated view instead of answering it itself.
@@ -38,6 +40,34 @@ def route_options_to_view(wrapper: Callable[..., Any], endpoint: Callable[..., A
         setattr(wrapper, PROVIDE_AUTOMATIC_OPTIONS, False)
 
 
+# Flask-CORS's CONFIG_OPTIONS: each option's app.config key, "CORS_" and its name in capitals.
+_CONFIG_KEYS = tuple((f"CORS_{name.upper()}", name) for name in DEFAULTS)
+
+
+class RoutePolicy:
+    """A decorated view's policy in the Quart app serving it. Flask-CORS's decorator layers its
+    options over the app's `CORS_*` config on every request (defaults < app config < arguments);
+    the policy is compiled again only when that config changes."""
+
+    def __init__(self, options: Mapping[str, Any], policy: Policy) -> None:
+        self.options = options
+        self.policy = policy  # without any app config
+        self.compiled: weakref.WeakKeyDictionary[Any, tuple[dict[str, Any], Policy]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def for_app(self, app: Any) -> Policy:
+        config = {name: value for key, name in _CONFIG_KEYS if (value := app.config.get(key)) is not None}
+        if not config:
+            return self.policy
+        seen = self.compiled.get(app)
+        if seen is not None and seen[0] == config:
+            return seen[1]
+        policy = compile_policy({**DEFAULTS, **config, **self.options})
+        self.compiled[app] = (config, policy)
+        return policy
+
+
 def quart_module() -> Any | None:
     """The `quart` module when the current call runs inside a Quart request, else None."""
     quart = sys.modules.get("quart")
@@ -46,11 +76,12 @@ def quart_module() -> Any | None:
     return quart
 
 
-async def answer(quart: Any, endpoint: Callable[..., Any], args: Any, kwargs: Any, policy: Policy) -> Any:
+async def answer(quart: Any, endpoint: Callable[..., Any], args: Any, kwargs: Any, route: RoutePolicy) -> Any:
     """Flask-CORS's wrapped view for an async Quart view: the default OPTIONS response for a
     preflight (the view does not run), else the view's value made a response; the route's headers
     on either. An exception the view raises passes through untouched, so its error answer gets the
     app-wide policy, as in Flask-CORS."""
+    policy = route.for_app(quart.current_app._get_current_object())
     if policy.automatic_options and quart.request.method == "OPTIONS":
         response = await quart.current_app.make_default_options_response()
     else:
@@ -58,23 +89,32 @@ async def answer(quart: Any, endpoint: Callable[..., Any], args: Any, kwargs: An
     return _decorate(quart, response, policy)
 
 
-def answer_sync(quart: Any, endpoint: Callable[..., Any], args: Any, kwargs: Any, policy: Policy) -> Any:
-    """`answer` for a sync Quart view, which Quart runs in a worker thread, where Quart's
-    `make_response` (a coroutine) cannot run: the headers go on the response Quart makes of the
-    value, through `after_this_request`, which runs before the app's after_request functions, as
-    the decorator's headers are there before them in Flask."""
+def answer_sync(quart: Any, endpoint: Callable[..., Any], args: Any, kwargs: Any, route: RoutePolicy) -> Any:
+    """`answer` for a sync Quart view, which Quart runs in a worker thread. Quart's
+    `make_default_options_response` and `make_response` are coroutines that never wait on
+    anything, so they run to completion here, in the thread: the view returns the finished
+    response, and a value Quart cannot make one of raises here, inside the view, as in Flask-CORS."""
+    policy = route.for_app(quart.current_app._get_current_object())
     if policy.automatic_options and quart.request.method == "OPTIONS":
-        # Quart's make_default_options_response, which is a coroutine.
-        allowed = quart.globals.request_ctx.url_adapter.allowed_methods()
-        response = quart.current_app.response_class("", headers={"Allow": ", ".join(allowed)})
-        return _decorate(quart, response, policy)
-    result = endpoint(*args, **kwargs)
+        response = _run_now(quart.current_app.make_default_options_response())
+    else:
+        response = _run_now(quart.make_response(endpoint(*args, **kwargs)))
+    return _decorate(quart, response, policy)
 
-    async def add_route_headers(response: Any) -> Any:
-        return _decorate(quart, response, policy)
 
-    quart.after_this_request(add_route_headers)
-    return result
+def _run_now(coroutine: Any) -> Any:
+    """The result of a coroutine that completes without waiting; a RuntimeError if it waits (a
+    Quart whose response making does, which a worker thread cannot run), never a view left
+    without the route's headers."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    raise RuntimeError(
+        "cross_origin() on a sync Quart view: this Quart makes responses asynchronously, which a "
+        "sync view's worker thread cannot do; make the view async (async def)"
+    )
 
 
 def _decorate(quart: Any, response: Any, policy: Policy) -> Any:

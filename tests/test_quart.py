@@ -4,9 +4,12 @@ answer every request alike: status, Access-Control-* lines, Vary tokens, and All
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import flask
+import flask_cors
 import httpx
 import pytest
 import quart
@@ -139,3 +142,101 @@ async def test_a_decorated_view_keeps_its_path_parameters() -> None:
         response = await client.get("/items/5", headers={"Origin": PARTNER})
     assert response.json() == {"item": 5}
     assert response.headers["access-control-allow-origin"] == PARTNER
+
+
+# Flask-CORS's decorator layers its options over the app's CORS_* config on every request.
+CONFIGS: dict[str, dict[str, Any]] = {
+    "origins and credentials": {"CORS_ORIGINS": [SITE], "CORS_SUPPORTS_CREDENTIALS": True},
+    "max age, exposed headers": {"CORS_MAX_AGE": 600, "CORS_EXPOSE_HEADERS": ["X-Id"], "CORS_ORIGINS": SITE},
+    "no automatic options": {"CORS_AUTOMATIC_OPTIONS": False, "CORS_ORIGINS": [SITE, PARTNER]},
+    "None is unset": {"CORS_ORIGINS": None, "CORS_VARY_HEADER": False},
+}
+CONFIG_ROUTES = (
+    RouteSpec("/config", ("GET", "POST"), decorator={}),
+    RouteSpec("/config-partner", ("GET", "POST"), decorator={"origins": [PARTNER]}),
+    RouteSpec("/config-own-options", ("GET", "OPTIONS"), decorator={}),
+)
+
+
+@pytest.mark.parametrize("sync", [False, True], ids=["async views", "sync views"])
+@pytest.mark.parametrize("name", list(CONFIGS))
+async def test_the_decorator_reads_the_app_config_as_flask_cors_does(name: str, sync: bool) -> None:
+    reference = flask_app(None, CONFIG_ROUTES)
+    reference.config.update(CONFIGS[name])
+    port = quart_app(None, CONFIG_ROUTES, sync=sync)
+    port.config.update(CONFIGS[name])
+    problems = []
+    for path in ("/config", "/config-partner", "/config-own-options"):
+        for origin in (PARTNER, SITE, OTHER):
+            preflight = {"Origin": origin, "Access-Control-Request-Method": "POST"}
+            for request in (Req("GET", path, {"Origin": origin}), Req("OPTIONS", path, preflight)):
+                expected = send_flask(reference, request)
+                seen = await send_asgi(port, request)
+                for problem in compare(expected, seen, automatic_options=request.method == "OPTIONS"):
+                    problems.append(f"{request.method} {path} {origin}: {problem}")
+    assert not problems, "\n".join(problems)
+
+
+async def test_a_config_change_is_seen_by_the_next_request() -> None:
+    port = quart_app(None, CONFIG_ROUTES)
+    port.config["CORS_ORIGINS"] = [SITE]
+    assert (await send_asgi(port, Req("GET", "/config", {"Origin": OTHER}))).cors == ()
+    port.config["CORS_ORIGINS"] = [OTHER]
+    seen = await send_asgi(port, Req("GET", "/config", {"Origin": OTHER}))
+    assert seen.header("access-control-allow-origin") == [OTHER]
+
+
+@pytest.mark.parametrize("sync", [False, True], ids=["async view", "sync view"])
+async def test_a_value_quart_cannot_answer_with_fails_inside_the_view_as_in_flask(sync: bool) -> None:
+    # Flask-CORS's decorator makes the response inside the view: None fails there, and the 500
+    # gets the app-wide policy's headers, not the route's.
+    def none() -> None:
+        return None
+
+    async def async_none() -> None:
+        return None
+
+    reference = flask.Flask("reference")
+    reference.add_url_rule("/none", "none", flask_cors.cross_origin(origins=[PARTNER])(none))
+    flask_cors.CORS(reference, origins=[SITE])
+    port = quart.Quart("port")
+    port.add_url_rule("/none", "none", cross_origin(origins=[PARTNER])(none if sync else async_none))
+    for origin in (PARTNER, SITE):
+        request = Req("GET", "/none", {"Origin": origin})
+        expected = send_flask(reference, request)
+        seen = await send_asgi(CORSMiddleware(port, origins=[SITE]), request)
+        assert expected.status == 500
+        assert compare(expected, seen) == []
+
+
+async def test_a_sync_generator_view_streams_with_the_route_headers() -> None:
+    def chunks() -> Any:
+        yield "a"
+        yield "b"
+
+    port = quart.Quart("port")
+    port.add_url_rule("/stream", "stream", cross_origin(origins=[PARTNER])(chunks))
+    transport = httpx.ASGITransport(app=CORSMiddleware(port, origins=[SITE]))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.get("/stream", headers={"Origin": PARTNER})
+    assert response.text == "ab"
+    assert response.headers["access-control-allow-origin"] == PARTNER
+
+
+async def test_a_sync_view_refuses_a_quart_whose_make_response_waits(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Quart's make_response never waits today; if it ever does, a sync view cannot run it in its
+    # worker thread: a RuntimeError saying so (a 500), never an answer without the route's headers.
+    async def waiting_make_response(*args: Any) -> Any:
+        await asyncio.sleep(0)
+        raise AssertionError("not reached")
+
+    port = quart.Quart("port")
+    port.add_url_rule("/sync", "sync", cross_origin(origins=[PARTNER])(lambda: "ok"))
+    monkeypatch.setattr(quart, "make_response", waiting_make_response)
+    seen = await send_asgi(port, Req("GET", "/sync", {"Origin": PARTNER}))
+    assert seen.status == 500
+    errors = [r.exc_info[1] for r in caplog.records if r.exc_info is not None]
+    assert [type(e) for e in errors] == [RuntimeError]
+    assert "make the view async" in str(errors[0])
