@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import flask
+import flask.views
 import flask_cors
 import httpx
 import pytest
 import quart
+import quart.views
 
 from flask_cors_asgi import CORSMiddleware, cross_origin
 from tests.differential import Req, RouteSpec, compare, flask_app, send_asgi, send_flask
@@ -240,3 +242,39 @@ async def test_a_sync_view_refuses_a_quart_whose_make_response_waits(
     errors = [r.exc_info[1] for r in caplog.records if r.exc_info is not None]
     assert [type(e) for e in errors] == [RuntimeError]
     assert "make the view async" in str(errors[0])
+
+
+async def test_a_method_view_with_cross_origin_in_its_decorators_answers_as_flask() -> None:
+    # as_view resets provide_automatic_options in both: the app answers OPTIONS, with the app-wide
+    # policy, while GET and POST get the route's.
+    class FlaskItems(flask.views.MethodView):
+        decorators: ClassVar[list[Any]] = [flask_cors.cross_origin(origins=[PARTNER])]
+
+        def get(self) -> str:
+            return "ok"
+
+        def post(self) -> str:
+            return "ok"
+
+    class QuartItems(quart.views.MethodView):
+        decorators: ClassVar[list[Any]] = [cross_origin(origins=[PARTNER])]
+
+        async def get(self) -> str:
+            return "ok"
+
+        async def post(self) -> str:
+            return "ok"
+
+    reference = flask.Flask("reference")
+    reference.add_url_rule("/items", view_func=FlaskItems.as_view("items"))
+    flask_cors.CORS(reference, origins=[SITE])
+    port = quart.Quart("port")
+    port.add_url_rule("/items", view_func=QuartItems.as_view("items"))
+    problems = []
+    for origin in (PARTNER, SITE):
+        preflight = {"Origin": origin, "Access-Control-Request-Method": "POST"}
+        for request in (Req("GET", "/items", {"Origin": origin}), Req("OPTIONS", "/items", preflight)):
+            expected = send_flask(reference, request)
+            seen = await send_asgi(CORSMiddleware(port, origins=[SITE]), request)
+            problems += compare(expected, seen, automatic_options=request.method == "OPTIONS")
+    assert problems == []
