@@ -18,6 +18,7 @@ import quart.views
 
 from flask_cors_asgi import CORSMiddleware, cross_origin
 from tests.differential import Req, RouteSpec, compare, flask_app, send_asgi, send_flask
+from tests.test_cors_scenarios import SCENARIOS, Scenario
 
 PARTNER = "https://partner.example"
 SITE = "https://site.example"
@@ -278,3 +279,10 @@ async def test_a_method_view_with_cross_origin_in_its_decorators_answers_as_flas
             seen = await send_asgi(CORSMiddleware(port, origins=[SITE]), request)
             problems += compare(expected, seen, automatic_options=request.method == "OPTIONS")
     assert problems == []
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
+async def test_every_scenario_of_the_starlette_port_holds_for_the_quart_port(scenario: Scenario) -> None:
+    reference = send_flask(flask_app(scenario.options, scenario.routes), scenario.request)
+    port = await send_asgi(quart_app(scenario.options, scenario.routes), scenario.request)
+    assert compare(reference, port, automatic_options=scenario.request.method == "OPTIONS") == []
