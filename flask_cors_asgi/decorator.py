@@ -122,12 +122,13 @@ def _function(endpoint: Callable[..., Any], policy: Policy, options: Mapping[str
         # FastAPI streams a generator endpoint's items: its headers are decided when it is called.
         def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
             request, sub_response = split(args, kwargs)
-            if request is not None:
-                check_middleware(request.scope)
-            if request is not None and sub_response is not None:
+            if request is None:
+                if (quart := quart_module()) is not None:
+                    return answer_sync(quart, endpoint, args, kwargs, quart_policy)
+                return endpoint(*args, **kwargs)
+            check_middleware(request.scope)
+            if sub_response is not None:
                 _decorate(sub_response, request, policy)
-            elif request is None and (quart := quart_module()) is not None:
-                return answer_sync(quart, endpoint, args, kwargs, quart_policy)
             return endpoint(*args, **kwargs)
 
         wrapper = generator_wrapper
