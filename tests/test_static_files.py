@@ -10,7 +10,10 @@ from typing import Any
 import flask
 import flask_cors
 import pytest
+from fastapi import FastAPI
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -41,14 +44,21 @@ def flask_reference(static: Path) -> flask.Flask:
     return app
 
 
+async def api(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("api")
+
+
 def starlette_port(static: Path) -> Any:
-    async def api(request: Any) -> Any:
-        from starlette.responses import PlainTextResponse
-
-        return PlainTextResponse("api")
-
     routes = [Route("/api", api), Mount("/static", StaticFiles(directory=static))]
     return CORSMiddleware(Starlette(routes=routes), **OPTIONS)
+
+
+def fastapi_port(static: Path) -> Any:
+    app = FastAPI()
+    app.add_middleware(CORSMiddleware, **OPTIONS)
+    app.get("/api")(api)
+    app.mount("/static", StaticFiles(directory=static))
+    return app
 
 
 def _preflight(path: str, origin: str = FRONT) -> Req:
@@ -69,11 +79,12 @@ REQUESTS = [
 ]
 
 
+@pytest.mark.parametrize("port", [starlette_port, fastapi_port], ids=["Starlette", "FastAPI"])
 @pytest.mark.parametrize("request_", REQUESTS, ids=lambda r: f"{r.method} {r.path} {r.headers}")
-async def test_static_files_answer_as_flask_static_route(tmp_path: Path, request_: Req) -> None:
+async def test_static_files_answer_as_flask_static_route(tmp_path: Path, request_: Req, port: Any) -> None:
     static = _directory(tmp_path)
     expected = send_flask(flask_reference(static), request_)
-    seen = await send_asgi(starlette_port(static), request_)
+    seen = await send_asgi(port(static), request_)
     assert compare(expected, seen, automatic_options=request_.method == "OPTIONS") == []
 
 
