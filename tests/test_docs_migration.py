@@ -27,6 +27,8 @@ SHAPES = [
     "`CORS(blueprint)`",
     "`@cross_origin(...)` with arguments",
     "`@cross_origin()` without arguments",
+    "Path parameters",
+    "FastAPI",
     "Error handlers",
     "Request hooks",
     "Quart",
@@ -40,7 +42,8 @@ def _preflight(path: str, origin: str, **extra: str) -> Req:
 
 def _requests() -> dict[str, Req]:
     requests: dict[str, Req] = {}
-    for path in ("/api/items", "/api/partner", "/health", "/api/fail", "/api/missing"):
+    paths = ("/api/items", "/api/partner", "/health", "/api/fail", "/api/missing")
+    for path in (*paths, "/api/items/7", "/api/items/7/share", "/api/items/x"):
         for origin in (FRONT, PARTNER, OTHER):
             requests[f"preflight {path} from {origin}"] = _preflight(
                 path, origin, **{"Access-Control-Request-Headers": "content-type"}
@@ -56,6 +59,8 @@ def _requests() -> dict[str, Req]:
 
 
 REQUESTS = _requests()
+# The origin each example lets in, and a path it lets it into, where not FRONT on /api/items.
+FRONT_END = {"Quart": (PARTNER, "/api/partner"), "Path parameters": (FRONT, "/api/items/7")}
 
 
 def sections() -> dict[str, tuple[str, str]]:
@@ -105,8 +110,7 @@ async def test_the_front_end_gets_what_it_needs(shape: str) -> None:
     # Equal to Flask is not enough if both said nothing: each example allows a front end.
     _, port_source = sections()[shape]
     port = run_module(port_source, f"docs_migration_port_{_slug(shape)}")
-    origin = PARTNER if shape == "Quart" else FRONT
-    path = "/api/partner" if shape == "Quart" else "/api/items"
+    origin, path = FRONT_END.get(shape, (FRONT, "/api/items"))
     preflight = await send_asgi(port, _preflight(path, origin))
     assert preflight.status in (200, 204)
     assert preflight.header("access-control-allow-origin") in ([origin], ["*"])
