@@ -18,7 +18,9 @@ What it decorates, and how the endpoint keeps working as its framework calls it:
   parameter, which FastAPI merges into the answer it builds (generator endpoints included);
 - an `HTTPEndpoint` class: a subclass whose answers carry the headers (its preflights get the
   middleware's policy, as a Flask `MethodView`'s with `decorators = [cross_origin(...)]` do);
-- an ASGI app (a callable object taking scope, receive and send): an ASGI app around it.
+- an ASGI app (a callable object taking scope, receive and send): an ASGI app around it;
+- a Quart view (called with its path parameters inside a Quart request): what Flask-CORS's decorator
+  does on the same Flask view (`quart_views`).
 
 Anything else is refused with a TypeError when decorating.
 """
@@ -46,6 +48,8 @@ from flask_cors_asgi.middleware import (
     read_request,
 )
 from flask_cors_asgi.options import Policy, RouteOptions, RoutePolicies
+from flask_cors_asgi.placement import MiddlewareCheck
+from flask_cors_asgi.quart_views import RoutePolicy, answer, answer_sync, quart_module, route_options_to_view
 from flask_cors_asgi.routing import OPTIONS_CONTENT_TYPE, allow_header
 
 if TYPE_CHECKING:
@@ -108,6 +112,8 @@ def _function(endpoint: Callable[..., Any], policies: RoutePolicies) -> Callable
     annotations = _annotations(target, signature)
     request_name = _parameter_of(annotations, Request)
     response_name = _parameter_of(annotations, Response)
+    check_middleware = MiddlewareCheck(endpoint)
+    quart_policy = RoutePolicy(policies)
 
     def split(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Request | None, Response | None]:
         """The request and FastAPI's response parameter, taking out what the wrapper added."""
@@ -124,7 +130,12 @@ def _function(endpoint: Callable[..., Any], policies: RoutePolicies) -> Callable
         # FastAPI streams a generator endpoint's items: its headers are decided when it is called.
         def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
             request, sub_response = split(args, kwargs)
-            if request is not None and sub_response is not None:
+            if request is None:
+                if (quart := quart_module()) is not None:
+                    return answer_sync(quart, endpoint, args, kwargs, quart_policy)
+                return endpoint(*args, **kwargs)
+            check_middleware(request.scope)
+            if sub_response is not None:
                 _decorate(sub_response, request, _policy(policies, request.scope))
             return endpoint(*args, **kwargs)
 
@@ -133,8 +144,11 @@ def _function(endpoint: Callable[..., Any], policies: RoutePolicies) -> Callable
 
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
             request, sub_response = split(args, kwargs)
-            if request is None:  # not an HTTP request (a WebSocket): CORS does not apply
-                return await endpoint(*args, **kwargs)
+            if request is None:
+                if (quart := quart_module()) is not None:  # a Quart view: see quart_views
+                    return await answer(quart, endpoint, args, kwargs, quart_policy)
+                return await endpoint(*args, **kwargs)  # a WebSocket: CORS does not apply
+            check_middleware(request.scope)
             policy = _policy(policies, request.scope)
             if _answers_preflight(policy, request):
                 return _decorate(_default_options(request), request, policy)
@@ -147,7 +161,10 @@ def _function(endpoint: Callable[..., Any], policies: RoutePolicies) -> Callable
         def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
             request, sub_response = split(args, kwargs)
             if request is None:
+                if (quart := quart_module()) is not None:
+                    return answer_sync(quart, endpoint, args, kwargs, quart_policy)
                 return endpoint(*args, **kwargs)
+            check_middleware(request.scope)
             policy = _policy(policies, request.scope)
             if _answers_preflight(policy, request):
                 return _decorate(_default_options(request), request, policy)
@@ -157,6 +174,7 @@ def _function(endpoint: Callable[..., Any], policies: RoutePolicies) -> Callable
         wrapper = sync_wrapper
 
     functools.update_wrapper(wrapper, endpoint)
+    route_options_to_view(wrapper, endpoint, policies.default)
     added = []
     if request_name is None:
         added.append(

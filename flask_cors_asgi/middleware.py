@@ -48,6 +48,9 @@ logger = logging.getLogger("flask_cors_asgi")
 # Set in the scope by a `cross_origin` endpoint that returned normally: the route's policy has been
 # applied and the middleware leaves the response alone (Flask-CORS's FLASK_CORS_EVALUATED marker).
 EVALUATED = "flask_cors.evaluated"
+# Set in the scope by the middleware on every HTTP request: a `cross_origin` endpoint that finds it
+# missing warns that its preflights go unanswered (`placement`).
+MIDDLEWARE_SEEN = "flask_cors.middleware"
 # The attribute carrying a `cross_origin` endpoint's compiled policy (without app config).
 ROUTE_POLICY = "__cors_policy__"
 # The attribute carrying a `cross_origin` endpoint's `RoutePolicies` (its policy under an app config).
@@ -300,6 +303,7 @@ class CORSMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope[MIDDLEWARE_SEEN] = True
         if self.config is not None:
             scope[APP_CONFIG] = self.config
         path = scope["path"]

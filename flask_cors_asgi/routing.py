@@ -6,7 +6,8 @@ OPTIONS. Starlette answers 405 there. Flask-CORS only ever decorates Flask's ans
 port has to produce it; this module finds what Flask would do for an OPTIONS request.
 
 A class-based endpoint (`HTTPEndpoint`) takes the methods it defines, as a Flask `MethodView`
-does; an arbitrary ASGI app mounted or routed to takes every method and answers OPTIONS itself.
+does; a mounted `StaticFiles` is Flask's static route (GET and HEAD on each file path); any other
+ASGI app mounted or routed to takes every method and answers OPTIONS itself.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ from typing import Any
 
 from starlette.endpoints import HTTPEndpoint
 from starlette.routing import BaseRoute, Match, Router
+from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 OPTIONS_CONTENT_TYPE = "text/html; charset=utf-8"  # Flask's default response mimetype
 # The handler methods HTTPEndpoint dispatches to (its own list), as Flask's MethodView does its own.
 _VIEW_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "QUERY")
+# What StaticFiles serves, as Flask's static route (`/static/<path:filename>`) is a GET rule.
+_STATIC_METHODS = frozenset({"GET", "HEAD"})
 # How far find_router follows a chain of middleware (each holding the next app as `.app`).
 _MAX_DEPTH = 64
 
@@ -54,6 +58,8 @@ def find_router(app: Any) -> Router | None:
 
 def route_methods(route: Any) -> frozenset[str] | None:
     """The methods a route answers, None for "every method" (an ASGI app, a Mount)."""
+    if isinstance(getattr(route, "app", None), StaticFiles):
+        return _STATIC_METHODS
     methods = getattr(route, "methods", None)
     if methods is not None:
         return frozenset(methods)
@@ -142,6 +148,14 @@ def path_routes(routes: Sequence[BaseRoute], scope: Scope) -> list[Any]:
         for route in candidates:
             match, child_scope = route.matches(scope)
             if match is Match.NONE:
+                continue
+            if isinstance(getattr(route, "app", None), StaticFiles):
+                # A file path under a mounted StaticFiles is a GET route, as Flask's static route
+                # (`/static/<path:filename>`) is; the bare mount path matches no Flask rule.
+                file_path = scope["path"][len(child_scope.get("root_path", "")) :]
+                if not file_path.strip("/"):
+                    return found
+                found.append(route)
                 continue
             inner = getattr(route, "routes", None)
             if inner is None or getattr(route, "methods", None) is not None:
