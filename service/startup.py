@@ -5,32 +5,20 @@ An operator reads in one place what this process enforces."""
 from __future__ import annotations
 
 import sys
-import tomllib
 from collections.abc import Mapping
-from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 from typing import Any
 
+from flask_cors_asgi import __version__
 from settings import BaseAppSettings
 from settings.base import FLASK_CORS_DEFAULTS, as_text
 
-DISTRIBUTION = "flask-cors-port"
 GUARDED_PROTOCOL_MODULE = "service.server"
 
 
 def service_version() -> str:
-    """The project's version: its installed distribution's, else that of the checkout's
-    pyproject.toml (the slim runtime environment serves from the checkout without installing it),
-    else "unknown"."""
-    try:
-        return version(DISTRIBUTION)
-    except PackageNotFoundError:
-        pass
-    try:
-        project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
-        return str(project["project"]["version"])
-    except (OSError, KeyError, tomllib.TOMLDecodeError):
-        return "unknown"
+    """The repository's version, which is its distribution's: the service is served from the
+    checkout (nothing of it is installed), so it is read from the source, not from metadata."""
+    return __version__
 
 
 def head_guards_in_use() -> bool:
