@@ -25,7 +25,7 @@ from bench import peers
 from bench.inprocess import Runner, asgi_runner, median_us, wsgi_runner
 from bench.starlette_peer import starlette_app
 from bench.workload import ALLOW_HEADERS, METHODS, ORIGIN, ORIGINS, PATH
-from tests.differential import RawAnswer, RawReq, compare, send_asgi_raw, send_flask_raw
+from testing_support import RawAnswer, RawReq, compare, send_asgi_raw, send_flask_raw
 
 ENGINE, STOCK, FLASK = "Starlette + engine", "Starlette + stock CORSMiddleware", "Flask + Flask-CORS"
 ORDINARY = "ordinary preflight"

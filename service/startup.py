@@ -8,9 +8,8 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from flask_cors_asgi import __version__
-from settings import BaseAppSettings
-from settings.base import FLASK_CORS_DEFAULTS, as_text
+from flask_cors_asgi import DEFAULTS, __version__
+from settings import BaseAppSettings, as_text
 
 GUARDED_PROTOCOL_MODULE = "service.server"
 
@@ -31,14 +30,14 @@ def head_guards_in_use() -> bool:
 def resources(options: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """Each resource pattern with its effective options, as Flask-CORS merges them: its own options
     over the app's, over Flask-CORS's defaults."""
-    spec = options.get("resources", FLASK_CORS_DEFAULTS["resources"])
+    spec = options.get("resources", DEFAULTS["resources"])
     if isinstance(spec, Mapping):
         entries = [(str(p), dict(own) if isinstance(own, Mapping) else {}) for p, own in spec.items()]
     elif isinstance(spec, str):
         entries = [(spec, {})]
     else:
         entries = [(str(pattern), {}) for pattern in spec]
-    return [(pattern, {**FLASK_CORS_DEFAULTS, **options, **own}) for pattern, own in entries]
+    return [(pattern, {**DEFAULTS, **options, **own}) for pattern, own in entries]
 
 
 def policy(options: Mapping[str, Any]) -> str:

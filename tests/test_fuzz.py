@@ -54,6 +54,7 @@ from hypothesis import strategies as st
 
 from service.app import create_app
 from settings.environments import SEED_ORIGINS, TestSettings
+from testing_support import create_seed_app
 from tests.differential import (
     RawAnswer,
     RawReq,
@@ -64,7 +65,6 @@ from tests.differential import (
     send_flask_raw,
     starlette_app,
 )
-from tests.seed_app import create_seed_app
 from tests.servers import clean_env, free_port, serving, uvicorn_command
 
 T = TypeVar("T")

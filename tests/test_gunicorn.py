@@ -117,7 +117,7 @@ def test_a_refused_configuration_stops_gunicorn_before_any_worker_boots(tmp_path
         gunicorn_command(free_port()), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == Arbiter.APP_LOAD_ERROR
-    assert "[settings.E010]" in result.stderr
+    assert "[E010]" in result.stderr
     assert "Booting worker" not in result.stderr
     assert "Traceback" not in result.stderr
 
