@@ -1,6 +1,6 @@
-"""The service against the original Flask app without its mistyped decorator (reference section
-7.3), in-process: same status and JSON body, same CORS headers, on a matrix of inputs and CORS
-requests; every deliberate difference pinned."""
+"""The service against the original Flask app without its mistyped decorator (the policy its
+CORS(app, resources=...) call intends), in-process: same status and JSON body, same CORS headers,
+on a matrix of inputs and CORS requests; every deliberate difference pinned."""
 
 from __future__ import annotations
 
