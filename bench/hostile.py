@@ -7,7 +7,7 @@ from scratch, as an attacker varying its input gets. Requests are built before t
 Each app's answer is checked before timing: the engine's CORS lines must be exactly Flask-CORS's.
 
 The stock middleware takes no header patterns and one origin regex (`fullmatch`), so it gets the
-closest configuration, not the same one; `Case.stock` says which, and README (Performance) why.
+closest configuration, not the same one; `Case.stock` says which, and docs/performance.md why.
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ async def healthz(request: Request) -> Response:
 class Service(CORSMiddleware):
     """The service: the CORS engine (`flask_cors_asgi.CORSMiddleware`, configured from the settings)
     in front of Starlette's router. There is no Starlette application object: its two exception
-    layers cost a third of a request (README, Performance), and the service has no use for them:
+    layers cost a third of a request (docs/performance.md), and the service has no use for them:
     its router answers 404 and 405 as JSON itself, its endpoints answer every client mistake, and
     an exception the code did not expect still gets a 500 (the engine's, with CORS headers, or the
     server's) and reaches the server's log."""

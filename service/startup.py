@@ -54,7 +54,8 @@ def policy(options: Mapping[str, Any]) -> str:
 
 
 def startup_line(settings: BaseAppSettings, *, guarded: bool, version: str) -> str:
-    guards = "on" if guarded else "OFF: HEADER_TIMEOUT and MAX_HEADER_BYTES not enforced (README, Deploying)"
+    off = "OFF: HEADER_TIMEOUT and MAX_HEADER_BYTES not enforced (docs/service.md, Deploying)"
+    guards = "on" if guarded else off
     return (
         f"flask-cors-port {version}, APP_ENV={settings.env} | CORS {policy(settings.cors_options())} | "
         f"limits MAX_BODY_BYTES={settings.max_body_bytes} BODY_TIMEOUT={as_text(settings.body_timeout)} "

@@ -148,7 +148,7 @@ def starlette_app(options: Mapping[str, Any] | None, routes: Sequence[RouteSpec]
     # start-up; built by hand, they raise at once, as CORS(app) does in Flask.
     CORSMiddleware(Starlette(), **cors_options)
     app = Starlette(routes=routing, middleware=[Middleware(CORSMiddleware, **cors_options)])
-    # Werkzeug never redirects "/x/" to "/x" (Starlette does, with 307): see the README.
+    # Werkzeug never redirects "/x/" to "/x" (Starlette does, with 307): see docs/engine.md.
     app.router.redirect_slashes = False
     return app
 

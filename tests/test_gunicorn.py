@@ -28,7 +28,7 @@ WORKERS = 2
 
 
 def gunicorn_command(port: int) -> list[str]:
-    """What the README's Deploying section gives gunicorn users (no control socket: tests run several)."""
+    """What docs/service.md (Deploying) gives gunicorn users (no control socket: tests run several)."""
     return [
         PYTHON, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
         "--no-control-socket", "-k", "service.worker.GuardedUvicornWorker", "service.app:create_app()",
