@@ -1,6 +1,7 @@
-"""The guarded protocol takes its limits from the settings the app was built with (create_app, the
-one composition root), not from a second reading of the environment; only an app that is not the
-service (a benchmark's peer) falls back to the environment's settings."""
+"""create_app is the one composition root: it composes the engine's middleware (the service is not a
+subclass of it) from the settings, and the guarded protocol takes its limits from the settings the
+app was built with, not from a second reading of the environment; only an app that is not the service
+(a benchmark's peer) falls back to the environment's settings."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
+from flask_cors_asgi import CORSMiddleware
 from service.app import create_app
 from service.server import GuardedHttpToolsProtocol, process_settings
 from settings import TestSettings
@@ -48,3 +50,14 @@ async def bare_app(scope: Any, receive: Any, send: Any) -> None:
 async def test_another_app_gets_the_environments_settings() -> None:
     protocol = protocol_for(bare_app)
     assert (protocol.max_header_bytes, protocol.header_timeout) == (4096, 7)
+
+
+def test_the_service_composes_the_engine_configured_from_the_settings() -> None:
+    settings = TestSettings(cors_origins=["https://app.example"], cors_max_age="600")
+    service = create_app(settings)
+    assert not isinstance(service, CORSMiddleware)
+    assert isinstance(service.app, CORSMiddleware)
+    assert service.app.app is service.router
+    (policy,) = [resource.policy for resource in service.app.resources]
+    assert (policy.origin_literals, policy.max_age) == ({"https://app.example"}, "600")
+    assert service.state.settings is settings
