@@ -135,7 +135,8 @@ def test_the_sdist_holds_the_libraries_the_licence_and_nothing_of_the_applicatio
     assert {"pyproject.toml", "LICENSE", "README.md", "PKG-INFO"} <= names
     assert {"flask_cors_asgi/__init__.py", "flask_cors_asgi/py.typed"} <= names
     assert {"cors_conformance/cli.py", "cors_conformance/py.typed"} <= names
-    assert not {name.split("/")[0] for name in names} & {"service", "settings", "tests", "bench", "scripts"}
+    application = {"service", "settings", "testing_support", "tests", "bench", "scripts"}
+    assert not {name.split("/")[0] for name in names} & application
 
 
 def test_the_wheel_holds_both_packages_typed_and_the_licence(built: dict[str, Path]) -> None:
