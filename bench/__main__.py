@@ -1,5 +1,5 @@
 """`./scripts/bench`: the benchmark suite. Prints the tables, writes results.json, results.md and
-chart.png to --out (default docs/bench), and with --readme puts the Markdown into README.md.
+chart.png to --out (default docs/bench), and with --docs puts the Markdown into docs/performance.md.
 
 Parts: inprocess (µs per request, every app), hostile (crafted preflights, in process), scaling (how
 the engine's cost grows with its configuration), ratios (end to end, interleaved rounds over several
@@ -35,7 +35,7 @@ from bench import endtoend, hostile, inprocess, peers, ratios, report
 ROOT = Path(__file__).resolve().parent.parent
 PARTS = ("inprocess", "hostile", "scaling", "ratios", "endtoend", "workers")
 LOAD_PARTS = {"ratios", "endtoend", "workers"}  # the parts that need wrk
-README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+DOCS_START, DOCS_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
 def progress(message: str) -> None:
@@ -93,13 +93,14 @@ def profile_service(n: int) -> str:
     return "\n\n".join(out)
 
 
-def update_readme(markdown: str, readme: Path) -> None:
-    text = readme.read_text()
-    if README_START not in text or README_END not in text:
-        raise SystemExit(f"error: {readme} has no {README_START} ... {README_END} section")
-    block = f"{README_START}\n{markdown}\n![benchmark chart](docs/bench/chart.png)\n{README_END}"
-    pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.S)
-    readme.write_text(pattern.sub(lambda _: block, text))
+def update_docs(markdown: str, page: Path) -> None:
+    text = page.read_text()
+    if DOCS_START not in text or DOCS_END not in text:
+        raise SystemExit(f"error: {page} has no {DOCS_START} ... {DOCS_END} section")
+    # The chart's path is relative to the page (docs/performance.md), as MkDocs resolves it.
+    block = f"{DOCS_START}\n{markdown}\n![benchmark chart](bench/chart.png)\n{DOCS_END}"
+    pattern = re.compile(re.escape(DOCS_START) + ".*?" + re.escape(DOCS_END), re.S)
+    page.write_text(pattern.sub(lambda _: block, text))
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -137,7 +138,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32, help="ratios: wrk connections")
     parser.add_argument("--concurrency", default="1,32", help="endtoend: wrk connections, comma-separated")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench", help="where results go")
-    parser.add_argument("--readme", action="store_true", help="also replace the README's benchmark section")
+    parser.add_argument("--docs", action="store_true", help="also replace the tables of docs/performance.md")
     parser.add_argument("--profile", action="store_true", help="only profile the service in process")
     args = parser.parse_args(argv)
     args.parts = _choices(parser, "--parts", args.parts, PARTS)
@@ -255,11 +256,11 @@ def run(args: argparse.Namespace) -> int:
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "results.md").write_text(markdown)
     report.chart(results, args.out / "chart.png")
-    if args.readme:
-        update_readme(markdown, ROOT / "README.md")
+    if args.docs:
+        update_docs(markdown, ROOT / "docs" / "performance.md")
     progress(
         f"\nwrote {args.out}/results.json, results.md, chart.png"
-        + (" and README.md" if args.readme else "")
+        + (" and docs/performance.md" if args.docs else "")
         + f" ({time.monotonic() - started:.0f} s)"
     )
     return 0

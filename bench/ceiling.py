@@ -20,8 +20,8 @@ from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bench.workload import ORIGINS, PATH, REQUESTS
-from service.app import create_app
-from settings.environments import ProductionSettings
+from service import create_app
+from settings import ProductionSettings
 
 
 def recorded(app: ASGIApp, method: str, headers: Any, body: bytes) -> list[Message]:

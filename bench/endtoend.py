@@ -24,8 +24,7 @@ import httpx
 
 from bench import peers, workload
 from bench.inprocess import REQUESTS
-from tests.differential import RawReq
-from tests.servers import PYTHON, clean_env, free_port, gunicorn_command, serving, uvicorn_command
+from testing_support import PYTHON, RawReq, clean_env, free_port, gunicorn_command, serving, uvicorn_command
 
 SERVER_CORE, LOAD_CORE = "0", "1"
 UVICORN_FAST = ("--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning")

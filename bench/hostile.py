@@ -7,7 +7,7 @@ from scratch, as an attacker varying its input gets. Requests are built before t
 Each app's answer is checked before timing: the engine's CORS lines must be exactly Flask-CORS's.
 
 The stock middleware takes no header patterns and one origin regex (`fullmatch`), so it gets the
-closest configuration, not the same one; `Case.stock` says which, and README (Performance) why.
+closest configuration, not the same one; `Case.stock` says which, and docs/performance.md why.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from bench import peers
 from bench.inprocess import Runner, asgi_runner, median_us, wsgi_runner
 from bench.starlette_peer import starlette_app
 from bench.workload import ALLOW_HEADERS, METHODS, ORIGIN, ORIGINS, PATH
-from tests.differential import RawAnswer, RawReq, compare, send_asgi_raw, send_flask_raw
+from testing_support import RawAnswer, RawReq, compare, send_asgi_raw, send_flask_raw
 
 ENGINE, STOCK, FLASK = "Starlette + engine", "Starlette + stock CORSMiddleware", "Flask + Flask-CORS"
 ORDINARY = "ordinary preflight"

@@ -21,9 +21,8 @@ from starlette.types import ASGIApp, Message, Receive
 
 from bench import peers, workload
 from bench.starlette_peer import starlette_app
-from flask_cors_asgi import CORSMiddleware
-from flask_cors_asgi.decision import CORSRequest, cors_headers, match_resource
-from tests.differential import RawReq, asgi_scope, send_asgi_raw, send_flask_raw, wsgi_environ
+from flask_cors_asgi import CORSMiddleware, CORSRequest, cors_headers, match_resource
+from testing_support import RawReq, asgi_scope, send_asgi_raw, send_flask_raw, wsgi_environ
 
 KINDS = ("POST", "preflight")
 

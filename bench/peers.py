@@ -8,7 +8,7 @@ https://yourapp.com, methods GET/POST/PUT/DELETE, headers Content-Type/Authoriza
 Under servers: `uvicorn bench.floor:app`, `uvicorn bench.ceiling:app`,
 `uvicorn bench.starlette_peer:app`, `uvicorn bench.fastapi_peer:app`,
 `uvicorn service.app:create_app --factory` (with `service_env()`), and
-`gunicorn tests.seed_app:seed_without_decorator`; each module imports only what it serves.
+`gunicorn testing_support.seed_app:seed_without_decorator`; each module imports only what it serves.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from bench import ceiling, fastapi_peer, floor
 from bench.starlette_peer import starlette_app, stock_cors
 from bench.workload import ALLOW_HEADERS, METHODS, ORIGINS, PATH
 from flask_cors_asgi import CORSMiddleware as EngineCORSMiddleware
-from service.app import create_app
-from settings.environments import ProductionSettings
-from tests.seed_app import create_seed_app
+from service import create_app
+from settings import ProductionSettings
+from testing_support import create_seed_app
 
 
 def engine_options(origins: list[str] | None = None, resources: int = 1) -> dict[str, Any]:
@@ -81,4 +81,4 @@ def flask_cors_app(**options: Any) -> flask.Flask:
 
 # The article's Flask app without its mistyped decorator: the behaviour the service reproduces.
 flask_app = create_seed_app(with_decorator=False)
-FLASK_APP = "tests.seed_app:seed_without_decorator"  # the same app, for gunicorn
+FLASK_APP = "testing_support.seed_app:seed_without_decorator"  # the same app, for gunicorn

@@ -38,9 +38,8 @@ from bench.endtoend import (
     uvicorn_argv,
 )
 from bench.inprocess import KINDS, REQUESTS
-from service.__main__ import option_words
-from service.deployed import UVICORN_DEFAULTS
-from tests.servers import PYTHON
+from service import UVICORN_DEFAULTS, option_words
+from testing_support import PYTHON
 
 SERVICE = "this service"
 CEILING = "Starlette router (ceiling)"

@@ -1,5 +1,5 @@
 """`python -m cors_conformance`: the `cors-conformance` command."""
 
-from cors_conformance.cli import main
+from cors_conformance.console import main
 
 raise SystemExit(main())

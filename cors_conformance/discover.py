@@ -24,10 +24,8 @@ from starlette.middleware.cors import CORSMiddleware as StockCORSMiddleware
 from starlette.routing import BaseRoute, Host, Mount
 
 from cors_conformance.targets import Request, Target
+from flask_cors_asgi import DEFAULTS, ROUTE_POLICY, Policy, find_router, tried_routes
 from flask_cors_asgi import CORSMiddleware as EngineCORSMiddleware
-from flask_cors_asgi.middleware import ROUTE_POLICY
-from flask_cors_asgi.options import DEFAULTS, Policy
-from flask_cors_asgi.routing import find_router, tried_routes
 
 # Sample values per path-parameter type: Werkzeug converters and Starlette convertors alike.
 _SAMPLES = {

@@ -16,8 +16,7 @@ from typing import Any
 from cors_conformance.discover import flask_path
 from cors_conformance.recording import CORSCall, import_recording
 from cors_conformance.targets import TargetError
-from flask_cors_asgi import Problem, audit
-from flask_cors_asgi.options import DEFAULTS, ROUTE_OPTION_NAMES, is_regex, resource_sort_key
+from flask_cors_asgi import DEFAULTS, ROUTE_OPTION_NAMES, Problem, audit, is_regex, resource_sort_key
 
 CONFIG_KEYS = {f"CORS_{name.upper()}": name for name in DEFAULTS}
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask_cors_asgi.options import is_regex
+from flask_cors_asgi import is_regex
 
 ATTACKER = "attacker.example"  # a registrable domain an attacker would own
 UNRELATED = f"https://{ATTACKER}"

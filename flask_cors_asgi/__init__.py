@@ -2,22 +2,55 @@
 extension, `config=` its `app.config`), `cross_origin` (the view decorator) and `cors_blueprint`
 (`CORS(blueprint)`), with Flask-CORS's option names, types and defaults; `resolve_options` is its
 layering of defaults, app config, arguments and resource options; `audit` lists what is broken or
-unsafe in an option set."""
+unsafe in an option set.
+
+The second group of names is for tools built on the engine (the toolkit, the service's settings, the
+benchmarks): Flask-CORS's option table and its reading, the compiled policy and the pure decision,
+and the routing the middleware sees. They are public so that nobody reaches into the modules."""
+
+# The one source of the version: the distribution's metadata (pyproject.toml) and the toolkit read it.
+__version__ = "0.1.0"
 
 from flask_cors_asgi.audit import CHECKS, Problem, audit, printable
 from flask_cors_asgi.blueprint import cors_blueprint
+from flask_cors_asgi.decision import CORSRequest, cors_headers, match_resource
 from flask_cors_asgi.decorator import cross_origin
-from flask_cors_asgi.middleware import CORSMiddleware
-from flask_cors_asgi.options import CONFIG_KEYS, resolve_options
+from flask_cors_asgi.middleware import ROUTE_POLICY, CORSMiddleware
+from flask_cors_asgi.options import (
+    CONFIG_KEYS,
+    DEFAULTS,
+    ROUTE_OPTION_NAMES,
+    Policy,
+    Resource,
+    compile_options,
+    is_regex,
+    resolve_options,
+    resource_sort_key,
+)
+from flask_cors_asgi.routing import find_router, tried_routes
 
 __all__ = [
     "CHECKS",
     "CONFIG_KEYS",
+    "DEFAULTS",
+    "ROUTE_OPTION_NAMES",
+    "ROUTE_POLICY",
     "CORSMiddleware",
+    "CORSRequest",
+    "Policy",
     "Problem",
+    "Resource",
+    "__version__",
     "audit",
+    "compile_options",
     "cors_blueprint",
+    "cors_headers",
     "cross_origin",
+    "find_router",
+    "is_regex",
+    "match_resource",
     "printable",
     "resolve_options",
+    "resource_sort_key",
+    "tried_routes",
 ]

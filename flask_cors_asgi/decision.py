@@ -41,7 +41,7 @@ def match_resource(resources: tuple[Resource, ...], path: str) -> Resource | Non
     """The first resource whose pattern matches the path, as Flask-CORS's after_request picks it.
 
     `path` is the already percent-decoded request path (Werkzeug's request.path, ASGI's scope path);
-    Flask-CORS unquotes it once more, so "/%2561pi" matches like "/api" (double decoding, R5.3).
+    Flask-CORS unquotes it once more, so "/%2561pi" matches like "/api" (Flask-CORS decodes twice).
     """
     normalized = unquote(path)
     for resource in resources:

@@ -246,7 +246,7 @@ def _decorate_result(result: Any, sub_response: Response | None, request: Reques
 
 def _decorate(response: Response, request: Request, policy: Policy) -> Response:
     # Appended, never set: like Flask-CORS's decorator, an ACAO the view set itself is kept and a
-    # second one added (R6.6).
+    # second one added.
     for name, value in cors_headers(policy, read_request(request.scope)):
         response.headers.append(name, value)
     request.scope[EVALUATED] = True

@@ -355,7 +355,7 @@ def compile_policy(options: Mapping[str, Any]) -> Policy:
     compiled_origins = [_compile("origins", o, re.IGNORECASE) for o in origins]
     origin_literals, origin_regexes = _split(compiled_origins)
     # always_send without an Origin: Flask-CORS sends the sorted literals, which a Werkzeug MultiDict
-    # collapses to the first one (R4.2).
+    # collapses to the first one.
     literal_origins = sorted(o for o in compiled_origins if isinstance(o, str))
     for literal in literal_origins:
         _header_safe("origins", literal)
@@ -418,7 +418,7 @@ def compile_options(
 
 
 def compile_resources(options: Mapping[str, Any], where: str) -> tuple[Resource, ...]:
-    """Compile `resources` with the app-level options as each resource's base (Flask-CORS R5.4)."""
+    """Compile `resources` with the app-level options as each resource's base, as Flask-CORS does."""
     spec = options["resources"]
     entries: list[tuple[PatternInput, Mapping[str, Any]]]
     if isinstance(spec, Mapping):

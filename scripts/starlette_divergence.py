@@ -30,10 +30,10 @@ from cors_conformance.matrix import Location, probes  # noqa: E402
 from cors_conformance.observe import observe  # noqa: E402
 from cors_conformance.origins import candidates  # noqa: E402
 from cors_conformance.targets import Target  # noqa: E402
-from service.api import Foo  # noqa: E402
-from settings.environments import SEED_ORIGINS, TestSettings  # noqa: E402
+from service import Foo  # noqa: E402
+from settings import SEED_ORIGINS, TestSettings  # noqa: E402
 
-FLASK = "wsgi:tests.seed_app:seed_without_decorator"
+FLASK = "wsgi:testing_support.seed_app:seed_without_decorator"
 STOCK = "asgi-factory:scripts.starlette_divergence:create_stock_app"
 PATHS = ("/api/foo", "/")
 

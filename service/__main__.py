@@ -28,9 +28,9 @@ from typing import Any
 import click
 from uvicorn.main import main as uvicorn_command
 
-from service.deployed import UVICORN_DEFAULTS
-from settings.base import FLASK_CORS_DEFAULTS, BaseAppSettings, as_text
-from settings.environments import ENVIRONMENTS
+from flask_cors_asgi import DEFAULTS
+from service.deployed import UVICORN_DEFAULTS, option_words
+from settings import ENVIRONMENTS, BaseAppSettings, as_text
 
 APP = "service.app:create_app"
 INTRO = (
@@ -72,18 +72,8 @@ def _default_text(option: str, value: Any) -> str:
         return as_text(value)
     if option == "origins":
         return "none, start-up refused"
-    flask_cors = FLASK_CORS_DEFAULTS[option]
+    flask_cors = DEFAULTS[option]
     return f"unset, Flask-CORS's {'none' if flask_cors is None else as_text(flask_cors)}"
-
-
-def option_words(name: str, value: Any) -> list[str]:
-    """The words of uvicorn's command line that set its parameter `name` to `value`:
-    `--no-server-header`, `--http service.server:GuardedHttpToolsProtocol`."""
-    option = next(p for p in uvicorn_command.params if p.name == name)
-    assert isinstance(option, click.Option)
-    if isinstance(value, bool):
-        return [(option.opts if value else option.secondary_opts)[0]]
-    return [option.opts[0], str(value)]
 
 
 def default_rows() -> list[tuple[str, str]]:

@@ -216,7 +216,7 @@ def result_body(result: Any) -> bytes:
 class Foo:
     """`POST /api/foo` as a plain ASGI app: Starlette routes to it directly (405 for other methods),
     without building a Request, a Response or an exception wrapper per call, the hot path's main
-    costs (README, Performance). The answer is JSON, headers as Starlette's JSONResponse sends them."""
+    costs (docs/performance.md). The answer is JSON, headers as Starlette's JSONResponse sends them."""
 
     def __init__(self, max_body_bytes: int, body_timeout: float) -> None:
         self.max_body_bytes = max_body_bytes

@@ -50,13 +50,14 @@ async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-class Service(CORSMiddleware):
+class Service:
     """The service: the CORS engine (`flask_cors_asgi.CORSMiddleware`, configured from the settings)
-    in front of Starlette's router. There is no Starlette application object: its two exception
-    layers cost a third of a request (README, Performance), and the service has no use for them:
-    its router answers 404 and 405 as JSON itself, its endpoints answer every client mistake, and
-    an exception the code did not expect still gets a 500 (the engine's, with CORS headers, or the
-    server's) and reaches the server's log."""
+    in front of Starlette's router, composed rather than inherited, so that the engine's options are
+    the settings' and nothing else of the engine is overridden. There is no Starlette application
+    object: its two exception layers cost a third of a request (docs/performance.md), and the
+    service has no use for them: its router answers 404 and 405 as JSON itself, its endpoints answer
+    every client mistake, and an exception the code did not expect still gets a 500 (the engine's,
+    with CORS headers, or the server's) and reaches the server's log."""
 
     def __init__(self, settings: BaseAppSettings, version: str) -> None:
         document = openapi_document(version)
@@ -64,7 +65,7 @@ class Service(CORSMiddleware):
         async def openapi(request: Request) -> Response:
             return JSONResponse(document)
 
-        router = Router(
+        self.router = Router(
             routes=[
                 JSONRoute("/api/foo", Foo(settings.max_body_bytes, settings.body_timeout), methods=["POST"]),
                 JSONRoute("/healthz", healthz, methods=["GET"]),
@@ -75,9 +76,15 @@ class Service(CORSMiddleware):
             default=not_found,
             lifespan=_lifespan(settings, version),
         )
-        super().__init__(router, **settings.cors_options())
+        # `app`, as middleware name what they wrap: the engine and the toolkit find the router
+        # through `.app` attributes.
+        self.app = CORSMiddleware(self.router, **settings.cors_options())
+        # The settings the app was built with, for the guarded protocol (service/server.py) and tests.
         self.state = State()
         self.state.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
 
 
 def _lifespan(settings: BaseAppSettings, version: str) -> Lifespan[Any]:

@@ -7,6 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import click
+from uvicorn.main import main as uvicorn_command
+
 PROTOCOL = "service.server:GuardedHttpToolsProtocol"
 GRACEFUL_SHUTDOWN_SECONDS = 20
 
@@ -20,3 +23,13 @@ UVICORN_DEFAULTS: Mapping[str, tuple[Any, str]] = {
     ),
     "server_header": (False, "no Server: uvicorn header"),
 }
+
+
+def option_words(name: str, value: Any) -> list[str]:
+    """The words of uvicorn's command line that set its parameter `name` to `value`:
+    `--no-server-header`, `--http service.server:GuardedHttpToolsProtocol`."""
+    option = next(p for p in uvicorn_command.params if p.name == name)
+    assert isinstance(option, click.Option)
+    if isinstance(value, bool):
+        return [(option.opts if value else option.secondary_opts)[0]]
+    return [option.opts[0], str(value)]

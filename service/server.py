@@ -33,12 +33,27 @@ from settings import BaseAppSettings, load_settings
 # How long an idle connection stays open after the server begins its shutdown: the time for a request
 # already in the socket to be read by a busy event loop. Longer only delays the exit.
 SHUTDOWN_DRAIN_SECONDS = 0.5
+# How many layers of middleware around the service app_settings looks through.
+_MAX_WRAPPERS = 8
+
+
+def app_settings(app: Any) -> BaseAppSettings | None:
+    """The settings the app was built with: create_app keeps them in the app's state, so the limits
+    the protocol enforces are those of the one composition root, not a second reading of the
+    environment. Found through the `.app` attributes of the middleware uvicorn wraps the app in
+    (proxy headers, message logging). None for an app that is not the service."""
+    for _ in range(_MAX_WRAPPERS):
+        settings = getattr(getattr(app, "state", None), "settings", None)
+        if isinstance(settings, BaseAppSettings):
+            return settings
+        app = getattr(app, "app", None)
+    return None
 
 
 @functools.cache
 def process_settings() -> BaseAppSettings:
-    """The settings create_app loaded, read again: uvicorn builds protocols, not create_app. Read at
-    the first connection (create_app has refused invalid settings before that), then kept."""
+    """For another app served with this protocol (the benchmarks' peers): the environment's
+    settings, read at the first connection, then kept."""
     return load_settings().settings
 
 
@@ -49,7 +64,7 @@ class _Refused(Exception):
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        settings = process_settings()
+        settings = app_settings(self.config.loaded_app) or process_settings()
         self.header_timeout = settings.header_timeout
         self.max_header_bytes = settings.max_header_bytes
         self.head_deadline: asyncio.TimerHandle | None = None

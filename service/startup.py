@@ -5,32 +5,19 @@ An operator reads in one place what this process enforces."""
 from __future__ import annotations
 
 import sys
-import tomllib
 from collections.abc import Mapping
-from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 from typing import Any
 
-from settings import BaseAppSettings
-from settings.base import FLASK_CORS_DEFAULTS, as_text
+from flask_cors_asgi import DEFAULTS, __version__
+from settings import BaseAppSettings, as_text
 
-DISTRIBUTION = "flask-cors-port"
 GUARDED_PROTOCOL_MODULE = "service.server"
 
 
 def service_version() -> str:
-    """The project's version: its installed distribution's, else that of the checkout's
-    pyproject.toml (the slim runtime environment serves from the checkout without installing it),
-    else "unknown"."""
-    try:
-        return version(DISTRIBUTION)
-    except PackageNotFoundError:
-        pass
-    try:
-        project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
-        return str(project["project"]["version"])
-    except (OSError, KeyError, tomllib.TOMLDecodeError):
-        return "unknown"
+    """The repository's version, which is its distribution's: the service is served from the
+    checkout (nothing of it is installed), so it is read from the source, not from metadata."""
+    return __version__
 
 
 def head_guards_in_use() -> bool:
@@ -43,14 +30,14 @@ def head_guards_in_use() -> bool:
 def resources(options: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """Each resource pattern with its effective options, as Flask-CORS merges them: its own options
     over the app's, over Flask-CORS's defaults."""
-    spec = options.get("resources", FLASK_CORS_DEFAULTS["resources"])
+    spec = options.get("resources", DEFAULTS["resources"])
     if isinstance(spec, Mapping):
         entries = [(str(p), dict(own) if isinstance(own, Mapping) else {}) for p, own in spec.items()]
     elif isinstance(spec, str):
         entries = [(spec, {})]
     else:
         entries = [(str(pattern), {}) for pattern in spec]
-    return [(pattern, {**FLASK_CORS_DEFAULTS, **options, **own}) for pattern, own in entries]
+    return [(pattern, {**DEFAULTS, **options, **own}) for pattern, own in entries]
 
 
 def policy(options: Mapping[str, Any]) -> str:
@@ -67,7 +54,8 @@ def policy(options: Mapping[str, Any]) -> str:
 
 
 def startup_line(settings: BaseAppSettings, *, guarded: bool, version: str) -> str:
-    guards = "on" if guarded else "OFF: HEADER_TIMEOUT and MAX_HEADER_BYTES not enforced (README, Deploying)"
+    off = "OFF: HEADER_TIMEOUT and MAX_HEADER_BYTES not enforced (docs/service.md, Deploying)"
+    guards = "on" if guarded else off
     return (
         f"flask-cors-port {version}, APP_ENV={settings.env} | CORS {policy(settings.cors_options())} | "
         f"limits MAX_BODY_BYTES={settings.max_body_bytes} BODY_TIMEOUT={as_text(settings.body_timeout)} "

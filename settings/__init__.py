@@ -14,16 +14,31 @@ from dotenv import dotenv_values
 from pydantic import ValidationError
 
 from flask_cors_asgi import printable
-from settings.base import BaseAppSettings
-from settings.checks import ConfigurationError, Problem, at_level, check, unknown_variables
-from settings.environments import ENVIRONMENTS
+from settings.base import BaseAppSettings, as_text
+from settings.checks import CHECKS, ConfigurationError, Problem, at_level, check, unknown_variables
+from settings.environments import (
+    ENVIRONMENTS,
+    SEED_ORIGINS,
+    DevelopmentSettings,
+    ProductionSettings,
+    StagingSettings,
+    TestSettings,
+)
 
 __all__ = [
+    "CHECKS",
+    "ENVIRONMENTS",
+    "SEED_ORIGINS",
     "BaseAppSettings",
     "ConfigurationError",
+    "DevelopmentSettings",
     "Loaded",
     "Problem",
+    "ProductionSettings",
     "Reading",
+    "StagingSettings",
+    "TestSettings",
+    "as_text",
     "load_settings",
     "read_settings",
 ]

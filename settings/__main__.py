@@ -10,9 +10,9 @@ import argparse
 import os
 import sys
 
-from flask_cors_asgi import printable
+from flask_cors_asgi import DEFAULTS, printable
 from settings import ConfigurationError, Reading, read_settings
-from settings.base import FLASK_CORS_DEFAULTS, as_text
+from settings.base import as_text
 
 
 def effective_settings(reading: Reading) -> list[str]:
@@ -24,9 +24,9 @@ def effective_settings(reading: Reading) -> list[str]:
     for name, value in reading.settings.model_dump().items():
         variable = name.upper()
         if variable in reading.unparsed:
-            lines.append(f"# {variable}: does not parse (settings.E100)")
+            lines.append(f"# {variable}: does not parse (E100)")
         elif value is None:
-            default = FLASK_CORS_DEFAULTS[name.removeprefix("cors_")]
+            default = DEFAULTS[name.removeprefix("cors_")]
             shown = "none" if default is None else as_text(default)
             lines.append(f"# {variable}: not set, Flask-CORS's default ({shown})")
         else:

@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from flask_cors_asgi.options import DEFAULTS
+from flask_cors_asgi import DEFAULTS
 
 Environment = Literal["development", "test", "staging", "production"]
 StrList = Annotated[list[str] | None, NoDecode]
@@ -22,7 +22,6 @@ Seconds = Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)]
 
 # The setting fields that are Flask-CORS options (cors_<option>), one per Flask-CORS option.
 CORS_FIELDS = tuple(DEFAULTS)
-FLASK_CORS_DEFAULTS = DEFAULTS  # what an unset CORS_* variable leaves in force
 CORS_VARIABLES = frozenset(f"CORS_{name.upper()}" for name in CORS_FIELDS)
 
 
@@ -64,7 +63,7 @@ class BaseAppSettings(BaseSettings):
     env: ClassVar[Environment]
 
     # Each field's description and example are the service's documentation of its variable
-    # (`python -m service --help`) and the hint of a value that does not parse (settings.E100).
+    # (`python -m service --help`) and the hint of a value that does not parse (E100).
     max_body_bytes: int = Field(
         default=1024 * 1024, gt=0, description="larger request bodies get 413", examples=[65536]
     )

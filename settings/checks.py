@@ -1,6 +1,6 @@
 """Configuration checks, run once at start-up, every problem reported at once.
 
-Each problem has a stable id (`settings.E004`), names the variable the user wrote, and gives a hint
+Each problem has a stable id (`E004`), names the variable the user wrote, and gives a hint
 where the fix is clear (django-cors-headers' `checks.py` style). Development warns where the other
 environments refuse; problems that leave nothing sensible to run are errors everywhere.
 """
@@ -12,11 +12,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from flask_cors_asgi import CHECKS as ENGINE_CHECKS
 from flask_cors_asgi import Problem as EngineProblem
 from flask_cors_asgi import audit, printable
 from settings.base import CORS_VARIABLES, BaseAppSettings
 
 Level = Literal["error", "warning"]
+
+# One namespace of problem ids: the engine's audit ids (flask_cors_asgi.CHECKS), which the settings
+# report under the variables that set each option, and these, which only settings can find.
+CHECKS: Mapping[str, str] = {
+    "E000": "unknown APP_ENV",
+    "E001": "unknown CORS_* variable",
+    "E010": "no origins in staging or production",
+    "E100": "a value that does not parse",
+}
+assert not CHECKS.keys() & ENGINE_CHECKS.keys(), "an id means one problem"
 
 # Ids whose problems development only warns about.
 _DEVELOPMENT_WARNS = frozenset({"E001", "E002", "E004", "E005", "E006", "E007", "E008", "E012"})
@@ -36,7 +47,7 @@ class Problem:
         """The problem without its level, for a log line that has its own."""
         hint = f" Hint: {self.hint}" if self.hint else ""
         # One printable line whatever CR, LF or ESC the quoted names and values hold.
-        return printable(f"{self.variable}: {self.message} [settings.{self.id}]{hint}")
+        return printable(f"{self.variable}: {self.message} [{self.id}]{hint}")
 
     def __str__(self) -> str:
         return f"{self.level}: {self.text}"

@@ -99,8 +99,8 @@ def servers() -> Iterator[dict[str, str]]:
     ports = {name: free_port() for name in ("service", "reference", "original")}
     commands = {
         "service": uvicorn_command("service.app:create_app", ports["service"], "--factory"),
-        "reference": gunicorn_command("tests.seed_app:seed_without_decorator", ports["reference"]),
-        "original": gunicorn_command("tests.seed_app:seed", ports["original"]),
+        "reference": gunicorn_command("testing_support.seed_app:seed_without_decorator", ports["reference"]),
+        "original": gunicorn_command("testing_support.seed_app:seed", ports["original"]),
     }
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     pages = [http.server.ThreadingHTTPServer(("127.0.0.1", port), PageHandler) for port in (3000, 3001)]

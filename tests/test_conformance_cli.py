@@ -18,8 +18,8 @@ from cors_conformance.discover import paths
 from cors_conformance.targets import Target
 from tests.servers import ROOT, clean_env, free_port, serving, uvicorn_command
 
-SEED = "wsgi:tests.seed_app:seed"
-SEED_INTENDED = "wsgi:tests.seed_app:seed_without_decorator"
+SEED = "wsgi:testing_support.seed_app:seed"
+SEED_INTENDED = "wsgi:testing_support.seed_app:seed_without_decorator"
 SERVICE = "asgi-factory:service.app:create_app"
 
 
@@ -37,11 +37,17 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     [
         ("nonsense", "unknown target 'nonsense'"),
         ("wsgi:no_such_module:app", "cannot import no_such_module"),
-        ("wsgi:tests.seed_app:sed", "has no attribute 'sed'; did you mean tests.seed_app:seed?"),
-        ("asgi:tests.seed_app", "expected asgi:package.module:attribute"),
+        (
+            "wsgi:testing_support.seed_app:sed",
+            "has no attribute 'sed'; did you mean testing_support.seed_app:seed?",
+        ),
+        ("asgi:testing_support.seed_app", "expected asgi:package.module:attribute"),
         ("http://", "no host"),
         # The wrong kind: what was found, and what to write instead.
-        ("asgi:tests.seed_app:seed", "is a Flask (WSGI) app; write wsgi:tests.seed_app:seed"),
+        (
+            "asgi:testing_support.seed_app:seed",
+            "is a Flask (WSGI) app; write wsgi:testing_support.seed_app:seed",
+        ),
         ("asgi:service.app:create_app", "builds an app; write asgi-factory:service.app:create_app"),
         (
             "wsgi:service.app:create_app",
@@ -49,7 +55,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
         ),
         ("wsgi:tests.misconfigured:anchored_regex", "is an ASGI app (Starlette); write asgi:"),
         ("asgi-factory:tests.misconfigured:anchored_regex", "not a factory; write asgi:"),
-        ("asgi-factory:tests.seed_app:seed", "is a Flask (WSGI) app; write wsgi:"),
+        ("asgi-factory:testing_support.seed_app:seed", "is a Flask (WSGI) app; write wsgi:"),
         ("asgi:tests.misconfigured:FRONT_END", "is a str, not an app"),
     ],
 )

@@ -12,8 +12,8 @@ import pytest
 from cors_conformance.cli import main
 from cors_conformance.har import probes
 
-SEED = "wsgi:tests.seed_app:seed"
-SEED_INTENDED = "wsgi:tests.seed_app:seed_without_decorator"
+SEED = "wsgi:testing_support.seed_app:seed"
+SEED_INTENDED = "wsgi:testing_support.seed_app:seed_without_decorator"
 SERVICE = "asgi-factory:service.app:create_app"
 PAGE = "http://localhost:3000"
 

@@ -268,7 +268,7 @@ def starlette_mounted_router() -> Starlette:
 
 
 MOUNT_PATHS = ("/api/items", "/api/items/raise", "/api/items-missing", "/api/missing")
-# The outer app has no CORS at all: its automatic OPTIONS is a router difference (README).
+# The outer app has no CORS at all: its automatic OPTIONS is a router difference (docs/engine.md).
 MOUNT_REQUESTS = [
     *requests_for(*MOUNT_PATHS, methods=("GET", "DELETE")),
     *requests_for("/elsewhere", preflights=False),

@@ -1,5 +1,6 @@
 """The pure decision functions, as plain data: compiled options and request fields in, headers out.
-Expected values are the reference document's (flask-cors-behaviour.md), not the code's output."""
+Expected values are what Flask-CORS 6.0.5 sends (the scenario and differential tests check
+the same behaviour against the real Flask-CORS), not the code's output."""
 
 from __future__ import annotations
 

@@ -212,7 +212,7 @@ def test_flask_cors_and_port_agree(
     options: dict[str, Any] | None, routes: tuple[RouteSpec, ...], batch: list[Req]
 ) -> None:
     # Flask-CORS validates decorator options only when the route is hit, answering 500; the port
-    # refuses them when decorating. Both refuse; only the moment differs (README).
+    # refuses them when decorating. Both refuse; only the moment differs (docs/engine.md).
     if routes[2].decorator is not None:
         try:
             starlette_app(None, (routes[2],))

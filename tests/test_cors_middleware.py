@@ -223,7 +223,7 @@ async def test_lower_case_options_is_a_preflight_as_in_werkzeug() -> None:
 
 async def test_difference_lower_case_actual_method_is_routed_case_sensitively() -> None:
     # Werkzeug upper-cases every method ("post" reaches a POST view: 200); Starlette's router does
-    # not (405). The CORS headers are the same either way. Listed in the README.
+    # not (405). The CORS headers are the same either way. Listed in docs/engine.md.
     async def ok(request: Request) -> Response:
         return PlainTextResponse("ok")
 
@@ -235,7 +235,7 @@ async def test_difference_lower_case_actual_method_is_routed_case_sensitively() 
 
 async def test_difference_trailing_slash_redirect_status() -> None:
     # Werkzeug redirects "/api/items" to the rule "/api/items/" with 308; Starlette's router uses 307
-    # (and also redirects the other way). Both carry the resource's CORS headers. Listed in the README.
+    # (and also redirects the other way). Both carry the resource's CORS headers. Listed in docs/engine.md.
     routes = (RouteSpec("/api/items/", ("GET",)),)
     request = Req("GET", "/api/items", {"Origin": A})
     reference = send_flask(flask_app({}, routes), request)

@@ -1,17 +1,20 @@
-"""The engine and the toolkit as other teams get them: each built as its own wheel from this
-repository and installed into a fresh virtual environment at the lock's versions. The engine brings
-Starlette (and what Starlette needs) and nothing else; the toolkit adds httpx; neither installs nor
-imports the service or its settings; both ship py.typed; and both work once installed."""
+"""The distribution as other teams get it: `python -m build` on a copy of the checkout makes an sdist,
+then a wheel from that sdist (build's default), and the wheel installs into fresh virtual environments
+at the lock's versions. The engine brings Starlette (and what Starlette needs) and nothing else; the
+`conformance` extra adds httpx for the toolkit; neither installs nor imports the service or its
+settings; the wheel ships both packages typed, the licence and complete metadata; both work once
+installed, and the toolkit's command without its extra says what to install."""
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
+import tarfile
 import venv
 import zipfile
+from email.parser import HeaderParser
 from importlib.metadata import distribution
 from pathlib import Path
 
@@ -20,9 +23,11 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+import flask_cors_asgi
 from tests.servers import ROOT
+from tests.test_runtime import checkout_copy
 
-BUILD_TIMEOUT = 180  # seconds, per pip command
+BUILD_TIMEOUT = 180  # seconds, per build or pip command
 NEVER = {"service", "settings", "uvicorn", "pydantic_settings", "httptools", "uvloop", "flask"}
 
 
@@ -52,25 +57,20 @@ def run(*command: str | Path, cwd: Path | None = None) -> str:
 
 
 @pytest.fixture(scope="module")
-def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Both wheels, built from a copy of what they are made of (the checkout stays clean)."""
-    source = tmp_path_factory.mktemp("source")
-    for part in ("flask_cors_asgi", "cors_conformance", "distributions"):
-        shutil.copytree(
-            ROOT / part, source / part, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build")
-        )
-    out = tmp_path_factory.mktemp("wheels")
-    for project in ("flask-cors-asgi", "cors-conformance"):
-        run(
-            sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-            "--wheel-dir", out, source / "distributions" / project,
-        )  # fmt: skip
-    return {re.sub(r"-.*", "", path.name): path for path in out.glob("*.whl")}
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The sdist, and the wheel built from it, from a copy of the checkout (which stays clean).
+    Without build isolation: the lock pins the backend, and the test needs no index for it."""
+    source = checkout_copy(tmp_path_factory.mktemp("checkout"))
+    out = tmp_path_factory.mktemp("dist")
+    run(sys.executable, "-m", "build", "--no-isolation", "--outdir", out, source)
+    (sdist,) = out.glob("*.tar.gz")
+    (wheel,) = out.glob("*.whl")
+    return {"sdist": sdist, "wheel": wheel}
 
 
 @pytest.fixture(scope="module")
 def constraints(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The lock's versions, without its hashes (pip refuses hashes for the local wheels)."""
+    """The lock's versions, without its hashes (pip refuses hashes for the local wheel)."""
     pins = re.findall(
         r"^([A-Za-z0-9._-]+==[^\s\\;]+)", (ROOT / "requirements.lock").read_text(), re.MULTILINE
     )
@@ -84,49 +84,96 @@ def installed(python: Path) -> set[str]:
     return {canonicalize_name(item["name"]) for item in listed} - {"pip", "setuptools"}
 
 
-def environment_with(wheels: list[Path], constraints: Path, where: Path) -> Path:
-    """A fresh virtual environment with `wheels` installed at the lock's versions: its python."""
+def environment_with(requirement: str, constraints: Path, where: Path) -> Path:
+    """A fresh virtual environment with `requirement` installed at the lock's versions: its python."""
     venv.EnvBuilder(with_pip=True, clear=True).create(where)
     python = where / "bin" / "python"
-    run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-c", constraints, *wheels)
+    run(
+        python,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "-c",
+        constraints,
+        requirement,
+    )
     return python
 
 
 @pytest.fixture(scope="module")
 def engine_python(
-    wheels: dict[str, Path], constraints: Path, tmp_path_factory: pytest.TempPathFactory
+    built: dict[str, Path], constraints: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
-    return environment_with([wheels["flask_cors_asgi"]], constraints, tmp_path_factory.mktemp("engine-venv"))
+    return environment_with(str(built["wheel"]), constraints, tmp_path_factory.mktemp("engine-venv"))
 
 
 @pytest.fixture(scope="module")
 def toolkit_python(
-    wheels: dict[str, Path], constraints: Path, tmp_path_factory: pytest.TempPathFactory
+    built: dict[str, Path], constraints: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
-    both = [wheels["flask_cors_asgi"], wheels["cors_conformance"]]
-    return environment_with(both, constraints, tmp_path_factory.mktemp("toolkit-venv"))
+    requirement = f"{built['wheel']}[conformance]"
+    return environment_with(requirement, constraints, tmp_path_factory.mktemp("toolkit-venv"))
 
 
-@pytest.mark.parametrize(
-    ("wheel", "package"), [("flask_cors_asgi", "flask_cors_asgi"), ("cors_conformance", "cors_conformance")]
-)
-def test_each_wheel_holds_its_package_only_with_py_typed(
-    wheels: dict[str, Path], wheel: str, package: str
+def metadata(wheel: Path) -> tuple[HeaderParser, dict[str, list[str]]]:
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        message = HeaderParser().parsestr(archive.read(name).decode())
+    fields: dict[str, list[str]] = {}
+    for key, value in message.items():
+        fields.setdefault(key, []).append(value)
+    return message, fields
+
+
+def test_the_sdist_holds_the_libraries_the_licence_and_nothing_of_the_application(
+    built: dict[str, Path],
 ) -> None:
-    names = zipfile.ZipFile(wheels[wheel]).namelist()
+    with tarfile.open(built["sdist"]) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    assert {"pyproject.toml", "LICENSE", "README.md", "PKG-INFO"} <= names
+    assert {"flask_cors_asgi/__init__.py", "flask_cors_asgi/py.typed"} <= names
+    assert {"cors_conformance/cli.py", "cors_conformance/py.typed"} <= names
+    application = {"service", "settings", "testing_support", "tests", "bench", "scripts"}
+    assert not {name.split("/")[0] for name in names} & application
+
+
+def test_the_wheel_holds_both_packages_typed_and_the_licence(built: dict[str, Path]) -> None:
+    names = zipfile.ZipFile(built["wheel"]).namelist()
     top = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
-    assert top == {package}
-    assert f"{package}/py.typed" in names
+    assert top == {"flask_cors_asgi", "cors_conformance"}
+    assert {"flask_cors_asgi/py.typed", "cors_conformance/py.typed"} <= set(names)
+    (licence,) = [name for name in names if name.endswith(".dist-info/licenses/LICENSE")]
+    assert zipfile.ZipFile(built["wheel"]).read(licence) == (ROOT / "LICENSE").read_bytes()
+
+
+def test_the_wheel_has_complete_metadata(built: dict[str, Path]) -> None:
+    message, fields = metadata(built["wheel"])
+    assert message["Name"] == "flask-cors-asgi"
+    assert message["Version"] == flask_cors_asgi.__version__
+    assert message["License-Expression"] == "MIT"
+    assert message["Description-Content-Type"] == "text/markdown"
+    assert message.get_payload().startswith((ROOT / "README.md").read_text().splitlines()[0])
+    assert message["Author"]
+    assert {url.split(",")[0] for url in fields["Project-URL"]} >= {
+        "Documentation",
+        "Repository",
+        "Changelog",
+    }
+    assert "Typing :: Typed" in fields["Classifier"]
+    requirements = {Requirement(text).name: Requirement(text) for text in fields["Requires-Dist"]}
+    assert set(requirements) == {"starlette", "httpx"}
+    assert requirements["starlette"].marker is None
+    assert str(requirements["httpx"].marker) == 'extra == "conformance"'
 
 
 def test_the_engine_brings_starlette_and_nothing_else(engine_python: Path) -> None:
     assert installed(engine_python) == {"flask-cors-asgi"} | closure("starlette")
 
 
-def test_the_toolkit_brings_httpx_and_the_engine(toolkit_python: Path) -> None:
-    assert installed(toolkit_python) == {"cors-conformance", "flask-cors-asgi"} | closure(
-        "starlette", "httpx"
-    )
+def test_the_conformance_extra_adds_httpx(toolkit_python: Path) -> None:
+    assert installed(toolkit_python) == {"flask-cors-asgi"} | closure("starlette", "httpx")
 
 
 ENGINE_SCRIPT = """
@@ -163,8 +210,27 @@ print(",".join(sorted(m for m in sys.argv[1:] if importlib.util.find_spec(m) is 
 
 
 def test_the_installed_engine_works_alone(engine_python: Path, tmp_path: Path) -> None:
-    output = run(engine_python, "-c", ENGINE_SCRIPT, *sorted(NEVER), cwd=tmp_path).split()
+    output = run(engine_python, "-c", ENGINE_SCRIPT, *sorted(NEVER | {"httpx"}), cwd=tmp_path).split()
     assert output == ["https://b.example", "E005,E008", "-"]
+
+
+def test_the_toolkits_command_without_its_extra_says_what_to_install(
+    engine_python: Path, tmp_path: Path
+) -> None:
+    for command in ([engine_python.parent / "cors-conformance"], [engine_python, "-m", "cors_conformance"]):
+        done = subprocess.run(
+            [*command, "probe", "http://127.0.0.1:9"], cwd=tmp_path, capture_output=True, text=True
+        )
+        assert done.returncode == 2
+        assert done.stdout == ""
+        assert done.stderr.splitlines() == [
+            "cors-conformance: error: the toolkit needs httpx: pip install 'flask-cors-asgi[conformance]'"
+        ]
+
+
+def test_both_packages_report_the_distributions_version(toolkit_python: Path, tmp_path: Path) -> None:
+    code = "import flask_cors_asgi as e, cors_conformance as t; print(e.__version__, t.__version__)"
+    assert run(toolkit_python, "-c", code, cwd=tmp_path).split() == [flask_cors_asgi.__version__] * 2
 
 
 def test_the_installed_toolkit_runs_its_command(toolkit_python: Path, tmp_path: Path) -> None:

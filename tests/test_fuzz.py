@@ -14,7 +14,7 @@ Content-Type and other headers.
    up to 3000 deep, NaN/Infinity, lone surrogates, invalid UTF-8, BOMs, UTF-16/32 and latin-1
    encodings; arbitrary, repeated Content-Types and other headers. Never an exception or a 5xx,
    always `{"result": ...}` (200) or `{"error": str}` (4xx) as JSON; where Flask answers 200 or 400
-   with JSON, the same status and body; elsewhere only the README's deliberate differences (each
+   with JSON, the same status and body; elsewhere only the deliberate differences of docs/service.md (each
    named where `check_against_flask` allows it); always Flask-CORS's CORS headers.
 3. The same kind of requests over a socket to real uvicorn processes on 127.0.0.1, one per HTTP
    implementation (`httptools`, which `auto` picks, and `h11`), FUZZ_SERVER_EXAMPLES each (default
@@ -54,6 +54,7 @@ from hypothesis import strategies as st
 
 from service.app import create_app
 from settings.environments import SEED_ORIGINS, TestSettings
+from testing_support import create_seed_app
 from tests.differential import (
     RawAnswer,
     RawReq,
@@ -64,7 +65,6 @@ from tests.differential import (
     send_flask_raw,
     starlette_app,
 )
-from tests.seed_app import create_seed_app
 from tests.servers import clean_env, free_port, serving, uvicorn_command
 
 T = TypeVar("T")
@@ -305,7 +305,7 @@ def test_cors_headers_equal_flask_cors_for_arbitrary_header_bytes(
     automatic = method.upper() == "OPTIONS" and reference.status == 200 and reference.allow is not None
     problems = compare(reference, port, automatic_options=automatic)
     if method != method.upper() and method.upper() != "OPTIONS":
-        # README, "Where Starlette's router differs from Werkzeug's": lower-case methods are routed
+        # docs/engine.md, "Where Starlette's router differs from Werkzeug's": lower-case methods are routed
         # case-sensitively (`post` gets 405); the CORS headers must still be identical.
         problems = [p for p in problems if not p.startswith("status:")]
     assert problems == [], (policy, request, problems)
@@ -525,26 +525,27 @@ def check_against_flask(request: RawReq, reference: RawAnswer, port: RawAnswer, 
     """Assert the service's answer against Flask's; return how they relate (for hypothesis events)."""
     answer = json_answer(port)
     if port.status == 413:
-        # README, deliberate differences: "No body limit | 413 over MAX_BODY_BYTES".
+        # docs/service.md, deliberate differences: "No body limit | 413 over MAX_BODY_BYTES".
         assert len(request.body) > limit
         return "413 over the body limit"
     if reference.status == 500:
-        # README: "Crashes with 500 for inputVar null or an object, ... | 400 with a JSON error".
+        # docs/service.md: "Crashes with 500 for inputVar null or an object, ... | 400 with a JSON error".
         assert port.status == 400, (request, reference, port)
         return "Flask 500: 400"
     if reference.values("content-type") == ["text/html; charset=utf-8"]:
-        # README: "Error bodies are HTML pages (400, 404, 405, 415) | {"error": "..."}".
+        # docs/service.md: "Error bodies are HTML pages (400, 404, 405, 415) | {"error": "..."}".
         assert reference.status in (400, 404, 405, 415), reference
         assert port.status == reference.status, (request, reference, port)
         return f"Flask HTML {reference.status}: JSON"
     if has_non_standard_constants(request.body):
-        # README: "Accepts NaN/Infinity and answers invalid JSON | 400: non-standard JSON is malformed";
+        # docs/service.md: "Accepts NaN/Infinity and answers invalid JSON | 400: non-standard JSON is
+        # malformed";
         # Flask may then answer 200 (invalid JSON), 400 "Invalid input" (no inputVar) or 500.
         assert port.status == 400, (request, reference, port)
         assert answer["error"].startswith("malformed JSON: "), (request, port)
         return "NaN/Infinity: malformed"
     if reference.status == 200 and port.status == 400 and answer["error"] in NESTED_TOO_DEEPLY:
-        # README: "JSON nested deeper than Python's recursion limit": Flask crashes near the limit
+        # docs/service.md: "JSON nested deeper than Python's recursion limit": Flask crashes near the limit
         # too, but the limit counts the frames already on the stack, which differ between Flask's and
         # Starlette's call stacks by a few levels; only documents close to the limit get here.
         assert request.body.count(b"[") + request.body.count(b"{") >= 900, request
@@ -554,7 +555,7 @@ def check_against_flask(request: RawReq, reference: RawAnswer, port: RawAnswer, 
         try:
             expected = standard_json(reference.body)
         except ValueError:
-            # README: "Accepts NaN/Infinity and answers invalid JSON | 400" (e.g. 1e999 overflows).
+            # docs/service.md: "Accepts NaN/Infinity and answers invalid JSON | 400" (e.g. 1e999 overflows).
             assert port.status == 400, (request, reference, port)
             return "Flask wrote NaN/Infinity: 400"
         assert (port.status, answer) == (200, expected), (request, reference, port)
@@ -594,10 +595,10 @@ FOUND = [
     # Arrays nested deeper than pydantic's validation limit (255): Flask doubles them; the service
     # crashed (500: pydantic's recursion_depth_exceeded from FooRequest.model_validate).
     pytest.param((JSON_LINE,), b'{"inputVar": ' + b"[" * 256 + b"]" * 256 + b"}", 200, 200, id="depth-256"),
-    # An overflowing literal inside an array: Flask answers [Infinity,Infinity] (README: NaN/Infinity
+    # An overflowing literal inside an array: Flask answers [Infinity,Infinity] (docs/service.md: NaN/Infinity
     # row, 400); the service crashed (500: ValueError from JSONResponse's allow_nan=False).
     pytest.param((JSON_LINE,), b'{"inputVar": [1e999]}', 200, 400, id="infinity-in-array"),
-    # A result over Python's 4300-digit int-to-str limit: Flask crashes (README: crashes row, 400);
+    # A result over Python's 4300-digit int-to-str limit: Flask crashes (docs/service.md: crashes row, 400);
     # so did the service (500: ValueError writing the result).
     pytest.param((JSON_LINE,), b'{"inputVar": ' + b"9" * 4300 + b"}", 500, 400, id="4301-digit-result"),
     # Werkzeug strips only spaces and tabs around the mimetype; the service's str.strip() also took

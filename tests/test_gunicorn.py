@@ -28,7 +28,7 @@ WORKERS = 2
 
 
 def gunicorn_command(port: int) -> list[str]:
-    """What the README's Deploying section gives gunicorn users (no control socket: tests run several)."""
+    """What docs/service.md (Deploying) gives gunicorn users (no control socket: tests run several)."""
     return [
         PYTHON, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
         "--no-control-socket", "-k", "service.worker.GuardedUvicornWorker", "service.app:create_app()",
@@ -117,7 +117,7 @@ def test_a_refused_configuration_stops_gunicorn_before_any_worker_boots(tmp_path
         gunicorn_command(free_port()), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == Arbiter.APP_LOAD_ERROR
-    assert "[settings.E010]" in result.stderr
+    assert "[E010]" in result.stderr
     assert "Booting worker" not in result.stderr
     assert "Traceback" not in result.stderr
 

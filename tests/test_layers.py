@@ -1,13 +1,19 @@
 """The layers import one way: service -> settings -> engine, and toolkit -> engine. A library never
-imports the app, so each installs and works on its own (tests/test_distributions.py)."""
+imports the app, so each installs and works on its own (tests/test_distributions.py). The benchmarks
+and the tests share support code only through testing_support, never by importing tests/. Across
+packages only the names a package's `__init__` exports (`__all__`) are imported, and no package
+re-exports another's names as its own."""
 
 from __future__ import annotations
 
 import ast
+import importlib
+from pathlib import Path
 
 import pytest
 
-from tests.servers import ROOT
+import flask_cors_asgi
+from testing_support import ROOT
 
 # Each package, and the first-party packages it may import besides itself.
 ALLOWED = {
@@ -15,20 +21,74 @@ ALLOWED = {
     "cors_conformance": {"flask_cors_asgi"},
     "settings": {"flask_cors_asgi"},
     "service": {"settings", "flask_cors_asgi"},
+    "testing_support": {"flask_cors_asgi", "cors_conformance", "settings"},
+    "bench": {"flask_cors_asgi", "cors_conformance", "settings", "service", "testing_support"},
 }
+FIRST_PARTY = set(ALLOWED) | {"tests", "scripts"}
 
 
-def imported_packages(package: str) -> set[str]:
-    found = set()
-    for path in (ROOT / package).rglob("*.py"):
+def imports(package: str) -> list[tuple[Path, int, str, list[str]]]:
+    """(file, line, module, names) for every absolute import in `package`; names is empty for
+    `import module`."""
+    found = []
+    for path in sorted((ROOT / package).rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Import):
-                found |= {alias.name.split(".")[0] for alias in node.names}
+                found += [(path, node.lineno, alias.name, []) for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                found.add(node.module.split(".")[0])
-    return found & (set(ALLOWED) | {"tests", "bench", "scripts"})
+                found.append((path, node.lineno, node.module, [alias.name for alias in node.names]))
+    return found
+
+
+def exported(package: str) -> set[str]:
+    """The names `package/__init__.py` lists in `__all__`, read without importing it."""
+    tree = ast.parse((ROOT / package / "__init__.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
+            return set(ast.literal_eval(node.value))
+    return set()
 
 
 @pytest.mark.parametrize("package", list(ALLOWED))
 def test_imports_point_one_way(package: str) -> None:
-    assert imported_packages(package) - {package} <= ALLOWED[package]
+    used = {module.split(".")[0] for _, _, module, _ in imports(package)} & FIRST_PARTY
+    assert used - {package} <= ALLOWED[package]
+
+
+@pytest.mark.parametrize("package", list(ALLOWED))
+def test_other_packages_are_used_through_their_public_names_only(package: str) -> None:
+    wrong = []
+    for path, line, module, names in imports(package):
+        top = module.split(".")[0]
+        if top == package or top not in FIRST_PARTY:
+            continue
+        where = f"{path.relative_to(ROOT)}:{line}"
+        if module != top or not names:
+            wrong.append(f"{where}: {module} (a module inside {top}; import from {top})")
+        else:
+            wrong += [
+                f"{where}: {top}.{name} is not in {top}.__all__"
+                for name in names
+                if name not in exported(top)
+            ]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("package", ["cors_conformance", "settings", "service"])
+def test_no_package_re_exports_the_engines_names(package: str) -> None:
+    engine = {id(getattr(flask_cors_asgi, name)) for name in flask_cors_asgi.__all__ if name != "__version__"}
+    module = importlib.import_module(package)
+    assert [name for name in module.__all__ if id(getattr(module, name)) in engine] == []
+
+
+def test_settings_do_not_alias_the_engines_defaults() -> None:
+    # Flask-CORS's defaults are the engine's: whoever needs them imports flask_cors_asgi.DEFAULTS.
+    aliases = []
+    for path in sorted((ROOT / "settings").glob("*.py")):
+        module = importlib.import_module(f"settings.{path.stem}" if path.stem != "__init__" else "settings")
+        aliases += [
+            f"{module.__name__}.{name}"
+            for name, value in vars(module).items()
+            if value is flask_cors_asgi.DEFAULTS and name != "DEFAULTS"
+        ]
+    assert aliases == []

@@ -95,7 +95,7 @@ def test_a_deploy_without_configuration_is_production_and_refused(tmp_path: Path
         ["bash", "-c", web_command()], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 1
-    (refusal,) = [line for line in result.stderr.splitlines() if "[settings.E010]" in line]
+    (refusal,) = [line for line in result.stderr.splitlines() if "[E010]" in line]
     assert "CORS_ORIGINS" in refusal
     assert "Uvicorn running" not in result.stderr + result.stdout
 
@@ -122,9 +122,9 @@ def test_refused_configuration_stops_before_any_worker_starts(tmp_path: Path) ->
     )
     assert result.returncode == 1
     assert "CORS_ORIGINS" in result.stderr
-    assert "[settings.E010]" in result.stderr
+    assert "[E010]" in result.stderr
     assert "CORS_HEADERS" in result.stderr
-    assert "[settings.E001]" in result.stderr
+    assert "[E001]" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert "Uvicorn running" not in result.stderr
 

@@ -1,5 +1,6 @@
-"""The README's "Use the engine in your own app" examples, run as written: each Python block is a
-complete module; its app must answer as the README says."""
+"""The engine's examples, run as written: the README's one and those of the engine reference
+(docs/engine.md, "Examples"). Each Python block is a complete module; its app must answer as the page
+says. (tests/test_docs.py runs every example of the docs too; here their answers are checked.)"""
 
 from __future__ import annotations
 
@@ -11,19 +12,27 @@ import pytest
 
 from tests.servers import ROOT
 
-SECTION = "### Use the engine in your own app"
+
+def blocks(path: str, heading: str) -> list[str]:
+    text = (ROOT / path).read_text()
+    section = text[text.index(heading) :]
+    section = section[: section.index("\n## ", len(heading))]
+    return re.findall(r"```python\n(.*?)```", section, re.DOTALL)
 
 
 def examples() -> list[str]:
-    text = (ROOT / "README.md").read_text()
-    section = text[text.index(SECTION) :]
-    section = section[: section.index("\n### ", len(SECTION))]
-    return re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    """The engine reference's examples: Starlette, then FastAPI."""
+    return blocks("docs/engine.md", "## Examples")
+
+
+def readme_example() -> str:
+    (found,) = blocks("README.md", "## The engine")
+    return found
 
 
 def app_of(source: str) -> Any:
     namespace: dict[str, Any] = {"__name__": "readme_example"}
-    exec(compile(source, "README.md", "exec"), namespace)
+    exec(compile(source, "example", "exec"), namespace)
     return namespace["app"]
 
 
@@ -44,8 +53,13 @@ def test_the_section_has_a_starlette_and_a_fastapi_example() -> None:
     assert "from fastapi import FastAPI" in found[1]
 
 
-async def test_starlette_example() -> None:
-    app = app_of(examples()[0])
+def test_the_readme_shows_the_references_starlette_example() -> None:
+    assert readme_example() == examples()[0]
+
+
+@pytest.mark.parametrize("where", ["README.md", "docs/engine.md"])
+async def test_starlette_example(where: str) -> None:
+    app = app_of(readme_example() if where == "README.md" else examples()[0])
     shop, partner, admin = "https://shop.example", "https://partner.example", "https://admin.example"
     orders = await answer(app, "GET", "/api/orders", shop)
     assert (orders.status_code, acao(orders)) == (200, shop)

@@ -1,6 +1,6 @@
-"""The service against the original Flask app without its mistyped decorator (reference section
-7.3), in-process: same status and JSON body, same CORS headers, on a matrix of inputs and CORS
-requests; every deliberate difference pinned."""
+"""The service against the original Flask app without its mistyped decorator (the policy its
+CORS(app, resources=...) call intends), in-process: same status and JSON body, same CORS headers,
+on a matrix of inputs and CORS requests; every deliberate difference pinned."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 
 from service.app import create_app
 from settings.environments import DevelopmentSettings, TestSettings
+from testing_support import create_seed_app
 from tests.differential import compare, observe
-from tests.seed_app import create_seed_app
 
 LOCAL, EVIL = "http://localhost:3000", "https://evil.example"
 JSON = "application/json"

@@ -459,13 +459,13 @@ def test_command_shows_the_effective_settings_of_a_refused_configuration(tmp_pat
     assert "CORS_MAX_AGE=10.5" in lines
     assert "HEADER_TIMEOUT=10" in lines
     assert any(line.startswith("# MAX_BODY_BYTES") for line in lines)
-    assert {"[settings.E100]", "[settings.E009]", "[settings.E010]"} <= set(result.stderr.split())
+    assert {"[E100]", "[E009]", "[E010]"} <= set(result.stderr.split())
 
 
 def test_command_check_prints_only_the_problems(tmp_path: Path) -> None:
     result = run_settings_command(tmp_path, "production", "--check")
     assert (result.returncode, result.stdout) == (1, "")
-    assert "[settings.E010]" in result.stderr
+    assert "[E010]" in result.stderr
 
 
 def test_command_shows_development_settings(tmp_path: Path) -> None:

@@ -9,12 +9,12 @@ import subprocess
 import sys
 import time
 import tomllib
-from importlib.metadata import PackageNotFoundError
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import flask_cors_asgi
 from service import startup
 from service.app import create_app
 from service.startup import policy, startup_line
@@ -22,7 +22,7 @@ from settings.environments import ProductionSettings, TestSettings
 from tests.servers import ROOT, clean_env, free_port, serving, uvicorn_command
 from tests.test_procfile import web_command
 
-VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+VERSION = flask_cors_asgi.__version__
 LINE = re.compile(r"flask-cors-port \S+, APP_ENV=\w+ \| CORS .+ \| limits .+ \| request-head guards .+")
 
 
@@ -72,12 +72,12 @@ async def test_the_lifespan_logs_it_once(caplog: pytest.LogCaptureFixture) -> No
     assert LINE.fullmatch(record.getMessage())
 
 
-def test_the_version_falls_back_to_the_checkouts_pyproject(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The slim runtime environment (./scripts/run) serves from the checkout without installing it.
-    def not_installed(name: str) -> str:
-        raise PackageNotFoundError(name)
-
-    monkeypatch.setattr(startup, "version", not_installed)
+def test_the_version_is_the_distributions_read_from_the_checkout() -> None:
+    # The slim runtime environment (./scripts/run) serves from the checkout without installing it,
+    # so the version comes from the source that the distribution's metadata also reads.
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "flask_cors_asgi.__version__"}
+    assert re.fullmatch(r"\d+\.\d+\.\d+", startup.service_version())
     assert startup.service_version() == VERSION
 
 

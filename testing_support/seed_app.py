@@ -37,6 +37,6 @@ def create_seed_app(*, with_decorator: bool = True) -> Flask:
     return app
 
 
-# For `flask --app tests.seed_app:seed run` and WSGI servers.
+# For `flask --app testing_support.seed_app:seed run` and WSGI servers.
 seed = create_seed_app()
 seed_without_decorator = create_seed_app(with_decorator=False)
