@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
@@ -29,6 +29,7 @@ from flask_cors_asgi.errors import (
     registered_handler,
     server_error_layer,
 )
+from flask_cors_asgi.fetch.hook import build
 from flask_cors_asgi.options import CORSOptions, Policy, compile_options
 from flask_cors_asgi.routing import OPTIONS_CONTENT_TYPE, AutomaticOptions, automatic_options, find_router
 
@@ -154,7 +155,17 @@ class CORSMiddleware:
     Options it refuses raise TypeError or ValueError here; inside a Starlette app's `middleware=[...]`
     (built lazily, when the server starts the app) they fail the app's start-up instead."""
 
+    def __new__(cls, app: ASGIApp, **options: Any) -> Any:
+        # profile="fetch" builds the strict profile's own middleware instead (flask_cors_asgi.fetch);
+        # shadow=... wraps the serving middleware in the report-only evaluator of a second policy.
+        profile = options.pop("profile", "flask_cors")
+        shadow = options.pop("shadow", None)
+        if shadow is not None or profile != "flask_cors":
+            return build(cls, app, profile, shadow, options)
+        return super().__new__(cls)
+
     def __init__(self, app: ASGIApp, **options: Unpack[CORSOptions]) -> None:
+        options.pop("profile", None)  # type: ignore[typeddict-item]  # "flask_cors", seen in __new__
         try:
             self.resources = compile_options(options, "CORSMiddleware")
         except (TypeError, ValueError) as exc:
