@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_cors_asgi.fetch import fetch_problems
 from flask_cors_asgi.options import DEFAULTS, PatternInput, as_items, compile_options, is_regex
 
 __all__ = ["CHECKS", "Problem", "audit", "printable"]
@@ -190,6 +191,9 @@ def _allows_every_origin(origins: Any) -> bool:
 def audit(**options: Any) -> list[Problem]:
     """Every problem of `CORSMiddleware(app, **options)` (or `cross_origin(**options)`), in the
     order of the options; an empty list for a sound configuration. Never raises."""
+    if options.get("profile", "flask_cors") != "flask_cors":
+        # The strict profile's problems are its own refusals, with their fetch.E ids.
+        return [Problem(p.id, p.option, p.message) for p in fetch_problems(options)]
     refusal: Problem | None = None
     try:
         compile_options(options, "CORS options")

@@ -37,6 +37,8 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from flask_cors_asgi.decision import cors_headers
+from flask_cors_asgi.fetch.decorator import fetch_cross_origin
+from flask_cors_asgi.fetch.hook import check_profile
 from flask_cors_asgi.middleware import EVALUATED, ROUTE_POLICY, encode, read_request
 from flask_cors_asgi.options import (
     DEFAULTS,
@@ -61,6 +63,12 @@ _ASGI_PARAMETERS = 3  # scope, receive, send
 
 def cross_origin(*args: Any, **options: Unpack[RouteOptions]) -> Callable[[Endpoint], Endpoint]:
     """Flask-CORS's decorator: the same options, checked and compiled once, here."""
+    profile = options.pop("profile", "flask_cors")  # type: ignore[typeddict-item]
+    if profile != "flask_cors":
+        # The strict profile's decorator (flask_cors_asgi.fetch); positional arguments are refused there too.
+        check_profile(profile, "cross_origin()")
+        if not args:
+            return fetch_cross_origin(dict(options))
     if args:
         # Flask-CORS silently drops positional arguments: @cross_origin("https://a.example")
         # allows every origin. Refusing them is a deliberate improvement.

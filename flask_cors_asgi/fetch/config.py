@@ -444,8 +444,14 @@ def _expose_headers(values: list[str], credentialed: bool, problems: list[FetchP
 
 
 def fetch_problems(options: Mapping[str, Any]) -> list[FetchProblem]:
-    """Every problem of a fetch-profile option set (without `profile`), in jub0bs's order."""
-    return _compile(options)[1]
+    """Every problem of a fetch-profile option set, in jub0bs's order (`profile` itself, when
+    present, must be "fetch")."""
+    rest = dict(options)
+    profile = rest.pop("profile", "fetch")
+    problems = _compile(rest)[1]
+    if profile != "fetch":
+        problems.insert(0, FetchProblem("fetch.E018", "profile", profile, "must be 'flask_cors' or 'fetch'"))
+    return problems
 
 
 def compile_fetch(options: Mapping[str, Any]) -> FetchConfig:
