@@ -9,6 +9,7 @@ from typing import Any
 from starlette.types import ASGIApp
 
 from flask_cors_asgi.fetch.middleware import FetchCORSMiddleware
+from flask_cors_asgi.fetch.shadow import ShadowMiddleware
 
 PROFILES = ("flask_cors", "fetch")
 
@@ -27,4 +28,4 @@ def build(
     serving = FetchCORSMiddleware(app, **options) if profile == "fetch" else compat(app, **options)
     if shadow is None:
         return serving
-    raise TypeError("CORSMiddleware: option 'shadow' is not available yet")
+    return ShadowMiddleware(serving, shadow, serving_profile=profile, serving_options=options)
