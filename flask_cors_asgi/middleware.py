@@ -155,13 +155,14 @@ class CORSMiddleware:
     Options it refuses raise TypeError or ValueError here; inside a Starlette app's `middleware=[...]`
     (built lazily, when the server starts the app) they fail the app's start-up instead."""
 
-    def __new__(cls, app: ASGIApp, **options: Any) -> Any:
+    def __new__(cls, *args: Any, **options: Any) -> Any:
         # profile="fetch" builds the strict profile's own middleware instead (flask_cors_asgi.fetch);
         # shadow=... wraps the serving middleware in the report-only evaluator of a second policy.
+        # Anything else (a subclass's own signature included) is built as always.
         profile = options.pop("profile", "flask_cors")
         shadow = options.pop("shadow", None)
         if shadow is not None or profile != "flask_cors":
-            return build(cls, app, profile, shadow, options)
+            return build(cls, *args, profile=profile, shadow=shadow, options=options)
         return super().__new__(cls)
 
     def __init__(self, app: ASGIApp, **options: Unpack[CORSOptions]) -> None:

@@ -13,6 +13,7 @@ from flask_cors_asgi.fetch.config import (
 )
 from flask_cors_asgi.fetch.decision import Decision, decide
 from flask_cors_asgi.fetch.middleware import FetchCORSMiddleware
+from flask_cors_asgi.fetch.proposal import StrictProposal, strict_equivalent, translate_regex
 
 __all__ = [
     "CHECKS",
@@ -22,7 +23,10 @@ __all__ = [
     "FetchConfig",
     "FetchConfigError",
     "FetchProblem",
+    "StrictProposal",
     "compile_fetch",
     "decide",
     "fetch_problems",
+    "strict_equivalent",
+    "translate_regex",
 ]

@@ -20,7 +20,7 @@ def check_profile(profile: Any, where: str) -> None:
 
 
 def build(
-    compat: Callable[..., Any], app: ASGIApp, profile: Any, shadow: Any, options: Mapping[str, Any]
+    compat: Callable[..., Any], app: ASGIApp, *, profile: Any, shadow: Any, options: Mapping[str, Any]
 ) -> Any:
     """The middleware `CORSMiddleware(app, profile=profile, shadow=shadow, **options)` stands for;
     `compat` builds the Flask-CORS profile's."""
