@@ -24,8 +24,7 @@ from starlette.middleware import Middleware
 
 from cors_conformance import flask_config
 from cors_conformance.targets import Target, TargetError
-from flask_cors_asgi import CORSMiddleware
-from flask_cors_asgi.fetch import StrictProposal, strict_equivalent
+from flask_cors_asgi import CORSMiddleware, StrictProposal, strict_equivalent
 
 PREFIX = "fetch:"
 _MODULE = "cors_conformance_fetch_targets"  # where the rebuilt apps are importable from

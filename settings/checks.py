@@ -36,7 +36,9 @@ class Problem:
         """The problem without its level, for a log line that has its own."""
         hint = f" Hint: {self.hint}" if self.hint else ""
         # One printable line whatever CR, LF or ESC the quoted names and values hold.
-        return printable(f"{self.variable}: {self.message} [settings.{self.id}]{hint}")
+        # The fetch profile's ids are the engine's own (fetch.E001...), as its errors and audit say.
+        qualified = self.id if self.id.startswith("fetch.") else f"settings.{self.id}"
+        return printable(f"{self.variable}: {self.message} [{qualified}]{hint}")
 
     def __str__(self) -> str:
         return f"{self.level}: {self.text}"
@@ -88,6 +90,10 @@ def check(settings: BaseAppSettings) -> list[Problem]:
     if not settings.cors_origins and not every_resource_has_origins and env in ("staging", "production"):
         hint = "e.g. CORS_ORIGINS=https://app.example.com"
         problems.append(Problem("E010", "CORS_ORIGINS", f"must list at least one origin in {env}", hint))
+    if settings.cors_profile == "fetch":
+        options = settings.fetch_options()
+        problems += [Problem(p.id, _variable(p), p.message) for p in audit(profile="fetch", **options)]
+        return problems
     problems += [Problem(p.id, _variable(p), p.message, p.hint) for p in audit(**settings.cors_options())]
     return problems
 
