@@ -313,3 +313,19 @@ async def test_the_compat_profile_is_still_the_default() -> None:
 def test_an_unknown_profile_is_refused() -> None:
     with pytest.raises(ValueError, match="'profile' must be"):
         CORSMiddleware(Spy(), profile="strict", origins=["https://a.example"])
+
+
+async def test_a_header_the_app_set_itself_wins_and_vary_is_added_beside_its_own() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(b"access-control-allow-origin", b"https://own.example"), (b"vary", b"Accept")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+    middleware = CORSMiddleware(app, profile="fetch", origins=["https://a.example"], expose_headers=["X-A"])
+    _, headers, _ = await call(middleware, "GET", {"Origin": ["https://a.example"]})
+    assert headers == [
+        ("access-control-allow-origin", "https://own.example"),
+        ("vary", "Accept"),
+        ("access-control-expose-headers", "x-a"),
+        ("vary", "Origin"),
+    ]

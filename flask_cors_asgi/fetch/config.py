@@ -176,9 +176,10 @@ class FetchConfigError(TypeError, ValueError):
         super().__init__(f"the fetch profile refuses {len(problems)} option value(s):\n{listed}")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class FetchConfig:
-    """A compiled, frozen fetch-profile policy: everything the decision reads, precomputed."""
+    """A compiled, frozen fetch-profile policy: everything the decision reads, precomputed. Equal
+    only to itself, so hashing it (the memo's key) costs nothing."""
 
     origins: OriginSet | None  # None: every origin ("*")
     credentialed: bool
@@ -186,6 +187,7 @@ class FetchConfig:
     methods: frozenset[str]  # the allowed non-safelisted methods, as compared with the request's
     wildcard_request_headers: bool
     request_headers: tuple[str, ...]  # sorted, lower-case, unique: the order ACRH must come in
+    request_header_set: frozenset[str]
     request_headers_max_len: int
     acah: str  # what a wildcard or debug answer puts in Access-Control-Allow-Headers; "" for none
     aceh: str  # Access-Control-Expose-Headers; "" for none
@@ -496,6 +498,7 @@ def _compile(options: Mapping[str, Any]) -> tuple[FetchConfig, list[FetchProblem
         methods=methods,
         wildcard_request_headers=wildcard_headers,
         request_headers=request_headers,
+        request_header_set=frozenset(request_headers),
         request_headers_max_len=max((len(name) for name in request_headers), default=0),
         acah=acah,
         aceh=aceh,

@@ -12,7 +12,7 @@ request's CORS inputs, answering as jub0bs/cors v1.0.2 answers. Nothing here kno
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from flask_cors_asgi.fetch.config import SAFELISTED_METHODS, FetchConfig
 from flask_cors_asgi.fetch.origins import parse_origin
@@ -35,11 +35,10 @@ MAX_EMPTY_ELEMENTS = 16  # empty elements (and empty header lines) over the whol
 Headers = tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """What the middleware does with a request. For a preflight, `status` and `headers` are the
     whole answer; otherwise `status` is None, `headers` go on the app's answer (each unless the app
-    set that header itself) and `vary` is appended to its Vary."""
+    set that header itself) and `vary` is appended to its Vary. (A NamedTuple: made per request.)"""
 
     status: int | None
     headers: Headers
@@ -61,6 +60,12 @@ def request_headers_allowed(config: FetchConfig, lines: tuple[str, ...]) -> bool
     """Whether the Access-Control-Request-Headers lines list only allowed names, each once, in
     the sorted order browsers send them, with at most a little whitespace around each name and at
     most 16 empty elements in all. One pass, no splitting: a long hostile header costs its length."""
+    if len(lines) == 1:
+        line = lines[0]
+        if " " not in line and "\t" not in line:
+            return _plain_lines_allowed(config, lines)
+    elif not any(" " in line or "\t" in line for line in lines):
+        return _plain_lines_allowed(config, lines)
     allowed = config.request_headers
     max_len = config.request_headers_max_len
     start = 0
@@ -105,6 +110,25 @@ def request_headers_allowed(config: FetchConfig, lines: tuple[str, ...]) -> bool
     return True
 
 
+def _plain_lines_allowed(config: FetchConfig, lines: tuple[str, ...]) -> bool:
+    """`request_headers_allowed` for lines without whitespace, as browsers send them: the same
+    verdict, with C-speed splitting instead of the byte-by-byte scan."""
+    names = [name for line in lines for name in line.split(",")]
+    empty = names.count("")  # an empty line is one empty element, as each ",," makes one
+    if empty > MAX_EMPTY_ELEMENTS:
+        return False
+    allowed = config.request_header_set
+    previous = ""
+    for name in names:
+        if not name:
+            continue
+        # Sorted and unique, as browsers list them: each name after the previous one.
+        if name <= previous or name not in allowed:
+            return False
+        previous = name
+    return True
+
+
 def _index(allowed: tuple[str, ...], start: int, name: str) -> int:
     """The index of `name` in the sorted `allowed`, searching from `start`; -1 when absent."""
     low, high = start, len(allowed)
@@ -121,9 +145,10 @@ def _origin_headers(config: FetchConfig, origin: str) -> Headers | None:
     """The headers that allow `origin`, or None when it is not allowed."""
     if config.origins is None:
         return ((ACAO, "*"),)
-    parsed = parse_origin(origin)
-    if parsed is None or parsed not in config.origins:
-        return None
+    if origin not in config.origins.exact_texts:
+        parsed = parse_origin(origin)
+        if parsed is None or parsed not in config.origins:
+            return None
     if config.credentialed:
         # Preflights carry no credentials, and an actual request's credentials mode cannot be seen:
         # an allowed origin always gets "true" when credentials are allowed.

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from flask_cors_asgi.fetch.config import FetchConfig, compile_fetch
-from flask_cors_asgi.fetch.middleware import answer, request_fields, send_preflight, with_cors_headers
+from flask_cors_asgi.fetch.middleware import answer, raw_fields, send_preflight, with_cors_headers
 from flask_cors_asgi.middleware import EVALUATED
 
 Endpoint = TypeVar("Endpoint")
@@ -61,7 +61,7 @@ def _function(
 
     @functools.wraps(endpoint)
     async def wrapper(request: Request) -> Response:
-        decision, added = answer(config, request.method, request_fields(request.scope["headers"]), debug)
+        decision, added = answer(config, request.method, raw_fields(request.scope["headers"]), debug)
         if decision.preflight:
             # The route's answer, whole: a compat middleware outside must not add to it.
             request.scope[EVALUATED] = True
@@ -93,7 +93,7 @@ class _FetchRouteApp:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        decision, added = answer(self.config, scope["method"], request_fields(scope["headers"]), self.debug)
+        decision, added = answer(self.config, scope["method"], raw_fields(scope["headers"]), self.debug)
         if decision.preflight:
             scope[EVALUATED] = True
             await send_preflight(send, decision, added)

@@ -26,15 +26,20 @@ _VARY_ORIGIN = (b"vary", b"Origin")
 MEMO_MAX_INPUT_BYTES = 1024
 
 RequestFields = tuple[str | None, str | None, tuple[str, ...] | None]
+RawFields = tuple[bytes | None, bytes | None, tuple[bytes, ...] | None]
 EncodedHeaders = tuple[tuple[bytes, bytes], ...]
 
 
-def request_fields(headers: Sequence[tuple[bytes, bytes]]) -> RequestFields:
+def raw_fields(headers: Sequence[tuple[bytes, bytes]]) -> RawFields:
     """The first Origin, the first Access-Control-Request-Method and every
-    Access-Control-Request-Headers line (an intermediary may split it), decoded as latin-1."""
+    Access-Control-Request-Headers line (an intermediary may split it), undecoded."""
+    fields = dict(headers)
+    if len(fields) == len(headers):  # no repeated header, the usual case: all done in C
+        acrh = fields.get(_ACRH)
+        return fields.get(_ORIGIN), fields.get(_ACRM), None if acrh is None else (acrh,)
     origin: bytes | None = None
     acrm: bytes | None = None
-    acrh: list[bytes] | None = None
+    lines: list[bytes] | None = None
     for name, value in headers:
         if name == _ORIGIN:
             if origin is None:
@@ -43,15 +48,26 @@ def request_fields(headers: Sequence[tuple[bytes, bytes]]) -> RequestFields:
             if acrm is None:
                 acrm = value
         elif name == _ACRH:
-            if acrh is None:
-                acrh = [value]
+            if lines is None:
+                lines = [value]
             else:
-                acrh.append(value)
+                lines.append(value)
+    return origin, acrm, None if lines is None else tuple(lines)
+
+
+def decoded(raw: RawFields) -> RequestFields:
+    """The fields as text, decoded as latin-1 (every byte is one character)."""
+    origin, acrm, acrh = raw
     return (
         None if origin is None else origin.decode("latin-1"),
         None if acrm is None else acrm.decode("latin-1"),
         None if acrh is None else tuple(line.decode("latin-1") for line in acrh),
     )
+
+
+def request_fields(headers: Sequence[tuple[bytes, bytes]]) -> RequestFields:
+    """The request's CORS fields as text."""
+    return decoded(raw_fields(headers))
 
 
 def _encoded(decision: Decision) -> EncodedHeaders:
@@ -60,24 +76,22 @@ def _encoded(decision: Decision) -> EncodedHeaders:
     )
 
 
-@functools.lru_cache(maxsize=4096)
-def _answer(
-    config: FetchConfig, method: str, fields: RequestFields, debug: bool
-) -> tuple[Decision, EncodedHeaders]:
-    decision = decide(config, method, *fields, debug=debug)
+def _decide(config: FetchConfig, method: str, raw: RawFields, debug: bool) -> tuple[Decision, EncodedHeaders]:
+    decision = decide(config, method, *decoded(raw), debug=debug)
     return decision, _encoded(decision)
 
 
-def answer(
-    config: FetchConfig, method: str, fields: RequestFields, debug: bool
-) -> tuple[Decision, EncodedHeaders]:
-    """The decision and its encoded headers, memoised when the inputs are small."""
-    origin, acrm, acrh = fields
-    size = len(origin or "") + len(acrm or "") + sum(len(line) for line in acrh or ())
-    if size <= MEMO_MAX_INPUT_BYTES and len(acrh or ()) <= 32:
-        return _answer(config, method, fields, debug)
-    decision = decide(config, method, *fields, debug=debug)
-    return decision, _encoded(decision)
+_memo = functools.lru_cache(maxsize=4096)(_decide)
+
+
+def answer(config: FetchConfig, method: str, raw: RawFields, debug: bool) -> tuple[Decision, EncodedHeaders]:
+    """The decision and its encoded headers for the raw fields, memoised when they are small."""
+    origin, acrm, acrh = raw
+    if acrh is None or len(acrh) == 1:
+        size = len(origin or b"") + len(acrm or b"") + (len(acrh[0]) if acrh else 0)
+        if size <= MEMO_MAX_INPUT_BYTES:
+            return _memo(config, method, raw, debug)
+    return _decide(config, method, raw, debug)
 
 
 async def send_preflight(send: Send, decision: Decision, headers: EncodedHeaders) -> None:
@@ -93,10 +107,10 @@ def with_cors_headers(response_headers: Any, added: EncodedHeaders, vary: bool) 
     """The app's headers plus the decided ones. A header the app set itself wins (jub0bs sets its
     headers before the handler runs, so a handler's own value replaces them); Vary: Origin is
     appended beside the app's Vary, never replacing it."""
-    lines = list(response_headers)
+    lines = [*response_headers]
     if added:
-        present = {name.lower() for name, _ in lines}
-        lines += [(name, value) for name, value in added if name not in present]
+        own = [name.lower() for name, _ in lines if name[:15].lower() == b"access-control-"]
+        lines += [line for line in added if line[0] not in own] if own else added
     if vary:
         lines.append(_VARY_ORIGIN)
     return lines
@@ -127,7 +141,7 @@ class FetchCORSMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        decision, added = answer(self.config, scope["method"], request_fields(scope["headers"]), self._debug)
+        decision, added = answer(self.config, scope["method"], raw_fields(scope["headers"]), self._debug)
         if decision.preflight:
             await send_preflight(send, decision, added)
             return

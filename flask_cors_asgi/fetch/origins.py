@@ -246,10 +246,12 @@ class OriginSet:
     """The allowed origins, compiled for lookups: exact origins and any-port origins in sets, and
     subdomain patterns by their base host, looked up at each `.` of the request's host."""
 
-    __slots__ = ("_any_port", "_exact", "_subdomain_any_port", "_subdomains", "patterns")
+    __slots__ = ("_any_port", "_exact", "_subdomain_any_port", "_subdomains", "exact_texts", "patterns")
 
     def __init__(self, patterns: tuple[Pattern, ...]) -> None:
         self.patterns = patterns
+        # The exact origins as browsers serialise them: most allowed requests end at this lookup.
+        self.exact_texts = frozenset(str(p) for p in patterns if not p.subdomains and p.port != ANY_PORT)
         self._exact = frozenset((p.scheme, p.host, p.port) for p in patterns if not p.subdomains)
         self._any_port = frozenset(
             (p.scheme, p.host) for p in patterns if not p.subdomains and p.port == ANY_PORT
