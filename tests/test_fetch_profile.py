@@ -143,10 +143,6 @@ async def test_jub0bs_middleware_table(
         assert body == b""
         failed = outcome == FAILS_DURING_CORS_CHECK or (outcome == FAILS_AFTER_CORS_CHECK and not debug)
         assert status == (403 if failed else 204)
-        if status == 403:
-            # The framing of an empty 403, which Go's recorder does not show; nothing else extra.
-            assert ("content-length", "0") in headers
-            headers.remove(("content-length", "0"))
     assert coalesce(headers) == coalesce(*expected)
 
 
@@ -208,7 +204,7 @@ async def test_an_omitted_option_means_what_it_means_in_jub0bs() -> None:
     status, headers, _ = await call(
         app, "OPTIONS", {"Origin": ["https://a.example"], "Access-Control-Request-Method": ["PUT"]}
     )
-    assert (status, headers) == (403, [("content-length", "0")])
+    assert (status, headers) == (403, [])
     _, headers, _ = await call(app, "GET", {"Origin": ["https://a.example"]})
     assert coalesce(headers) == coalesce(
         {"Access-Control-Allow-Origin": ["https://a.example"], "Vary": ["Origin", "foo"]}
@@ -270,7 +266,7 @@ async def test_set_debug_switches_the_answer_and_the_attribute() -> None:
     assert isinstance(app, FetchCORSMiddleware)
     assert app.debug is False
     preflight = {"Origin": ["https://a.example"], "Access-Control-Request-Method": ["DELETE"]}
-    assert (await call(app, "OPTIONS", preflight))[:2] == (403, [("content-length", "0")])
+    assert (await call(app, "OPTIONS", preflight))[:2] == (403, [])
     app.set_debug(True)
     assert app.debug is True
     assert (await call(app, "OPTIONS", preflight))[:2] == (
@@ -285,7 +281,7 @@ async def test_set_debug_under_concurrent_requests_gives_one_whole_answer_or_the
     app = CORSMiddleware(Spy(), profile="fetch", origins=["https://a.example"], methods=["PUT"])
     preflight = {"Origin": ["https://a.example"], "Access-Control-Request-Method": ["DELETE"]}
     answers = {
-        (403, (("content-length", "0"),)),
+        (403, ()),
         (204, (("access-control-allow-origin", "https://a.example"),)),
     }
 

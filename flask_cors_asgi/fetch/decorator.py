@@ -67,8 +67,7 @@ def _function(
             request.scope[EVALUATED] = True
             assert decision.status is not None
             response = Response(status_code=decision.status)
-            framing = [] if decision.status == 204 else [(b"content-length", b"0")]
-            response.raw_headers = [*added, *framing]
+            response.raw_headers = list(added)  # the decided headers only, as the middleware sends
             return response
         result = await endpoint(request) if is_async else await run_in_threadpool(endpoint, request)
         if not isinstance(result, Response):

@@ -95,11 +95,9 @@ def answer(config: FetchConfig, method: str, raw: RawFields, debug: bool) -> tup
 
 
 async def send_preflight(send: Send, decision: Decision, headers: EncodedHeaders) -> None:
-    """The whole answer to a preflight: 204 or 403, the decided headers, no body."""
-    lines = list(headers)
-    if decision.status != 204:
-        lines.append((b"content-length", b"0"))
-    await send({"type": "http.response.start", "status": decision.status, "headers": lines})
+    """The whole answer to a preflight: 204 or 403, the decided headers and nothing else (the server
+    frames the empty body), no body."""
+    await send({"type": "http.response.start", "status": decision.status, "headers": list(headers)})
     await send({"type": "http.response.body", "body": b""})
 
 
