@@ -194,6 +194,7 @@ def audit(**options: Any) -> list[Problem]:
     if options.get("profile", "flask_cors") != "flask_cors":
         # The strict profile's problems are its own refusals, with their fetch.E ids.
         return [Problem(p.id, p.option, p.message) for p in fetch_problems(options)]
+    options.pop("profile", None)
     refusal: Problem | None = None
     try:
         compile_options(options, "CORS options")

@@ -124,5 +124,9 @@ def test_audit_speaks_the_fetch_ids() -> None:
     ]
     assert all(p.id in CHECKS for p in problems)
     assert audit(profile="fetch", origins=["https://*.example.com"], supports_credentials=True) == []
-    # The compat profile's audit is unchanged.
+    # The compat profile's audit is unchanged, named or not.
     assert [p.id for p in audit(origins="*", supports_credentials=True)] == ["E005", "E008"]
+    assert [p.id for p in audit(profile="flask_cors", origins="*", supports_credentials=True)] == [
+        "E005",
+        "E008",
+    ]
