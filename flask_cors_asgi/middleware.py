@@ -162,7 +162,12 @@ class CORSMiddleware:
         profile = options.pop("profile", "flask_cors")
         shadow = options.pop("shadow", None)
         if shadow is not None or profile != "flask_cors":
-            return build(cls, *args, profile=profile, shadow=shadow, options=options)
+            try:
+                return build(cls, *args, profile=profile, shadow=shadow, options=options)
+            except (TypeError, ValueError) as exc:
+                if not _built_by_a_starlette_app():
+                    raise
+                return _Refused(f"flask_cors_asgi: {type(exc).__name__}: {exc}")  # as __init__ does
         return super().__new__(cls)
 
     def __init__(self, app: ASGIApp, **options: Unpack[CORSOptions]) -> None:

@@ -130,3 +130,20 @@ def test_audit_speaks_the_fetch_ids() -> None:
         "E005",
         "E008",
     ]
+
+
+async def test_a_refused_fetch_profile_inside_a_starlette_app_fails_its_start_up() -> None:
+    # Starlette builds its middleware at the first event, where raising cannot stop a server: the
+    # start-up fails instead, with every problem, as for the compat profile.
+    app = Starlette(middleware=[Middleware(CORSMiddleware, profile="fetch", origins=["null"])])
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "lifespan.startup"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    await app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send)
+    assert [m["type"] for m in sent] == ["lifespan.startup.failed"]
+    assert "fetch.E003" in str(sent[0]["message"])
