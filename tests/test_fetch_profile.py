@@ -13,7 +13,9 @@ from starlette.types import Message, Receive, Scope, Send
 
 from flask_cors_asgi import CORSMiddleware
 from flask_cors_asgi.fetch import FetchConfigError, FetchCORSMiddleware, compile_fetch
+from flask_cors_asgi.fetch.decision import request_headers_allowed
 from tests.fetch_tables import (
+    ACRH_TABLES,
     ACTUAL,
     FAILS_AFTER_CORS_CHECK,
     FAILS_DURING_CORS_CHECK,
@@ -325,3 +327,20 @@ async def test_a_header_the_app_set_itself_wins_and_vary_is_added_beside_its_own
         ("access-control-expose-headers", "x-a"),
         ("vary", "Origin"),
     ]
+
+
+ACRH_CASES = [
+    pytest.param(allowed, lines, verdict, id=f"{table}: {'accepted' if verdict else 'rejected'} {lines!r}")
+    for table, allowed, accepted, rejected in ACRH_TABLES
+    for verdict, group in ((True, accepted), (False, rejected))
+    for lines in group
+]
+
+
+@pytest.mark.parametrize(("allowed", "lines", "verdict"), ACRH_CASES)
+def test_jub0bs_access_control_request_headers_table(
+    allowed: list[str], lines: list[str], verdict: bool
+) -> None:
+    # Its sets are written lower-case, as allow_headers is compiled.
+    config = compile_fetch({"origins": ["https://a.example"], "allow_headers": allowed})
+    assert request_headers_allowed(config, tuple(lines)) is verdict
