@@ -1,11 +1,12 @@
 """jub0bs/cors v1.0.2's own test tables, converted to data for the fetch profile's suite.
 
 Converted mechanically from `middleware_test.go` (TestMiddleware), `config_test.go` (TestConfig,
-invalidConfigTestCases) and `internal/headers/acrh_test.go` (TestCheck) of github.com/jub0bs/cors at
-tag v1.0.2 (MIT License, Copyright (c) 2024 jub0bs): its Config fields under this project's option
-names, its expected configuration errors as this project's problem ids. Its "passthrough" table (a
-nil Config) has no counterpart here. Every table's app answers 200 with `Vary: foo` and the body
-"bar", as its spy handler does.
+invalidConfigTestCases), `internal/headers/acrh_test.go` (TestCheck) and
+`internal/origins/pattern_test.go` (ParsePattern, IsDeemedInsecure, HostIsEffectiveTLD) of
+github.com/jub0bs/cors at tag v1.0.2 (MIT License, Copyright (c) 2024 jub0bs): its Config fields
+under this project's option names, its expected configuration errors as this project's problem
+ids. Its "passthrough" table (a nil Config) has no counterpart here. Every table's app answers 200
+with `Vary: foo` and the body "bar", as its spy handler does.
 """
 
 from __future__ import annotations
@@ -1638,4 +1639,170 @@ ACRH_TABLES: list[tuple[str, list[str], list[list[str]], list[list[str]]]] = [
             ["", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", ""],
         ],
     ),
+]
+
+# internal/origins/pattern_test.go: origin patterns parsed (scheme, host pattern, port with -1 for
+# any, kind) or refused (None); which are deemed insecure; which hosts are public suffixes.
+PATTERNS: list[tuple[str, str, tuple[str, str, int, str] | None]] = [
+    (
+        "wildcard character sequence followed by 252 chars",
+        "https://*.aa23456789012345678901234567890123456789012345678901234567890.a23456789012345678901234567890123456789012345678901234567890.a23456789012345678901234567890123456789012345678901234567890.a23456789012345678901234567890123456789012345678901234567890.a234567",
+        None,
+    ),
+    (
+        "wildcard character sequence followed by 251 chars",
+        "https://*.a23456789012345678901234567890123456789012345678901234567890.a23456789012345678901234567890123456789012345678901234567890.a23456789012345678901234567890123456789012345678901234567890.a23456789012345678901234567890123456789012345678901234567890.a234567",
+        (
+            "https",
+            "*.a23456789012345678901234567890123456789012345678901234567890.a23456789012345678901234567890123456789012345678901234567890.a23456789012345678901234567890123456789012345678901234567890.a23456789012345678901234567890123456789012345678901234567890.a234567",
+            0,
+            "subdomains",
+        ),
+    ),
+    (
+        "too long by 1",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa://*.aa23456789012345678901234567890123456789012345678901234567890.a23456789012345678901234567890123456789012345678901234567890.a23456789012345678901234567890123456789012345678901234567890.a23456789012345678901234567890123456789012345678901234567890.a234567:65535",
+        None,
+    ),
+    (
+        "maximum length and maximum port",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa://*.a23456789012345678901234567890123456789012345678901234567890.a23456789012345678901234567890123456789012345678901234567890.a23456789012345678901234567890123456789012345678901234567890.a23456789012345678901234567890123456789012345678901234567890.a234567:65535",
+        (
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "*.a23456789012345678901234567890123456789012345678901234567890.a23456789012345678901234567890123456789012345678901234567890.a23456789012345678901234567890123456789012345678901234567890.a23456789012345678901234567890123456789012345678901234567890.a234567",
+            65535,
+            "subdomains",
+        ),
+    ),
+    ("null origin", "null", None),
+    ("userinfo", "https://user:password@example.com:6060", None),
+    ("path", "https://example.com:6060/foo", None),
+    ("querystring delimiter with empty querystring", "https://example.com:6060?", None),
+    ("querystring", "https://example.com:6060?foo=bar", None),
+    ("fragment", "https://example.com:6060#nav", None),
+    ("short input without scheme-host delimiter", "ab", None),
+    ("short input with colon but without double slash", "ab:", None),
+    ("whitespace", " http://example.com:6060 ", None),
+    ("non-HTTP scheme", "connector://foo", ("connector", "foo", 0, "domain")),
+    ('"a" scheme', "a://example.com", ("a", "example.com", 0, "domain")),
+    ('"b" scheme', "b://example.com", ("b", "example.com", 0, "domain")),
+    ('"y" scheme', "y://example.com", ("y", "example.com", 0, "domain")),
+    ('"z" scheme', "z://example.com", ("z", "example.com", 0, "domain")),
+    ("file scheme", "file:///foo", None),
+    ("file scheme with domain", "file://example.com", None),
+    ("invalid first char in scheme", "42-chrome-extension://foo", None),
+    ("invalid later char in scheme", "chrome-extension*://foo", None),
+    ("http with explicit port 80", "http://foo:80", None),
+    ("https with explicit port 443", "https://foo:443", None),
+    ("invalid host char", "https://^foo", None),
+    ("single-digit host", "http://1:6060", None),
+    ("host containing non-ASCII chars", "https://résumé.com", None),
+    ("invalid host char after label sep", "https://foo.^bar", None),
+    ("domain with colon but no port", "https://foo:", None),
+    ("domain with negative port", "https://foo:-1", None),
+    ("domain with 0 port", "https://foo:0", None),
+    ("non-numeric port", "https://foo:abc", None),
+    ("leading nonzero digit in port", "https://foo:06060", None),
+    ("5-digit port followed by junk", "https://foo:12345foo", None),
+    ("port longer than five digits", "https://foo:123456", None),
+    ("overflow port", "https://foo:65536", None),
+    ("valid port followed by junk", "https://foo:12390abc", None),
+    ("invalid TLD", "http://foo.bar.255:6060", None),
+    ("longer invalid TLD", "http://foo.bar.baz.012345678901234567890123456789:6060", None),
+    ("invalid IP address", "http://[::1]1:6060", None),
+    ("IP host with colon but no port", "http://127.0.0.1:", None),
+    ("IP with negative port", "http://127.0.0.1:-1", None),
+    ("IP with 0 port", "http://127.0.0.1:0", None),
+    ("https scheme with IPv4 host", "https://127.0.0.1:90", ("https", "127.0.0.1", 90, "loopback_ip")),
+    ("IPv4 host with trailing full stop", "https://127.0.0.1.:90", None),
+    ("malformed ipv4 with one too many octets", "http://127.0.0.1.1", None),
+    ("non-loopback IPv4", "http://69.254.169.254", ("http", "69.254.169.254", 0, "non_loopback_ip")),
+    ("loopback IPv4", "http://127.0.0.1:90", ("http", "127.0.0.1", 90, "loopback_ip")),
+    ("https scheme with IPv6 host", "https://[::1]:90", ("https", "::1", 90, "loopback_ip")),
+    ("junk in brackets", "http://[example]:90", None),
+    ("too brackets around IPv6", "https://::1:90", None),
+    ("missing closing bracket in IPv6", "http://[::1:90", None),
+    ("missing opening bracket in IPv6", "https://::1]:90", None),
+    ("IPv6 preceded by junk", "https://abc[::1]:90", None),
+    ("IPv6 followed by junk", "https://[::1]abc:90", None),
+    (
+        "non-loopback IPv6 with hexadecimal chars",
+        "http://[2001:db8:aaaa:1111::100]:9090",
+        ("http", "2001:db8:aaaa:1111::100", 9090, "non_loopback_ip"),
+    ),
+    ("loopback IPv6 address with port", "http://[::1]:90", ("http", "::1", 90, "loopback_ip")),
+    ("loopback IPv4 in non-standard form", "http://127.1:3999", None),
+    ("too many colons in IPv6", "http://[::::::::::::::::1]:90", None),
+    ("uncompressed IPv6", "http://[2001:4860:4860:0000:0000:0000:0000:8888]:90", None),
+    ("IPv6 with a zone", "http://[fe80::1ff:fe23:4567:890a%eth2]:90", None),
+    ("IPv4-mapped IPv6", "http://[::ffff:7f7f:7f7f]:90", None),
+    ("host contains uppercase letters", "http://exAmplE.coM:3999", None),
+    (
+        "host contains underscores and hyphens",
+        "http://ex_am-ple.com:3999",
+        ("http", "ex_am-ple.com", 3999, "domain"),
+    ),
+    ("trailing full stop in host", "http://example.com.:3999", ("http", "example.com.", 3999, "domain")),
+    ("multiple trailing full stops in host", "http://example.com..:3999", None),
+    ("empty label", "http://example..com:3999", None),
+    ("host contains invalid Punycode label", "http://xn--f", None),
+    ("arbitrary subdomains", "http://*.example.com:3999", ("http", "*.example.com", 3999, "subdomains")),
+    (
+        "arbitrary subdomains and arbitrary ports",
+        "http://*.example.com:*",
+        ("http", "*.example.com", -1, "subdomains"),
+    ),
+    ("leading double asterisk", "http://**.example.com:3999", None),
+    ("out-of-place wildcard", "http://fooo.*.example.com:3999", None),
+    ("wildcard not followed by a full stop", "http://*example.com:3999", None),
+    ("wildcard character sequence with IPv6", "http://*.[::1]:3999", None),
+    ("wildcard character sequence with IPv4", "http://*.127.0.0.1:3999", None),
+]
+INSECURE: list[tuple[str, bool]] = [
+    ("https://example.com", False),
+    ("https://*.example.com", False),
+    ("http://example.com", True),
+    ("http://*.example.com", True),
+    ("https://localhost", False),
+    ("http://localhost", False),
+    ("https://*.localhost", False),
+    ("http://*.localhost", False),
+    ("https://foo.localhost", False),
+    ("http://foo.localhost", False),
+    ("https://foo.bar.baz.localhost", False),
+    ("http://foo.bar.baz.localhost", False),
+    ("http://alocalhost", True),
+    ("http://*.alocalhost", True),
+    ("http://foo.alocalhost", True),
+    ("http://foo.bar.baz.alocalhost", True),
+    ("http://localhosta", True),
+    ("http://*.localhosta", True),
+    ("http://foo.localhosta", True),
+    ("http://foo.bar.baz.localhosta", True),
+    ("https://localhost.", False),
+    ("http://localhost.", False),
+    ("https://*.localhost.", False),
+    ("http://*.localhost.", False),
+    ("https://foo.localhost.", False),
+    ("http://foo.localhost.", False),
+    ("https://foo.bar.baz.localhost.", False),
+    ("http://foo.bar.baz.localhost.", False),
+    ("http://alocalhost.", True),
+    ("http://*.alocalhost.", True),
+    ("http://foo.alocalhost.", True),
+    ("http://foo.bar.baz.alocalhost.", True),
+    ("http://localhosta.", True),
+    ("http://*.localhosta.", True),
+    ("http://foo.localhosta.", True),
+    ("http://foo.bar.baz.localhosta.", True),
+    ("http://127.0.0.1", False),
+    ("http://127.127.127.127", False),
+    ("http://169.254.169.254:90", True),
+    ("http://[::1]:90", False),
+    ("http://[2001:db8:aaaa:1111::100]:9090", True),
+]
+PUBLIC_SUFFIX_SUBDOMAINS: list[tuple[str, bool]] = [
+    ("https://*.com", True),
+    ("https://*.github.io", True),
+    ("https://*.example.com", False),
 ]

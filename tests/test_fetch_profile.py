@@ -14,9 +14,13 @@ from starlette.types import Message, Receive, Scope, Send
 from flask_cors_asgi import CORSMiddleware
 from flask_cors_asgi.fetch import FetchConfigError, FetchCORSMiddleware, compile_fetch
 from flask_cors_asgi.fetch.decision import request_headers_allowed
+from flask_cors_asgi.fetch.origins import ANY_PORT, PatternError, parse_pattern
 from tests.fetch_tables import (
     ACRH_TABLES,
     ACTUAL,
+    INSECURE,
+    PATTERNS,
+    PUBLIC_SUFFIX_SUBDOMAINS,
     FAILS_AFTER_CORS_CHECK,
     FAILS_DURING_CORS_CHECK,
     INVALID_CONFIGS,
@@ -344,3 +348,27 @@ def test_jub0bs_access_control_request_headers_table(
     # Its sets are written lower-case, as allow_headers is compiled.
     config = compile_fetch({"origins": ["https://a.example"], "allow_headers": allowed})
     assert request_headers_allowed(config, tuple(lines)) is verdict
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [pytest.param(raw, want, id=desc) for desc, raw, want in PATTERNS]
+)
+def test_jub0bs_origin_pattern_table(raw: str, expected: tuple[str, str, int, str] | None) -> None:
+    if expected is None:
+        with pytest.raises(PatternError):
+            parse_pattern(raw)
+        return
+    pattern = parse_pattern(raw)
+    host = ("*." if pattern.subdomains else "") + pattern.host
+    port = -1 if pattern.port == ANY_PORT else pattern.port
+    assert (pattern.scheme, host, port, pattern.kind) == expected
+
+
+@pytest.mark.parametrize(("raw", "insecure"), INSECURE)
+def test_jub0bs_insecure_origin_table(raw: str, insecure: bool) -> None:
+    assert parse_pattern(raw).insecure is insecure
+
+
+@pytest.mark.parametrize(("raw", "public"), PUBLIC_SUFFIX_SUBDOMAINS)
+def test_jub0bs_public_suffix_table(raw: str, public: bool) -> None:
+    assert parse_pattern(raw).public_suffix_subdomains is public

@@ -51,6 +51,15 @@ class Pattern:
     loopback_ip: bool
 
     @property
+    def kind(self) -> str:
+        """jub0bs's kinds: "subdomains", "loopback_ip", "non_loopback_ip" or "domain"."""
+        if self.subdomains:
+            return "subdomains"
+        if self.loopback_ip:
+            return "loopback_ip"
+        return "non_loopback_ip" if ":" in self.host or self.host[-1:].isdigit() else "domain"
+
+    @property
     def insecure(self) -> bool:
         """Neither https, nor a loopback address, nor a localhost name (RFC 6761: `localhost` and
         the names under it), as jub0bs deems insecure; a trailing dot (an absolute name) counts as
