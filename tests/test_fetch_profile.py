@@ -18,13 +18,13 @@ from flask_cors_asgi.fetch.origins import ANY_PORT, PatternError, parse_pattern
 from tests.fetch_tables import (
     ACRH_TABLES,
     ACTUAL,
-    INSECURE,
-    PATTERNS,
-    PUBLIC_SUFFIX_SUBDOMAINS,
     FAILS_AFTER_CORS_CHECK,
     FAILS_DURING_CORS_CHECK,
+    INSECURE,
     INVALID_CONFIGS,
     MIDDLEWARE_TABLES,
+    PATTERNS,
+    PUBLIC_SUFFIX_SUBDOMAINS,
     VALID_CONFIGS,
 )
 

@@ -27,10 +27,9 @@ ANY_PORT = -1  # the pattern's `:*`
 NO_PORT = 0  # no explicit port
 
 _SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789+-.")
-# jub0bs scans hosts over these bytes (underscores included, for the scan only: a label with one
-# is then refused as not a strict domain name).
+# The bytes of a host pattern; underscores included, as real host names (not DNS's LDH rule) have them.
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-._")
-_LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+_LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -115,7 +114,8 @@ def parse_port(text: str) -> int | None:
 
 
 def _valid_label(label: str) -> bool:
-    """A label of a strict domain name (IDNA's STD3 rules, DNS lengths), Punycode checked."""
+    """A label of a domain name as jub0bs accepts it: letters, digits, hyphens (not first or last)
+    and underscores, DNS lengths, Punycode checked."""
     if not 1 <= len(label) <= 63 or not set(label) <= _LABEL_CHARS:
         return False
     if label[0] == "-" or label[-1] == "-":
