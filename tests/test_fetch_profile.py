@@ -12,9 +12,9 @@ import pytest
 from starlette.types import Message, Receive, Scope, Send
 
 from flask_cors_asgi import CORSMiddleware
-from flask_cors_asgi.fetch import FetchConfigError, FetchCORSMiddleware, compile_fetch
+from flask_cors_asgi.fetch import FetchConfigError, FetchCORSMiddleware, compile_fetch, decide
 from flask_cors_asgi.fetch.decision import request_headers_allowed
-from flask_cors_asgi.fetch.origins import ANY_PORT, PatternError, parse_pattern
+from flask_cors_asgi.fetch.origins import ANY_PORT, OriginSet, PatternError, parse_origin, parse_pattern
 from tests.fetch_tables import (
     ACRH_TABLES,
     ACTUAL,
@@ -23,6 +23,8 @@ from tests.fetch_tables import (
     INSECURE,
     INVALID_CONFIGS,
     MIDDLEWARE_TABLES,
+    ORIGIN_SETS,
+    ORIGINS,
     PATTERNS,
     PUBLIC_SUFFIX_SUBDOMAINS,
     VALID_CONFIGS,
@@ -372,3 +374,30 @@ def test_jub0bs_insecure_origin_table(raw: str, insecure: bool) -> None:
 @pytest.mark.parametrize(("raw", "public"), PUBLIC_SUFFIX_SUBDOMAINS)
 def test_jub0bs_public_suffix_table(raw: str, public: bool) -> None:
     assert parse_pattern(raw).public_suffix_subdomains is public
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [pytest.param(raw, want, id=desc) for desc, raw, want in ORIGINS]
+)
+def test_jub0bs_request_origin_table(raw: str, expected: tuple[str, str, int] | None) -> None:
+    parsed = parse_origin(raw)
+    assert (None if parsed is None else tuple(parsed)) == expected
+
+
+ORIGIN_SET_CASES = [
+    pytest.param(patterns, origin, verdict, id=f"{desc}: {'accepts' if verdict else 'rejects'} {origin}")
+    for desc, patterns, accepts, rejects in ORIGIN_SETS
+    for verdict, origins in ((True, accepts), (False, rejects))
+    for origin in origins
+]
+
+
+@pytest.mark.parametrize(("patterns", "origin", "verdict"), ORIGIN_SET_CASES)
+def test_jub0bs_origin_set_table(patterns: list[str], origin: str, verdict: bool) -> None:
+    allowed = OriginSet(tuple(parse_pattern(p) for p in patterns))
+    parsed = parse_origin(origin)
+    assert (parsed is not None and parsed in allowed) is verdict
+    # Through the middleware's decision too, the exact-text shortcut included.
+    if patterns:
+        config = compile_fetch({"origins": patterns})
+        assert (decide(config, "GET", origin, None, None).headers != ()) is verdict
