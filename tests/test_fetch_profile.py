@@ -401,3 +401,27 @@ def test_jub0bs_origin_set_table(patterns: list[str], origin: str, verdict: bool
     if patterns:
         config = compile_fetch({"origins": patterns})
         assert (decide(config, "GET", origin, None, None).headers != ()) is verdict
+
+
+async def test_an_outer_middleware_mutating_the_headers_cannot_change_the_next_answer() -> None:
+    # jub0bs's Test_mutation_by_wrapping_middleware: the memoised headers are never handed out.
+    inner = CORSMiddleware(
+        Spy(), profile="fetch", origins=["https://a.example"], methods=["PUT"], supports_credentials=True
+    )
+
+    async def mutating(scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_mutated(message: Message) -> None:
+            if message["type"] != "http.response.start":
+                await send(message)
+                return
+            await send({**message, "headers": list(message["headers"])})
+            # Then it scribbles over the list the middleware handed it.
+            message["headers"][:] = [(name, b"oops!") for name, _ in message["headers"]]
+
+        await inner(scope, receive, send_mutated)
+
+    preflight = {"Origin": ["https://a.example"], "Access-Control-Request-Method": ["PUT"]}
+    for method, headers in (("OPTIONS", preflight), ("GET", {"Origin": ["https://a.example"]})):
+        first = await call(mutating, method, headers)
+        assert await call(mutating, method, headers) == first
+        assert ("access-control-allow-credentials", "true") in first[1]
