@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask_cors_asgi.fetch import fetch_problems
+from flask_cors_asgi.fetch import fetch_problems, translate_regex
 from flask_cors_asgi.options import DEFAULTS, PatternInput, as_items, compile_options, is_regex
 
 __all__ = ["CHECKS", "Problem", "audit", "printable"]
@@ -108,7 +108,7 @@ def _regex_problems(origin: PatternInput) -> list[tuple[str, str, str | None]]:
                 "E004",
                 f"regex {_shown(origin)} is not anchored at its end, so it also admits origins that "
                 "merely start with a match (e.g. '.evil.net' suffixes)",
-                "end it with $",
+                "end it with $" + _strict_hint(text),
             )
         )
     if _BARE_DOT.search(_CHARACTER_CLASS.sub("", text)):
@@ -117,10 +117,18 @@ def _regex_problems(origin: PatternInput) -> list[tuple[str, str, str | None]]:
                 "E012",
                 f"regex {_shown(origin)} has an unescaped '.', which matches any character "
                 "(https://www.a.example would also admit https://wwwxa.example)",
-                r"escape it: \.",
+                r"escape it: \." + _strict_hint(text),
             )
         )
     return problems
+
+
+def _strict_hint(regex: str) -> str:
+    """The fetch profile's origin patterns for a regex, when some express it: no regex to get wrong."""
+    translated = translate_regex(regex)
+    if translated is None:
+        return ""
+    return f"; or, without regexes, profile='fetch' with origins {translated[0]!r}"
 
 
 def _origin_problems(origin: Any) -> list[tuple[str, str, str | None]]:

@@ -15,7 +15,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from cors_conformance.cli import main
-from flask_cors_asgi import CORSMiddleware
+from flask_cors_asgi import CORSMiddleware, audit
 from flask_cors_asgi.fetch import strict_equivalent, translate_regex
 
 
@@ -158,3 +158,10 @@ def test_from_flask_proposes_the_strict_equivalent(capsys: pytest.CaptureFixture
     assert strict["options"]["supports_credentials"] is True
     assert not strict["exact"]  # the regex had no "$": the strict form drops the prefix matches
     assert status == 0
+
+
+def test_the_audit_hints_at_the_strict_pattern_of_a_risky_regex() -> None:
+    (problem,) = audit(origins=[r"^https://.*\.shop\.example"])
+    assert problem.id == "E004"
+    assert problem.hint is not None
+    assert "['https://*.shop.example']" in problem.hint
