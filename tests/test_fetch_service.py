@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from service.app import FetchService, Service, create_app
+from service.startup import startup_line
 from settings import ConfigurationError, load_settings
 from settings.__main__ import main as settings_main
 
@@ -96,3 +97,15 @@ def test_an_unknown_profile_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigurationError) as raised:
         load_settings()
     assert [p.variable for p in raised.value.problems] == ["CORS_PROFILE"]
+
+
+def test_the_startup_line_names_the_fetch_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "APP_ENV": "test",
+        "CORS_PROFILE": "fetch",
+        "CORS_ORIGINS": APP,
+        "CORS_MAX_AGE": "-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    line = startup_line(load_settings().settings, guarded=True, version="1")
+    assert f"CORS fetch profile: origins {APP}, credentials false, max_age -1 |" in line
