@@ -245,6 +245,16 @@ def test_origins_is_required() -> None:
         ({"origins": ["https://example.com:0", "https://example.com:65536"]}, ["fetch.E002", "fetch.E002"]),
         ({"origins": ["https://example.com:443", "file:///x"]}, ["fetch.E003", "fetch.E003"]),
         ({"origins": ["https://a.example"], "max_age": -1}, []),
+        # None is an omitted option.
+        (
+            {
+                "origins": ["https://a.example"],
+                "max_age": None,
+                "supports_credentials": None,
+                "methods": None,
+            },
+            [],
+        ),
         ({"origins": ["https://a.example"], "max_age": 86400}, []),
     ],
 )

@@ -229,6 +229,8 @@ def _items(option: str, value: Any, problems: list[FetchProblem]) -> list[str]:
 
 def _flag(option: str, options: Mapping[str, Any], problems: list[FetchProblem]) -> bool:
     value = options.get(option, False)
+    if value is None:
+        return False  # None is an omitted option, as everywhere in Python
     if not isinstance(value, bool):
         problems.append(FetchProblem("fetch.E017", option, value, f"must be True or False, got {value!r}"))
         return False
@@ -487,7 +489,8 @@ def _compile(options: Mapping[str, Any]) -> tuple[FetchConfig, list[FetchProblem
     wildcard_headers, request_headers, acah = _request_headers(
         _items("allow_headers", options.get("allow_headers"), problems), credentialed, problems
     )
-    acma = _max_age(options.get("max_age", 0), problems)
+    max_age = options.get("max_age")
+    acma = _max_age(0 if max_age is None else max_age, problems)
     aceh = _expose_headers(
         _items("expose_headers", options.get("expose_headers"), problems), credentialed, problems
     )
