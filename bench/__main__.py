@@ -3,8 +3,9 @@ chart.png to --out (default docs/bench), and with --docs puts the Markdown into 
 
 Parts: inprocess (µs per request, every app), hostile (crafted preflights, in process), scaling (how
 the engine's cost grows with its configuration), ratios (end to end, interleaved rounds over several
-runs: the service's req/s over its peers'), endtoend (req/s, latency and memory of every server),
-workers (1 vs 2 uvicorn workers).
+runs: the service's req/s over its peers'), profiles (the fetch profile's cost beside the Flask-CORS
+profile's and Starlette's stock middleware's, in process), endtoend (req/s, latency and memory of
+every server), workers (1 vs 2 uvicorn workers).
 
 Every run is bounded: in process by request counts, end to end by wrk's fixed duration (plus a
 30 s allowance per wrk run and per server start). Servers listen on 127.0.0.1 only.
@@ -30,10 +31,10 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bench import endtoend, hostile, inprocess, peers, ratios, report
+from bench import endtoend, hostile, inprocess, peers, profiles, ratios, report
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ("inprocess", "hostile", "scaling", "ratios", "endtoend", "workers")
+PARTS = ("inprocess", "hostile", "scaling", "profiles", "ratios", "endtoend", "workers")
 LOAD_PARTS = {"ratios", "endtoend", "workers"}  # the parts that need wrk
 DOCS_START, DOCS_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
@@ -234,6 +235,7 @@ def run(args: argparse.Namespace) -> int:
         "inprocess": lambda: inprocess.measure_apps(args.requests, args.repeats),
         "hostile": lambda: hostile.measure_hostile(args.requests, args.repeats, progress),
         "scaling": lambda: inprocess.measure_scaling(args.requests, args.repeats),
+        "profiles": lambda: profiles.measure_profiles(args.requests, args.repeats),
         "ratios": lambda: ratios.measure_ratios(
             args.modes, args.rounds, args.runs, args.duration, args.warmup, args.connections, pin, progress
         ),
@@ -251,6 +253,8 @@ def run(args: argparse.Namespace) -> int:
     results["elapsed_s"] = {"total": round(time.monotonic() - started), **seconds}
 
     print(report.render_text(results))
+    if "profiles" in results:
+        print(profiles.render_text(results["profiles"]))
     args.out.mkdir(parents=True, exist_ok=True)
     markdown = report.render_markdown(results)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path as FilePath
 from urllib.parse import urlsplit
 
-from cors_conformance import discover, findings, flask_config, har, report
+from cors_conformance import discover, findings, flask_config, har, profiles, report
 from cors_conformance.browser import (
     BROWSERS,
     AddressSpace,
@@ -296,11 +296,13 @@ def cmd_from_flask(args: argparse.Namespace) -> int:
     if kind != "wsgi":
         raise TargetError(f"from-flask takes wsgi:package.module:app, got {args.app!r}")
     found = flask_config.read(reference)
+    strict = profiles.from_flask(reference)
     problems = [{"where": where, "id": p.id, "option": p.where, "message": p.message, "hint": p.hint}
                 for where, p in found.problems]  # fmt: skip
     if args.json:
         print(report.dumps({"app": args.app, "settings": found.settings, "ignored": found.ignored,
-                            "wider": found.wider, "routes": found.routes, "problems": problems}))  # fmt: skip
+                            "wider": found.wider, "routes": found.routes, "problems": problems,
+                            "strict": profiles.proposal_json(strict)}))  # fmt: skip
         return 0
     print(f"# Settings for this service, equivalent to {args.app}'s Flask-CORS configuration")
     print("# (a .env file; also valid under `set -a; . FILE`)")
@@ -322,6 +324,7 @@ def cmd_from_flask(args: argparse.Namespace) -> int:
         if lines:
             print(f"\n# {title}:")
             print("\n".join(f"#   - {line}" for line in lines))
+    print("\n".join(profiles.proposal_text(strict)))
     return 0
 
 
@@ -416,6 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
+        profiles.expand_targets(args)  # fetch:TARGET, the same app under the strict profile
         return int(args.run(args))
     except TargetError as exc:
         print(f"cors-conformance: error: {exc}", file=sys.stderr)

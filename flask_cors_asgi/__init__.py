@@ -2,7 +2,8 @@
 extension, `config=` its `app.config`), `cross_origin` (the view decorator) and `cors_blueprint`
 (`CORS(blueprint)`), with Flask-CORS's option names, types and defaults; `resolve_options` is its
 layering of defaults, app config, arguments and resource options; `audit` lists what is broken or
-unsafe in an option set.
+unsafe in an option set. `profile="fetch"` picks the strict Fetch-standard profile instead
+(`flask_cors_asgi.fetch`, jub0bs/cors's answers).
 
 The second group of names is for tools built on the engine (the toolkit, the service's settings, the
 benchmarks): Flask-CORS's option table and its reading, the compiled policy and the pure decision,
@@ -15,6 +16,7 @@ from flask_cors_asgi.audit import CHECKS, Problem, audit, printable
 from flask_cors_asgi.blueprint import cors_blueprint
 from flask_cors_asgi.decision import CORSRequest, cors_headers, match_resource
 from flask_cors_asgi.decorator import cross_origin
+from flask_cors_asgi.fetch import FetchConfigError, FetchCORSMiddleware, StrictProposal, strict_equivalent
 from flask_cors_asgi.middleware import ROUTE_POLICY, CORSMiddleware
 from flask_cors_asgi.options import (
     CONFIG_KEYS,
@@ -37,9 +39,12 @@ __all__ = [
     "ROUTE_POLICY",
     "CORSMiddleware",
     "CORSRequest",
+    "FetchCORSMiddleware",
+    "FetchConfigError",
     "Policy",
     "Problem",
     "Resource",
+    "StrictProposal",
     "__version__",
     "audit",
     "compile_options",
@@ -52,5 +57,6 @@ __all__ = [
     "printable",
     "resolve_options",
     "resource_sort_key",
+    "strict_equivalent",
     "tried_routes",
 ]

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_cors_asgi.fetch import fetch_problems, translate_regex
 from flask_cors_asgi.options import (
     DEFAULTS,
     PatternInput,
@@ -115,7 +116,7 @@ def _regex_problems(origin: PatternInput) -> list[tuple[str, str, str | None]]:
                 "E004",
                 f"regex {_shown(origin)} is not anchored at its end, so it also admits origins that "
                 "merely start with a match (e.g. '.evil.net' suffixes)",
-                "end it with $",
+                "end it with $" + _strict_hint(text),
             )
         )
     if _BARE_DOT.search(_CHARACTER_CLASS.sub("", text)):
@@ -124,10 +125,18 @@ def _regex_problems(origin: PatternInput) -> list[tuple[str, str, str | None]]:
                 "E012",
                 f"regex {_shown(origin)} has an unescaped '.', which matches any character "
                 "(https://www.a.example would also admit https://wwwxa.example)",
-                r"escape it: \.",
+                r"escape it: \." + _strict_hint(text),
             )
         )
     return problems
+
+
+def _strict_hint(regex: str) -> str:
+    """The fetch profile's origin patterns for a regex, when some express it: no regex to get wrong."""
+    translated = translate_regex(regex)
+    if translated is None:
+        return ""
+    return f"; or, without regexes, profile='fetch' with origins {translated[0]!r}"
 
 
 def _origin_problems(origin: Any) -> list[tuple[str, str, str | None]]:
@@ -199,6 +208,10 @@ def audit(config: Mapping[str, Any] | None = None, **options: Any) -> list[Probl
     """Every problem of `CORSMiddleware(app, config=config, **options)` (or `cross_origin(**options)`),
     in the order of the options; an empty list for a sound configuration. Never raises. `config` is
     the app's configuration (its `CORS_*` keys), layered under the options as Flask-CORS does."""
+    if options.get("profile", "flask_cors") != "flask_cors":
+        # The strict profile's problems are its own refusals, with their fetch.E ids.
+        return [Problem(p.id, p.option, p.message) for p in fetch_problems(options)]
+    options.pop("profile", None)
     refusal: Problem | None = None
     try:
         compile_options(options, "CORS options", config)

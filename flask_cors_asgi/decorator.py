@@ -39,6 +39,8 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from flask_cors_asgi.decision import cors_headers
+from flask_cors_asgi.fetch.decorator import fetch_cross_origin
+from flask_cors_asgi.fetch.hook import check_profile
 from flask_cors_asgi.middleware import (
     APP_CONFIG,
     EVALUATED,
@@ -68,6 +70,12 @@ def cross_origin(*args: Any, **options: Unpack[RouteOptions]) -> Callable[[Endpo
     `CORSMiddleware` given the app's config (`config=`), they are layered over its `CORS_*` keys,
     as Flask-CORS's decorator layers them over `app.config`: `@cross_origin()` then takes the
     app's configured origins, not every origin."""
+    profile = options.pop("profile", "flask_cors")  # type: ignore[typeddict-item]
+    if profile != "flask_cors":
+        # The strict profile's decorator (flask_cors_asgi.fetch); positional arguments are refused there too.
+        check_profile(profile, "cross_origin()")
+        if not args:
+            return fetch_cross_origin(dict(options))
     if args:
         # Flask-CORS silently drops positional arguments: @cross_origin("https://a.example")
         # allows every origin. Refusing them is a deliberate improvement.

@@ -30,6 +30,7 @@ from flask_cors_asgi.errors import (
     response_headers,
     server_error_layer,
 )
+from flask_cors_asgi.fetch.hook import build
 from flask_cors_asgi.options import AppConfig, CORSOptions, Policy, RoutePolicies, compile_options
 from flask_cors_asgi.routing import (
     OPTIONS_CONTENT_TYPE,
@@ -197,12 +198,28 @@ class CORSMiddleware:
     # OWN_CORS_POLICY names this attribute).
     __flask_cors_middleware__ = True
 
+    def __new__(cls, *args: Any, **options: Any) -> Any:
+        # profile="fetch" builds the strict profile's own middleware instead (flask_cors_asgi.fetch);
+        # shadow=... wraps the serving middleware in the report-only evaluator of a second policy.
+        # Anything else (a subclass's own signature included) is built as always.
+        profile = options.pop("profile", "flask_cors")
+        shadow = options.pop("shadow", None)
+        if shadow is not None or profile != "flask_cors":
+            try:
+                return build(cls, *args, profile=profile, shadow=shadow, options=options)
+            except (TypeError, ValueError) as exc:
+                if not _built_by_a_starlette_app():
+                    raise
+                return _Refused(f"flask_cors_asgi: {type(exc).__name__}: {exc}")  # as __init__ does
+        return super().__new__(cls)
+
     def __init__(
         self, app: ASGIApp, config: Mapping[str, Any] | None = None, **options: Unpack[CORSOptions]
     ) -> None:
         """`config` is the app's configuration as Flask's `app.config` holds it (its `CORS_*` keys
         are read, any other key ignored): under the options, as `CORS(app)` reads `app.config`, and
         under the options of every `cross_origin` route below, as Flask-CORS's decorator reads it."""
+        options.pop("profile", None)  # type: ignore[typeddict-item]  # "flask_cors", seen in __new__
         self.config: AppConfig | None = None
         try:
             self.resources = compile_options(options, "CORSMiddleware", config)

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, Router
 from starlette.types import Lifespan, Receive, Scope, Send
 
-from flask_cors_asgi import CORSMiddleware
+from flask_cors_asgi import CORSMiddleware, FetchCORSMiddleware
 from service.api import Foo
 from service.logging import follow_server_log, install_log_escaping
 from service.openapi import openapi_document
@@ -60,22 +60,7 @@ class Service:
     with CORS headers, or the server's) and reaches the server's log."""
 
     def __init__(self, settings: BaseAppSettings, version: str) -> None:
-        document = openapi_document(version)
-
-        async def openapi(request: Request) -> Response:
-            return JSONResponse(document)
-
-        self.router = Router(
-            routes=[
-                JSONRoute("/api/foo", Foo(settings.max_body_bytes, settings.body_timeout), methods=["POST"]),
-                JSONRoute("/healthz", healthz, methods=["GET"]),
-                JSONRoute("/openapi.json", openapi, methods=["GET"]),
-            ],
-            # Werkzeug never redirects "/api/foo/" to "/api/foo": answer 404 as Flask does.
-            redirect_slashes=False,
-            default=not_found,
-            lifespan=_lifespan(settings, version),
-        )
+        self.router = _router(settings, version)
         # `app`, as middleware name what they wrap: the engine and the toolkit find the router
         # through `.app` attributes.
         self.app = CORSMiddleware(self.router, **settings.cors_options())
@@ -85,6 +70,36 @@ class Service:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
+
+
+class FetchService(FetchCORSMiddleware):
+    """The service under CORS_PROFILE=fetch: the same router behind the strict fetch profile."""
+
+    def __init__(self, settings: BaseAppSettings, version: str) -> None:
+        super().__init__(_router(settings, version), **settings.fetch_options())
+        self.state = State()
+        self.state.settings = settings
+
+
+def _router(settings: BaseAppSettings, version: str) -> Router:
+    """The service's routes, whichever profile serves them."""
+    document = openapi_document(version)
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(document)
+
+    router = Router(
+        routes=[
+            JSONRoute("/api/foo", Foo(settings.max_body_bytes, settings.body_timeout), methods=["POST"]),
+            JSONRoute("/healthz", healthz, methods=["GET"]),
+            JSONRoute("/openapi.json", openapi, methods=["GET"]),
+        ],
+        # Werkzeug never redirects "/api/foo/" to "/api/foo": answer 404 as Flask does.
+        redirect_slashes=False,
+        default=not_found,
+        lifespan=_lifespan(settings, version),
+    )
+    return router
 
 
 def _lifespan(settings: BaseAppSettings, version: str) -> Lifespan[Any]:
@@ -99,7 +114,7 @@ def _lifespan(settings: BaseAppSettings, version: str) -> Lifespan[Any]:
     return lifespan
 
 
-def create_app(settings: BaseAppSettings | None = None) -> Service:
+def create_app(settings: BaseAppSettings | None = None) -> Service | FetchService:
     """The service for `settings`, or for the environment's settings (APP_ENV, CORS_*, ...). With
     invalid environment settings, every problem is printed and the process exits with status 1."""
     install_log_escaping()  # before the settings warnings: they quote configuration values
@@ -113,4 +128,6 @@ def create_app(settings: BaseAppSettings | None = None) -> Service:
         settings = loaded.settings
         for warning in loaded.warnings:
             logger.warning("%s", warning.text)
+    if settings.cors_profile == "fetch":
+        return FetchService(settings, service_version())
     return Service(settings, service_version())

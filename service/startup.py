@@ -53,11 +53,24 @@ def policy(options: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def fetch_policy(options: Mapping[str, Any]) -> str:
+    """The fetch profile's policy (every path): `fetch profile: origins a,b, credentials false, ...`."""
+    return (
+        f"fetch profile: origins {as_text(options['origins'])}, "
+        f"credentials {as_text(bool(options.get('supports_credentials')))}, "
+        f"max_age {as_text(options['max_age']) if 'max_age' in options else 'none'}"
+    )
+
+
 def startup_line(settings: BaseAppSettings, *, guarded: bool, version: str) -> str:
     off = "OFF: HEADER_TIMEOUT and MAX_HEADER_BYTES not enforced (docs/service.md, Deploying)"
     guards = "on" if guarded else off
+    if settings.cors_profile == "fetch":
+        cors = fetch_policy(settings.fetch_options())
+    else:
+        cors = policy(settings.cors_options())
     return (
-        f"flask-cors-port {version}, APP_ENV={settings.env} | CORS {policy(settings.cors_options())} | "
+        f"flask-cors-port {version}, APP_ENV={settings.env} | CORS {cors} | "
         f"limits MAX_BODY_BYTES={settings.max_body_bytes} BODY_TIMEOUT={as_text(settings.body_timeout)} "
         f"MAX_HEADER_BYTES={settings.max_header_bytes} HEADER_TIMEOUT={as_text(settings.header_timeout)} | "
         f"request-head guards {guards}"

@@ -22,7 +22,10 @@ Seconds = Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)]
 
 # The setting fields that are Flask-CORS options (cors_<option>), one per Flask-CORS option.
 CORS_FIELDS = tuple(DEFAULTS)
-CORS_VARIABLES = frozenset(f"CORS_{name.upper()}" for name in CORS_FIELDS)
+# CORS_PROFILE picks the engine's profile: Flask-CORS's (the default) or the strict fetch profile.
+CORS_VARIABLES = frozenset(f"CORS_{name.upper()}" for name in CORS_FIELDS) | {"CORS_PROFILE"}
+# The variables the fetch profile reads; the others are Flask-CORS's alone.
+FETCH_FIELDS = ("origins", "supports_credentials", "methods", "allow_headers", "expose_headers", "max_age")
 
 
 def split_list(value: Any) -> Any:
@@ -86,6 +89,11 @@ class BaseAppSettings(BaseSettings):
         examples=[16384],
     )
 
+    cors_profile: Literal["flask_cors", "fetch"] = Field(
+        default="flask_cors",
+        description="flask_cors (Flask-CORS's answers, the default) or fetch (the strict Fetch profile)",
+        examples=["fetch"],
+    )
     cors_origins: StrList = Field(
         default=None,
         description="origins allowed to read answers: JSON array or comma-separated, literals or regexes",
@@ -134,6 +142,23 @@ class BaseAppSettings(BaseSettings):
             if value.lstrip()[:1] in ("[", "{", '"'):
                 raise ValueError("not valid JSON") from None
             return value
+
+    def fetch_options(self) -> dict[str, Any]:
+        """The fetch profile's options (CORS_PROFILE=fetch) from the same variables: origins
+        required, max_age in whole seconds, and every Flask-CORS-only variable the user set,
+        which the profile then refuses by name."""
+        options: dict[str, Any] = {"origins": self.cors_origins or []}
+        for name in FETCH_FIELDS[1:]:
+            value = getattr(self, f"cors_{name}")
+            if value is not None:
+                options[name] = value
+        max_age = options.get("max_age")
+        if isinstance(max_age, str) and max_age.lstrip("-").isdigit():
+            options["max_age"] = int(max_age)
+        for name in CORS_FIELDS:
+            if name not in FETCH_FIELDS and f"cors_{name}" in self.model_fields_set:
+                options[name] = getattr(self, f"cors_{name}")
+        return options
 
     def cors_options(self) -> dict[str, Any]:
         """The Flask-CORS options for `CORSMiddleware`; unset variables keep Flask-CORS's defaults."""

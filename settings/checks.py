@@ -99,6 +99,10 @@ def check(settings: BaseAppSettings) -> list[Problem]:
     if not settings.cors_origins and not every_resource_has_origins and env in ("staging", "production"):
         hint = "e.g. CORS_ORIGINS=https://app.example.com"
         problems.append(Problem("E010", "CORS_ORIGINS", f"must list at least one origin in {env}", hint))
+    if settings.cors_profile == "fetch":
+        options = settings.fetch_options()
+        problems += [Problem(p.id, _variable(p), p.message) for p in audit(profile="fetch", **options)]
+        return problems
     problems += [Problem(p.id, _variable(p), p.message, p.hint) for p in audit(**settings.cors_options())]
     return problems
 

@@ -41,6 +41,7 @@ RUN_BY = {
     "frameworks.md": "test_docs_frameworks.py",
     "migration.md": "test_docs_migration.py",
     "engine-shapes.md": "test_engine_shapes_doc.py",
+    "fetch-profile.md": "test_fetch_docs.py",  # one tutorial: its blocks run in order
 }
 BLOCKS = [
     (page, line, source, reason)

@@ -1,0 +1,32 @@
+"""The fetch profile: jub0bs/cors v1.0.2's strict, Fetch-standard answers, with Flask-CORS's option
+names. `CORSMiddleware(app, profile="fetch", ...)` and `cross_origin(profile="fetch", ...)` build
+it; `compile_fetch` and `decide` are its pure core."""
+
+from flask_cors_asgi.fetch.config import (
+    CHECKS,
+    OPTION_NAMES,
+    FetchConfig,
+    FetchConfigError,
+    FetchProblem,
+    compile_fetch,
+    fetch_problems,
+)
+from flask_cors_asgi.fetch.decision import Decision, decide
+from flask_cors_asgi.fetch.middleware import FetchCORSMiddleware
+from flask_cors_asgi.fetch.proposal import StrictProposal, strict_equivalent, translate_regex
+
+__all__ = [
+    "CHECKS",
+    "OPTION_NAMES",
+    "Decision",
+    "FetchCORSMiddleware",
+    "FetchConfig",
+    "FetchConfigError",
+    "FetchProblem",
+    "StrictProposal",
+    "compile_fetch",
+    "decide",
+    "fetch_problems",
+    "strict_equivalent",
+    "translate_regex",
+]
