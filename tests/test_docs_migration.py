@@ -182,13 +182,13 @@ async def test_difference_a_before_request_hook_that_rejects_preflights() -> Non
 
 def test_the_links_into_the_reference_land_on_its_sections() -> None:
     reference = PAGE.with_name("engine-shapes.md").read_text()
-    anchors = {_anchor(title) for title in re.findall(r"^#+ (.+)$", reference, flags=re.MULTILINE)}
+    anchors = {heading_id(title) for title in re.findall(r"^#+ (.+)$", reference, flags=re.MULTILINE)}
     links = re.findall(r"\(engine-shapes\.md#([^)]+)\)", PAGE.read_text())
     assert links
     assert set(links) <= anchors
 
 
-def _anchor(title: str) -> str:
+def heading_id(title: str) -> str:
     """The id MkDocs (Python-Markdown's toc) gives a heading: code marks dropped, then only word
     characters, spaces and hyphens kept, lower-cased, spaces made hyphens."""
     text = re.sub(r"[^\w\s-]", "", title.replace("`", "")).strip().lower()
