@@ -32,6 +32,7 @@ from flask_cors_asgi.errors import (
 )
 from flask_cors_asgi.fetch.hook import build
 from flask_cors_asgi.options import AppConfig, CORSOptions, Policy, RoutePolicies, compile_options
+from flask_cors_asgi.quart_config import wrapped_quart_config
 from flask_cors_asgi.routing import (
     OPTIONS_CONTENT_TYPE,
     AutomaticOptions,
@@ -218,9 +219,12 @@ class CORSMiddleware:
     ) -> None:
         """`config` is the app's configuration as Flask's `app.config` holds it (its `CORS_*` keys
         are read, any other key ignored): under the options, as `CORS(app)` reads `app.config`, and
-        under the options of every `cross_origin` route below, as Flask-CORS's decorator reads it."""
+        under the options of every `cross_origin` route below, as Flask-CORS's decorator reads it.
+        Without it, a wrapped Quart app's `app.config` is read, here, once (`quart_config`)."""
         options.pop("profile", None)  # type: ignore[typeddict-item]  # "flask_cors", seen in __new__
         self.config: AppConfig | None = None
+        if config is None:
+            config = wrapped_quart_config(app)
         try:
             self.resources = compile_options(options, "CORSMiddleware", config)
             self.config = AppConfig.of(config, "CORSMiddleware")

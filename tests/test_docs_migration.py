@@ -52,9 +52,10 @@ def _requests() -> dict[str, Req]:
         requests[f"GET {path} without Origin"] = Req("GET", path)
         requests[f"PUT {path} (405 on a GET/POST route)"] = Req("PUT", path, {"Origin": FRONT})
     # The hooks section's key, where other apps ignore it.
-    with_key = {"Origin": FRONT, "X-Api-Key": "secret"}
-    requests["GET /api/items with a key"] = Req("GET", "/api/items", with_key)
-    requests["POST /api/items with a key"] = Req("POST", "/api/items", with_key)
+    for origin in (FRONT, OTHER):
+        with_key = {"Origin": origin, "X-Api-Key": "secret"}
+        requests[f"GET /api/items with a key from {origin}"] = Req("GET", "/api/items", with_key)
+        requests[f"POST /api/items with a key from {origin}"] = Req("POST", "/api/items", with_key)
     return requests
 
 
@@ -116,14 +117,79 @@ async def test_the_front_end_gets_what_it_needs(shape: str) -> None:
     assert preflight.header("access-control-allow-origin") in ([origin], ["*"])
 
 
-async def test_a_blueprint_port_leaves_its_404_and_405_without_headers() -> None:
-    # The reason the blueprint section decorates each view instead of mounting a sub-app with a
-    # middleware: Flask-CORS's blueprint hook never sees these requests.
+async def test_the_blueprint_404s_and_405s_carry_no_cors_headers() -> None:
+    # Flask-CORS's blueprint hook never sees these requests (no blueprint rule matched), and
+    # cors_blueprint decorates the blueprint's routes, not its prefix.
     flask_source, port_source = sections()["`CORS(blueprint)`"]
     original = run_module(flask_source, "docs_migration_flask_blueprint_check")
     port = run_module(port_source, "docs_migration_port_blueprint_check")
-    for name in ("GET /api/missing from https://front.example", "PUT /api/items (405 on a GET/POST route)"):
-        expected = send_flask(original, REQUESTS[name])
-        seen = await send_asgi(port, REQUESTS[name])
-        assert (expected.status, expected.cors) == (seen.status, ())
-        assert seen.status in (404, 405)
+    statuses = set()
+    for name, request in REQUESTS.items():
+        if not request.path.startswith("/api/"):
+            continue
+        expected = send_flask(original, request)
+        if expected.status not in (404, 405):
+            continue
+        seen = await send_asgi(port, request)
+        assert (seen.status, seen.cors, expected.cors) == (expected.status, (), ()), name
+        statuses.add(expected.status)
+    assert statuses == {404, 405}
+
+
+@pytest.mark.parametrize(
+    ("shape", "path"),
+    [("`app.config`", "/api/partner"), ("`@cross_origin()` without arguments", "/api/items")],
+)
+async def test_cross_origin_without_arguments_takes_the_app_config(shape: str, path: str) -> None:
+    # Without the config, the decorator would allow every origin: the config's origin is let in,
+    # another is not, by the Flask original and its port alike.
+    flask_source, port_source = sections()[shape]
+    assert "@cross_origin()\n" in flask_source
+    assert "@cross_origin()\n" in port_source
+    original = run_module(flask_source, f"docs_migration_flask_{_slug(shape)}_config_check")
+    port = run_module(port_source, f"docs_migration_port_{_slug(shape)}_config_check")
+    for request, allowed in [
+        (Req("GET", path, {"Origin": FRONT}), [FRONT]),
+        (_preflight(path, FRONT), [FRONT]),
+        (Req("GET", path, {"Origin": OTHER}), []),
+        (_preflight(path, OTHER), []),
+    ]:
+        expected = send_flask(original, request)
+        seen = await send_asgi(port, request)
+        acao = "access-control-allow-origin"
+        assert expected.header(acao) == seen.header(acao) == allowed, (request, expected, seen)
+
+
+async def test_difference_a_before_request_hook_that_rejects_preflights() -> None:
+    # Flask runs before_request for its automatic OPTIONS answer; the port's CORSMiddleware answers
+    # that preflight before a middleware inside it, so the rejection is Flask's alone.
+    flask_source, port_source = sections()["Request hooks"]
+    rejecting_flask = flask_source.replace('request.method != "OPTIONS" and ', "")
+    rejecting_port = port_source.replace(' or scope["method"] == "OPTIONS"', "")
+    assert rejecting_flask != flask_source
+    assert rejecting_port != port_source
+    original = run_module(rejecting_flask, "docs_migration_flask_rejecting_hook")
+    port = run_module(rejecting_port, "docs_migration_port_rejecting_hook")
+    request = _preflight("/api/items", FRONT)
+    expected = send_flask(original, request)
+    seen = await send_asgi(port, request)
+    # Flask's 403 (which the after_request hook leaves alone), the port's preflight answer (turned
+    # into 204 by the hook outside); both with the CORS headers.
+    assert (expected.status, seen.status) == (403, 204)
+    acao = "access-control-allow-origin"
+    assert expected.header(acao) == seen.header(acao) == [FRONT]
+
+
+def test_the_links_into_the_reference_land_on_its_sections() -> None:
+    reference = PAGE.with_name("engine-shapes.md").read_text()
+    anchors = {heading_id(title) for title in re.findall(r"^#+ (.+)$", reference, flags=re.MULTILINE)}
+    links = re.findall(r"\(engine-shapes\.md#([^)]+)\)", PAGE.read_text())
+    assert links
+    assert set(links) <= anchors
+
+
+def heading_id(title: str) -> str:
+    """The id MkDocs (Python-Markdown's toc) gives a heading: code marks dropped, then only word
+    characters, spaces and hyphens kept, lower-cased, spaces made hyphens."""
+    text = re.sub(r"[^\w\s-]", "", title.replace("`", "")).strip().lower()
+    return re.sub(r"[-\s]+", "-", text)

@@ -1,7 +1,8 @@
 """docs/engine-shapes.md, run as written: each "# Flask original" block and the "# Port" block after
 it are complete modules whose `app` must give the same answers (tests/differential.py's contract)
-to requests from several origins, with and without an API key, preflights and errors included;
-every other Python block runs and its assertions hold."""
+to requests from several origins, preflights and errors included;
+every other Python block runs and its assertions hold. (The request-hook pairs are the migration
+guide's: tests/test_docs_migration.py.)"""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from tests.differential import Req, compare, is_automatic_options, send_asgi_sync, send_flask
 from tests.servers import ROOT
+from tests.test_docs_migration import heading_id
 
 PAGE = ROOT / "docs" / "engine-shapes.md"
 ORIGINS = ("https://app.example", "https://admin.example", "https://evil.example")
@@ -43,30 +45,26 @@ PATHS = [
     ["/admin/users/7", "/admin/users/x", "/admin/missing", "/api/orders", "/api/missing"],
     ["/admin/users", "/admin/missing", "/api/orders", "/api/missing", "/other"],
     ["/api/profile", "/api/public", "/api/missing"],
-    ["/api/items", "/api/missing"],
-    ["/api/items", "/api/missing"],
-    ["/api/items", "/api/missing"],
 ]
 
 
 def requests_for(paths: list[str]) -> list[Req]:
-    """Each method from each origin, with and without the API key, a preflight, and no Origin."""
+    """Each method from each origin, a preflight, and no Origin."""
     found = []
     for path in paths:
         for origin in ORIGINS:
-            for key in ({}, {"X-Api-Key": "secret"}):
-                for method in METHODS:
-                    found.append(Req(method, path, {"Origin": origin, **key}))
-                preflight = {
-                    "Access-Control-Request-Method": "PUT",
-                    "Access-Control-Request-Headers": "x-api-key",
-                }
-                found.append(Req("OPTIONS", path, {"Origin": origin, **key, **preflight}))
+            for method in METHODS:
+                found.append(Req(method, path, {"Origin": origin}))
+            preflight = {
+                "Access-Control-Request-Method": "PUT",
+                "Access-Control-Request-Headers": "x-api-key",
+            }
+            found.append(Req("OPTIONS", path, {"Origin": origin, **preflight}))
         found.append(Req("GET", path, {}))
     return found
 
 
-def test_the_page_has_its_six_pairs() -> None:
+def test_the_page_has_its_three_pairs() -> None:
     assert len(pairs()) == len(PATHS)
 
 
@@ -94,20 +92,9 @@ def test_the_other_blocks_run() -> None:
         exec(compile(source, str(PAGE), "exec"), {"__name__": "engine_shapes_example"})
 
 
-def test_difference_a_before_request_hook_that_rejects_preflights() -> None:
-    # Flask runs before_request for its automatic OPTIONS answer; the port's CORSMiddleware answers
-    # that preflight before a middleware inside it, so the rejection is Flask's alone.
-    flask_source, port_source = pairs()[3]
-    assert "def require_key" in flask_source
-    rejecting_flask = flask_source.replace('flask.request.method != "OPTIONS" and ', "")
-    rejecting_port = port_source.replace(' and scope["method"] != "OPTIONS"', "")
-    assert (rejecting_flask, rejecting_port) != (flask_source, port_source)
-    request = Req("OPTIONS", "/api/items", {"Origin": ORIGINS[0], "Access-Control-Request-Method": "PUT"})
-    reference = send_flask(app_of(rejecting_flask), request)
-    port = send_asgi_sync(app_of(rejecting_port), request)
-    assert (reference.status, port.status) == (403, 200)
-    assert (
-        reference.header("access-control-allow-origin")
-        == port.header("access-control-allow-origin")
-        == [ORIGINS[0]]
-    )
+def test_the_links_into_the_guide_land_on_its_sections() -> None:
+    guide = PAGE.with_name("migration.md").read_text()
+    anchors = {heading_id(title) for title in re.findall(r"^#+ (.+)$", guide, flags=re.MULTILINE)}
+    links = re.findall(r"\(migration\.md#([^)]+)\)", PAGE.read_text())
+    assert links
+    assert set(links) <= anchors
