@@ -1,10 +1,13 @@
 """`cors-conformance`: probe, explain and diff the CORS behaviour of any app or live URL, report
 misconfigurations as findings, and read a Flask app's Flask-CORS configuration.
 
-Exit status: 0 nothing at or above the gate; 1 `probe` found a finding at or above --fail-on,
-`diff` a difference at or above --fail-on-difference (or a finding at or above --fail-on),
-`explain` a blocked request; 2 bad usage, or a target that cannot be imported, used or reached
-(`from-flask` reports and exits 0, or 2).
+Exit status (docs/toolkit.md has the full table):
+- 0: nothing at or above the gate (`from-flask`: the report was printed);
+- 1: `probe` found a finding at or above --fail-on; `diff` a difference at or above
+  --fail-on-difference, or a finding at or above --fail-on; `probe`/`diff` with
+  --require-allowed-origin tested no origin the target allows; `explain` a blocked request;
+- 2: bad usage (a malformed --origin, a --path every target answers 404 with 404, an unknown
+  option), or a target that cannot be imported, used or reached, or that answers only 5xx.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path as FilePath
 from urllib.parse import urlsplit
 
-from cors_conformance import discover, findings, flask_config, har, report
+from cors_conformance import __version__, discover, findings, flask_config, har, report
 from cors_conformance.browser import (
     BROWSERS,
     AddressSpace,
@@ -30,7 +33,16 @@ from cors_conformance.browser import (
 from cors_conformance.diff import KINDS, Kind, diff, exit_status, on_routes_of_one_side, route_differences
 from cors_conformance.matrix import Case, Location, Probe, probes
 from cors_conformance.observe import Observation, observe
-from cors_conformance.origins import UNRELATED, Candidate, candidates, host_guesses, meant, trusted_origins
+from cors_conformance.origins import (
+    NULL,
+    UNRELATED,
+    Candidate,
+    candidates,
+    host_guesses,
+    meant,
+    sendable,
+    trusted_origins,
+)
 from cors_conformance.targets import Request, Target, TargetError
 
 SEVERITY_GATES = ("high", "medium", "low", "none")
@@ -64,10 +76,25 @@ def _revealed(target: Target, locations: Sequence[Location]) -> list[str]:
     return [origin for answer in target.send(requests) for origin in answer.revealed_origins]
 
 
+def given_origin(text: str) -> str:
+    """A --origin as a browser serialises it (lower case), or a one-line error: a value no browser
+    sends (no scheme, a path, a default port) would test nothing and read as "blocked"."""
+    origin = text.strip().lower()
+    if origin == NULL or sendable(origin):
+        return origin
+    if "://" not in origin:
+        hint = f"https://{origin.rstrip('/')}"
+        raise TargetError(f"--origin {text!r} has no scheme: an origin is scheme://host[:port], e.g. {hint}")
+    raise TargetError(
+        f"--origin {text!r} is not an origin a browser sends: write scheme://host[:port] "
+        "(lower case, no path, no default port), e.g. https://shop.example"
+    )
+
+
 def _plan(targets: Sequence[Target], args: argparse.Namespace) -> Plan:
+    given = [given_origin(o) for o in args.origin or []]
     declared = [] if args.path else [discover.paths(target) for target in targets]
     locations = _locations(targets, declared, args.path)
-    given = [o.lower() for o in args.origin or []]
     trusted, configured = list(given), list(given)
     for target in targets:
         origins = discover.configured_origins(target)
@@ -98,6 +125,25 @@ def _run(target: Target, plan: Plan) -> list[Observation]:
         observations += observe(target, probes(plan.locations, more))
     _check_answers(target, observations)
     return observations
+
+
+def _check_given_paths(
+    targets: Sequence[Target], observed: Sequence[Sequence[Observation]], args: argparse.Namespace
+) -> None:
+    """A --path that every target answers only with 404 is a typo, not a policy: refused, so that
+    a CI job with a mistyped path does not pass on "no findings" (--allow-404 probes it anyway)."""
+    if not args.path or args.allow_404:
+        return
+    for path in dict.fromkeys(args.path):
+        statuses = {
+            o.response.status for observations in observed for o in observations if o.probe.path == path
+        }
+        if statuses == {404}:
+            names = " and ".join(t.spec for t in targets)
+            raise TargetError(
+                f"--path {path}: {names} answered every request with 404 "
+                "(a typo? --allow-404 probes it anyway)"
+            )
 
 
 def _check_answers(target: Target, observations: Sequence[Observation]) -> None:
@@ -147,6 +193,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
     target = Target(args.target)
     plan = None if args.har is not None else _plan([target], args)
     observations = _observations(target, args, plan)
+    if plan is not None:
+        _check_given_paths([target], [observations], args)
     found = findings.derive(observations, production=_production(target, args))
     rows = report.policy_rows(observations)
     note = _local_network_note(args.target)
@@ -188,6 +236,7 @@ def _header(text: str) -> tuple[str, str]:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    args.origin = given_origin(args.origin)
     target = Target(args.target)
     page_space = address_space(urlsplit(args.origin).hostname or "")
     try:
@@ -251,6 +300,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
             paths_a, paths_b = ([str(p) for p in paths] for paths in plan.declared)
             differences += route_differences(paths_a, paths_b)
     observed_a, observed_b = _observations(a, args, plan), _observations(b, args, plan)
+    if plan is not None:
+        _check_given_paths([a, b], [observed_a, observed_b], args)
     if plan is not None and len(observed_a) != len(observed_b):
         # A second pass ran on one side only: compare what both saw.
         common = min(len(observed_a), len(observed_b))
@@ -336,6 +387,11 @@ def _matrix_arguments(command: argparse.ArgumentParser) -> None:
         help="a trusted origin to try, besides those the target reveals (repeatable)",
     )
     command.add_argument(
+        "--allow-404",
+        action="store_true",
+        help="probe a --path even when every target answers it 404 (default: a typo, exit 2)",
+    )
+    command.add_argument(
         "--har", type=FilePath, help="replay the requests of a browser's HAR export instead of the matrix"
     )
     command.add_argument(
@@ -348,6 +404,7 @@ def _matrix_arguments(command: argparse.ArgumentParser) -> None:
 
 def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(prog="cors-conformance", description=__doc__.split("\n\n")[0])
+    main_parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = main_parser.add_subparsers(dest="command", required=True)
     targets_help = "wsgi:module:app, asgi:module:app, asgi-factory:module:function, or http(s)://host:port"
 

@@ -73,8 +73,10 @@ def test_unreachable_url_is_a_one_line_error(capsys: pytest.CaptureFixture[str])
 
 
 def test_an_app_answering_only_5xx_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    status, _, err = run(capsys, "probe", "asgi:tests.misconfigured:anchored_regex", "--path", "/boom")
-    assert status == 0  # a 404 is an answer
+    status, _, err = run(
+        capsys, "probe", "asgi:tests.misconfigured:anchored_regex", "--path", "/boom", "--allow-404"
+    )
+    assert status == 0  # a 404 is an answer, probed on purpose
     broken = "asgi:tests.test_conformance_cli:always_500"
     status, _, err = run(capsys, "probe", broken, "--path", "/")
     assert status == 2
@@ -256,7 +258,9 @@ def test_explain_refuses_what_fetch_refuses(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_diff_reads_well_at_100_columns(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = run(capsys, "diff", SEED, SERVICE, "--path", "/api/foo", "--path", "/api/nope")
+    status, out, _ = run(
+        capsys, "diff", SEED, SERVICE, "--path", "/api/foo", "--path", "/api/nope", "--allow-404"
+    )
     assert status == 1
     assert max(len(line) for line in out.splitlines()) <= 100
     blocks = out.split("\n\n")
@@ -279,7 +283,7 @@ def test_a_status_difference_is_app_visible(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_diff_intended_app_against_the_service_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
-    paths = ["--path", "/api/foo", "--path", "/api/nope", "--path", "/"]
+    paths = ["--path", "/api/foo", "--path", "/api/nope", "--path", "/", "--allow-404"]
     status, out, _ = run(capsys, "diff", SEED_INTENDED, SERVICE, *paths, "--strict", "--json")
     assert json.loads(out)["differences"] == []
     assert status == 0
