@@ -15,8 +15,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path as FilePath
 from urllib.parse import urlsplit
 
@@ -30,6 +30,7 @@ from cors_conformance.browser import (
     local_network_check,
     needs_preflight,
 )
+from cors_conformance.coverage import Coverage, coverage
 from cors_conformance.diff import KINDS, Kind, diff, exit_status, on_routes_of_one_side, route_differences
 from cors_conformance.matrix import Case, Location, Probe, probes
 from cors_conformance.observe import Observation, observe
@@ -37,9 +38,11 @@ from cors_conformance.origins import (
     NULL,
     UNRELATED,
     Candidate,
+    admitted,
     candidates,
     host_guesses,
     meant,
+    neighbours,
     sendable,
     trusted_origins,
 )
@@ -56,6 +59,9 @@ class Plan:
     locations: list[Location]
     candidates: list[Candidate]
     declared: list[list[discover.Path]]
+    # Each configured origin value (literal or regex) and the origins it contributed.
+    patterns: dict[str, list[str]] = field(default_factory=dict)
+    meant_by: Callable[[str], bool] | None = None
 
 
 def _locations(
@@ -96,14 +102,18 @@ def _plan(targets: Sequence[Target], args: argparse.Namespace) -> Plan:
     declared = [] if args.path else [discover.paths(target) for target in targets]
     locations = _locations(targets, declared, args.path)
     trusted, configured = list(given), list(given)
+    patterns: dict[str, list[str]] = {}
     for target in targets:
         origins = discover.configured_origins(target)
         configured += origins
-        trusted += trusted_origins(origins)
+        for value in origins:
+            patterns.setdefault(value, admitted(value))
+            trusted += patterns[value]
         trusted += trusted_origins(_revealed(target, locations))
         if target.url is not None and not trusted:
             trusted += host_guesses(target.url)
-    return Plan(locations, candidates(dict.fromkeys(trusted), meant(configured)), declared)
+    meant_by = meant(configured)
+    return Plan(locations, candidates(dict.fromkeys(trusted), meant_by), declared, patterns, meant_by)
 
 
 def _named_elsewhere(observations: Sequence[Observation], known: set[str]) -> list[str]:
@@ -116,15 +126,55 @@ def _named_elsewhere(observations: Sequence[Observation], known: set[str]) -> li
     return trusted_origins(dict.fromkeys(found))
 
 
-def _run(target: Target, plan: Plan) -> list[Observation]:
-    observations = observe(target, probes(plan.locations, plan.candidates))
+# How many origins found allowed may each add their neighbours in the second pass.
+_MORE_ALLOWED = 16
+# The classes of the origins tried for every target (origins.fixed_candidates), less "any origin".
+_FIXED_CLASSES = frozenset({"null", "hosting-site", "development-origin"})
+
+
+def _second_pass(observed: Sequence[Sequence[Observation]], plan: Plan) -> list[Candidate]:
+    """Origins to probe once more, the same on every target: origins an answer named that were not
+    asked about (a configured one leaking), and the adversarial neighbours of every origin found
+    allowed that was tried for every target without being trusted (a hand-written check that lets
+    in http://localhost also lets in http://localhost.attacker.example). The neighbours of an
+    adversarial origin found allowed are not tried: that origin is a finding already.)"""
     known = {c.origin for c in plan.candidates}
-    extra = _named_elsewhere(observations, known)
-    if extra:
-        more = [c for c in candidates(extra) if c.origin not in known]
-        observations += observe(target, probes(plan.locations, more))
-    _check_answers(target, observations)
-    return observations
+    named = list(dict.fromkeys(o for side in observed for o in _named_elsewhere(side, known)))
+    # Where the unrelated origin is allowed, every origin is: no neighbour there says more.
+    open_to_any = {
+        (o.probe.path, o.probe.case.name)
+        for side in observed
+        for o in side
+        if o.probe.cls == "reflect-any" and any(v.allowed for v in o.verdicts.values())
+    }
+    allowed = [
+        o.probe.origin
+        for side in observed
+        for o in side
+        if o.probe.cls in _FIXED_CLASSES
+        and (o.probe.path, o.probe.case.name) not in open_to_any
+        and any(v.allowed for v in o.verdicts.values())
+    ]
+    more = {c.origin: c for c in candidates(named) if c.origin not in known}
+    for origin in list(dict.fromkeys(allowed))[:_MORE_ALLOWED]:
+        for candidate in neighbours(origin):
+            meant_by = plan.meant_by
+            if candidate.origin not in known and (meant_by is None or not meant_by(candidate.origin)):
+                more.setdefault(candidate.origin, candidate)
+    return list(more.values())
+
+
+def _run_all(targets: Sequence[Target], plan: Plan) -> list[list[Observation]]:
+    """The matrix on every target, then one bounded second pass (the same on every target, so the
+    observations stay comparable probe by probe)."""
+    observed = [observe(target, probes(plan.locations, plan.candidates)) for target in targets]
+    more = _second_pass(observed, plan)
+    if more:
+        for target, observations in zip(targets, observed, strict=True):
+            observations += observe(target, probes(plan.locations, more))
+    for target, observations in zip(targets, observed, strict=True):
+        _check_answers(target, observations)
+    return observed
 
 
 def _check_given_paths(
@@ -182,28 +232,50 @@ def _local_network_note(spec: str) -> str | None:
     )
 
 
-def _observations(target: Target, args: argparse.Namespace, plan: Plan | None) -> list[Observation]:
+def _observations(
+    targets: Sequence[Target], args: argparse.Namespace, plan: Plan | None
+) -> list[list[Observation]]:
     if args.har is not None:
-        return har.replay(target, har.load(args.har))
+        entries = har.load(args.har)
+        return [har.replay(target, entries) for target in targets]
     assert plan is not None
-    return _run(target, plan)
+    observed = _run_all(targets, plan)
+    _check_given_paths(targets, observed, args)
+    return observed
+
+
+def _coverage(
+    targets: Sequence[Target], observed: Sequence[Sequence[Observation]], plan: Plan | None
+) -> Coverage:
+    return coverage(observed, plan.patterns if plan else {}, sum(t.sent for t in targets))
+
+
+def _coverage_status(cov: Coverage, args: argparse.Namespace) -> int:
+    """1 under --require-allowed-origin when no origin the target allows was tested."""
+    return 1 if args.require_allowed_origin and not cov.tested_allowed_origin else 0
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
     target = Target(args.target)
     plan = None if args.har is not None else _plan([target], args)
-    observations = _observations(target, args, plan)
-    if plan is not None:
-        _check_given_paths([target], [observations], args)
+    (observations,) = _observations([target], args, plan)
+    cov = _coverage([target], [observations], plan)
     found = findings.derive(observations, production=_production(target, args))
     rows = report.policy_rows(observations)
     note = _local_network_note(args.target)
+    status = max(findings.exit_status(found, args.fail_on), _coverage_status(cov, args))
+    summary = report.probe_summary(found, args.fail_on, cov, status)
     if args.json:
         policy = [dict(zip(report.POLICY_HEAD, row, strict=True)) for row in rows]
         print(
             report.dumps(
                 {
+                    "schema_version": report.SCHEMA_VERSION,
+                    "command": "probe",
                     "target": args.target,
+                    "status": status,
+                    "summary": summary,
+                    "coverage": cov.json(),
                     "findings": [report.finding_json(f) for f in found],
                     "policy": policy,
                     "local_network": note,
@@ -212,9 +284,11 @@ def cmd_probe(args: argparse.Namespace) -> int:
             )
         )
     elif args.markdown:
-        print(f"### CORS policy of `{args.target}`\n\n{report.findings_markdown(found)}\n")
+        print(f"### CORS policy of `{args.target}`\n\n**{summary}**\n\n{report.findings_markdown(found)}\n")
         print(report.markdown(report.POLICY_HEAD, report.policy_rows(observations, every_origin=False)))
     else:
+        print(report.wrap([summary]))
+        print(report.wrap(cov.text()) + "\n")
         print(report.findings_text(found))
         shown = report.policy_rows(observations, every_origin=args.every_origin)
         hidden = len({(r[0], r[1]) for r in rows}) - len(shown)
@@ -225,7 +299,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
             print(f"\n({hidden} rows of adversarial origins allowed nothing, or {more}: see --every-origin)")
         if note:
             print(f"\n{note}")
-    return findings.exit_status(found, args.fail_on)
+    return status
 
 
 def _header(text: str) -> tuple[str, str]:
@@ -299,13 +373,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         if not args.path:
             paths_a, paths_b = ([str(p) for p in paths] for paths in plan.declared)
             differences += route_differences(paths_a, paths_b)
-    observed_a, observed_b = _observations(a, args, plan), _observations(b, args, plan)
-    if plan is not None:
-        _check_given_paths([a, b], [observed_a, observed_b], args)
-    if plan is not None and len(observed_a) != len(observed_b):
-        # A second pass ran on one side only: compare what both saw.
-        common = min(len(observed_a), len(observed_b))
-        observed_a, observed_b = observed_a[:common], observed_b[:common]
+    observed_a, observed_b = _observations([a, b], args, plan)
+    cov = _coverage([a, b], [observed_a, observed_b], plan)
     differences += on_routes_of_one_side(diff(observed_a, observed_b), differences)
     found = {
         "a": findings.derive(observed_a, production=_production(a, args)),
@@ -315,15 +384,24 @@ def cmd_diff(args: argparse.Namespace) -> int:
     status = max(
         exit_status(differences, fail_on=fail_on_difference),
         findings.exit_status([*found["a"], *found["b"]], args.fail_on),
+        _coverage_status(cov, args),
     )
+    summary = report.diff_summary(differences, fail_on_difference, found, args.fail_on, cov, status)
     if args.json:
-        document = report.diff_json(differences, args.a, args.b)
+        document = {
+            "schema_version": report.SCHEMA_VERSION,
+            "command": "diff",
+            "status": status,
+            "summary": summary,
+            **report.diff_json(differences, args.a, args.b),
+            "coverage": cov.json(),
+        }
         document["findings"] = [
             {**report.finding_json(f), "side": side} for side, side_found in found.items() for f in side_found
         ]
         print(report.dumps(document))
     elif args.markdown:
-        print(f"### CORS: `{args.a}` (A) vs `{args.b}` (B)\n")
+        print(f"### CORS: `{args.a}` (A) vs `{args.b}` (B)\n\n**{summary}**\n")
         counts = report.diff_counts(differences)
         print(", ".join(f"**{n} {k}**" if k == "browser" else f"{n} {k}" for k, n in counts.items()) + "\n")
         if differences:
@@ -332,9 +410,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print(f"B {report.findings_markdown(found['b'])}")
     else:
         counts = report.diff_counts(differences)
-        probes_run = len(observed_a)
-        print(f"A = {args.a}\nB = {args.b}\n{probes_run} probes; differences: "
-              + ", ".join(f"{n} {k}" for k, n in counts.items()))  # fmt: skip
+        print(report.wrap([summary]) + f"\n\nA = {args.a}\nB = {args.b}\n" + report.wrap(cov.text()))
+        print("Differences: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
         for side, label in (("a", "A"), ("b", "B")):
             print(f"\n{label}: {report.findings_text(found[side])}")
         if differences:
@@ -396,6 +473,11 @@ def _matrix_arguments(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument(
         "--production", action="store_true", help="the target is a production API (default: an https URL is)"
+    )
+    command.add_argument(
+        "--require-allowed-origin",
+        action="store_true",
+        help="exit 1 when no origin the target allows was tested (the run proved nothing about them)",
     )
     formats = command.add_mutually_exclusive_group()
     formats.add_argument("--json", action="store_true")

@@ -7,12 +7,59 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
-from cors_conformance.diff import KINDS, Difference
+from cors_conformance.coverage import Coverage
+from cors_conformance.diff import KINDS, Difference, at_least
 from cors_conformance.findings import SEVERITIES, Finding
 from cors_conformance.observe import Observation
 from cors_conformance.targets import Response
 
 WIDTH = 100
+# The JSON documents' shape (docs/toolkit.md): raised when a field is removed or changes meaning.
+SCHEMA_VERSION = 1
+
+
+# --- the summary a report starts with ----------------------------------------------------------------
+
+
+def _severity_counts(found: Sequence[Finding]) -> str:
+    if not found:
+        return "no findings"
+    return ", ".join(f"{n} {s}" for s in SEVERITIES if (n := sum(f.severity == s for f in found)))
+
+
+def _untested(cov: Coverage) -> str:
+    return "" if cov.tested_allowed_origin else "; WARNING: no allowed origin was tested"
+
+
+def probe_summary(found: Sequence[Finding], fail_on: str, cov: Coverage, status: int) -> str:
+    """One line: pass or fail, why, and what to do first."""
+    gated = [f for f in found if f.at_least(fail_on)]  # type: ignore[arg-type]
+    verdict = "FAIL" if status else "PASS"
+    first = f"; first: {gated[0].id} {gated[0].title} ({gated[0].origin}): {gated[0].fix}" if gated else ""
+    return f"{verdict}: {_severity_counts(found)} (gate --fail-on {fail_on}){_untested(cov)}{first}"
+
+
+def diff_summary(
+    differences: Sequence[Difference],
+    fail_on_difference: str,
+    found: dict[str, list[Finding]],
+    fail_on: str,
+    cov: Coverage,
+    status: int,
+) -> str:
+    gated = [d for d in differences if at_least(d.kind, fail_on_difference)]  # type: ignore[arg-type]
+    verdict = "FAIL" if status else "PASS"
+    counts = ", ".join(f"{n} {k}" for k, n in diff_counts(differences).items() if n) or "no differences"
+    first = (
+        f"; first: [{gated[0].kind}] {gated[0].path} {gated[0].origin or ''} {gated[0].request or ''}"
+        if gated
+        else ""
+    )
+    sides = f"findings A: {_severity_counts(found['a'])}, B: {_severity_counts(found['b'])}"
+    return (
+        f"{verdict}: {counts} (gate --fail-on-difference {fail_on_difference}); {sides} "
+        f"(gate --fail-on {fail_on}){_untested(cov)}{first.rstrip()}"
+    )
 
 
 def table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -28,6 +75,11 @@ def markdown(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
         return "| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |"
 
     return "\n".join([cells(head), "|" + "---|" * len(head), *(cells(r) for r in rows)])
+
+
+def wrap(lines: Sequence[str]) -> str:
+    """Lines of prose at WIDTH columns, continuation lines indented."""
+    return "\n".join(_wrapped(line, "") for line in lines)
 
 
 def _wrapped(text: str, indent: str = "  ") -> str:

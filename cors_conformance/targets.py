@@ -160,6 +160,7 @@ class Target:
         self.url: str | None = None
         # The keyword options of every Flask-CORS call made while a wsgi: target was imported.
         self.flask_cors_calls: list[dict[str, Any]] = []
+        self.sent = 0  # HTTP requests sent so far (the report says how many were made)
         if kind in ("http", "https"):
             url = httpx.URL(spec)
             if not url.host:
@@ -221,6 +222,7 @@ class Target:
         return built
 
     def send(self, requests: Sequence[Request]) -> list[Response]:
+        self.sent += len(requests)
         if self.kind == "asgi":
             return asyncio.run(self._send_asgi(requests))
         transport: httpx.BaseTransport | None = None

@@ -198,3 +198,7 @@ flask_cors.CORS(flask_wider_rule, resources={r"/v1/*": {"origins": [FRONT_END]}}
 flask_literal_resource = flask.Flask("flask_literal_resource")
 flask_literal_resource.add_url_rule("/v1/export", view_func=export)
 flask_cors.CORS(flask_literal_resource, resources={"/v1": {"origins": [FRONT_END]}})
+
+# A hand-written development check: any origin that starts with http://localhost (no --origin needed:
+# http://localhost is tried for every target, and once allowed its neighbours are tried too).
+localhost_prefix = api(lambda origin: origin.startswith("http://localhost"), credentials=True)

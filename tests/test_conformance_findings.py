@@ -99,11 +99,13 @@ def test_low_findings_pass_the_default_gate(capsys: pytest.CaptureFixture[str]) 
     assert probe(capsys, "asgi:tests.misconfigured:any_subdomain", *FRONT, "--fail-on", "low")[0] == 1
 
 
-def test_text_output_starts_with_the_findings(capsys: pytest.CaptureFixture[str]) -> None:
+def test_text_output_starts_with_a_summary_then_the_findings(capsys: pytest.CaptureFixture[str]) -> None:
     status = main(["probe", "asgi:tests.misconfigured:suffix", *FRONT])
     out = capsys.readouterr().out
     assert status == 1
-    assert out.startswith("Findings: ")
+    # What failed, and the first thing to fix, before anything else.
+    assert out.startswith("FAIL: 2 high (gate --fail-on medium); first: C04 ")
+    assert "Findings: " in out.split("Effective CORS policy")[0]
     assert "HIGH C04" in out.split("Effective CORS policy")[0]
     assert max(len(line) for line in out.split("Effective CORS policy")[0].splitlines()) <= 100
 
