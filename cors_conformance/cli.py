@@ -69,7 +69,11 @@ def _locations(
 ) -> list[Location]:
     if given:
         return [Location(path) for path in given]
-    found = sorted({p for paths in declared for p in paths})
+    # One location per route, matched by pattern (Flask's /alert/<id> is Starlette's /alert/{id}).
+    by_route: dict[tuple[str | None, str], discover.Path] = {}
+    for p in sorted({p for paths in declared for p in paths}):
+        by_route.setdefault(p.key, p)
+    found = list(by_route.values())
     if not found:
         names = " or ".join(t.spec for t in targets)
         raise TargetError(f"no paths found in {names} (no routes, no /openapi.json): give --path")
@@ -250,6 +254,19 @@ def _coverage(
     return coverage(observed, plan.patterns if plan else {}, sum(t.sent for t in targets))
 
 
+def _app_output(targets: Sequence[Target]) -> list[str]:
+    """One line per in-process target that wrote anything (logs, tracebacks, prints) while probed."""
+    lines = []
+    for target in targets:
+        summary = target.output.json()
+        if summary["lines"] or summary["log_records"]:
+            lines.append(
+                f"{target.spec} logged {summary['log_records']} records ({summary['tracebacks']} tracebacks) "
+                f"and wrote {summary['lines']} lines, captured; first: {summary['first_line']}"
+            )
+    return lines
+
+
 def _coverage_status(cov: Coverage, args: argparse.Namespace) -> int:
     """1 under --require-allowed-origin when no origin the target allows was tested."""
     return 1 if args.require_allowed_origin and not cov.tested_allowed_origin else 0
@@ -276,6 +293,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
                     "status": status,
                     "summary": summary,
                     "coverage": cov.json(),
+                    "app_output": {target.spec: target.output.json()},
                     "findings": [report.finding_json(f) for f in found],
                     "policy": policy,
                     "local_network": note,
@@ -288,7 +306,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
         print(report.markdown(report.POLICY_HEAD, report.policy_rows(observations, every_origin=False)))
     else:
         print(report.wrap([summary]))
-        print(report.wrap(cov.text()) + "\n")
+        print(report.wrap([*cov.text(), *_app_output([target])]) + "\n")
         print(report.findings_text(found))
         shown = report.policy_rows(observations, every_origin=args.every_origin)
         hidden = len({(r[0], r[1]) for r in rows}) - len(shown)
@@ -371,8 +389,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     else:
         plan = _plan([a, b], args)
         if not args.path:
-            paths_a, paths_b = ([str(p) for p in paths] for paths in plan.declared)
-            differences += route_differences(paths_a, paths_b)
+            differences += route_differences(*plan.declared)
     observed_a, observed_b = _observations([a, b], args, plan)
     cov = _coverage([a, b], [observed_a, observed_b], plan)
     differences += on_routes_of_one_side(diff(observed_a, observed_b), differences)
@@ -395,6 +412,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
             "summary": summary,
             **report.diff_json(differences, args.a, args.b),
             "coverage": cov.json(),
+            "app_output": {"a": a.output.json(), "b": b.output.json()},
         }
         document["findings"] = [
             {**report.finding_json(f), "side": side} for side, side_found in found.items() for f in side_found
@@ -410,7 +428,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print(f"B {report.findings_markdown(found['b'])}")
     else:
         counts = report.diff_counts(differences)
-        print(report.wrap([summary]) + f"\n\nA = {args.a}\nB = {args.b}\n" + report.wrap(cov.text()))
+        print(
+            report.wrap([summary])
+            + f"\n\nA = {args.a}\nB = {args.b}\n"
+            + report.wrap([*cov.text(), *_app_output([a, b])])
+        )
         print("Differences: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
         for side, label in (("a", "A"), ("b", "B")):
             print(f"\n{label}: {report.findings_text(found[side])}")

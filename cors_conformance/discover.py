@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.middleware.cors import CORSMiddleware as StockCORSMiddleware
@@ -29,18 +29,23 @@ from flask_cors_asgi.middleware import ROUTE_POLICY
 from flask_cors_asgi.options import DEFAULTS, Policy
 from flask_cors_asgi.routing import find_router, tried_routes
 
-# Sample values per path-parameter type: Werkzeug converters and Starlette convertors alike.
+# Sample values per path-parameter type: Werkzeug converters and Starlette convertors alike. An
+# untyped parameter gets "1" on every framework: a valid string, and what FastAPI may declare an
+# int; the same route gets the same sample value on both sides of a diff.
 _SAMPLES = {
     "int": "1",
     "integer": "1",
     "float": "1.0",
     "number": "1.0",
     "uuid": "00000000-0000-4000-8000-000000000000",
-    "path": "x",
-    "string": "x",
-    "default": "x",
-    "str": "x",
+    "path": "1",
+    "string": "1",
+    "default": "1",
+    "str": "1",
 }
+# What a parameter becomes in a route's pattern, whatever its name and framework: Flask's
+# /alert/<id> and Starlette's /alert/{id} are the same route.
+PARAMETER = "{}"
 _WERKZEUG_PARAMETER = re.compile(
     r"<(?:(?P<converter>[a-zA-Z_][a-zA-Z0-9_]*)(?:\((?P<args>[^)]*)\))?:)?(?P<name>\w+)>"
 )
@@ -54,10 +59,18 @@ _MAX_DEPTH = 16
 
 @dataclass(frozen=True, order=True)
 class Path:
-    """A concrete path to request, and the Host header a Starlette `Host` route needs (or None)."""
+    """A concrete path to request, and the Host header a Starlette `Host` route needs (or None),
+    and the route's pattern (each parameter written `{}`), by which routes are matched across
+    frameworks."""
 
     path: str
     host: str | None = None
+    route: str = field(default="", compare=False)
+
+    @property
+    def key(self) -> tuple[str | None, str]:
+        """What makes two declared paths the same route."""
+        return self.host, self.route or self.path
 
     def __str__(self) -> str:
         return self.path if self.host is None else f"{self.host}{self.path}"
@@ -66,22 +79,27 @@ class Path:
 # --- paths --------------------------------------------------------------------------------------
 
 
-def flask_path(rule: str) -> str:
-    """A Werkzeug rule as a concrete path, each converter filled with a sample value."""
+def flask_path(rule: str, placeholder: str | None = None) -> str:
+    """A Werkzeug rule as a concrete path, each converter filled with a sample value (or with
+    `placeholder`, for the route's pattern)."""
 
     def sample(match: re.Match[str]) -> str:
+        if placeholder is not None:
+            return placeholder
         converter = match["converter"] or "default"
         if converter == "any" and match["args"]:
             option = _ANY_OPTION.search(match["args"])
             return option[1] if option else "x"
-        return _SAMPLES.get(converter, "x")
+        return _SAMPLES.get(converter, "1")
 
     return _WERKZEUG_PARAMETER.sub(sample, rule)
 
 
-def _starlette_path(path: str) -> str:
+def _starlette_path(path: str, placeholder: str | None = None) -> str:
+    if placeholder is not None:
+        return _STARLETTE_PARAMETER.sub(placeholder, path)
     # An untyped parameter gets "1": it is a valid string, and FastAPI may declare it an int.
-    return _STARLETTE_PARAMETER.sub(lambda m: _SAMPLES.get(m["convertor"] or "int", "x"), path)
+    return _STARLETTE_PARAMETER.sub(lambda m: _SAMPLES.get(m["convertor"] or "int", "1"), path)
 
 
 def _wsgi_apps(app: Any, prefix: str = "", depth: int = 0) -> Iterator[tuple[str, Any]]:
@@ -97,35 +115,47 @@ def _wsgi_apps(app: Any, prefix: str = "", depth: int = 0) -> Iterator[tuple[str
             yield from _wsgi_apps(mounted, prefix + mount, depth + 1)
 
 
-def _wsgi_paths(app: Any, prefix: str, depth: int) -> Iterator[Path]:
+def _wsgi_paths(app: Any, prefix: str, depth: int, route_prefix: str | None = None) -> Iterator[Path]:
+    route_prefix = prefix if route_prefix is None else route_prefix
     for mount, flask_app in _wsgi_apps(app, prefix, depth):
         url_map = getattr(flask_app, "url_map", None)
         if url_map is not None:  # Flask
+            route_mount = route_prefix + mount.removeprefix(prefix)
             for rule in url_map.iter_rules():
                 if rule.endpoint != "static":
-                    yield Path(mount + flask_path(rule.rule))
+                    yield Path(
+                        mount + flask_path(rule.rule), None, route_mount + flask_path(rule.rule, PARAMETER)
+                    )
 
 
-def _asgi_paths(routes: Sequence[BaseRoute], prefix: str, host: str | None, depth: int) -> Iterator[Path]:
+def _asgi_paths(
+    routes: Sequence[BaseRoute], prefix: str, host: str | None, depth: int, route_prefix: str = ""
+) -> Iterator[Path]:
     for route in tried_routes(routes):
         # FastAPI's route contexts stand for the route they wrap (type) with its effective path.
         kind = getattr(route, "original_route", route)
         if isinstance(kind, Mount) and depth < _MAX_DEPTH:
             mount = prefix + _starlette_path(route.path)
+            route_mount = route_prefix + _starlette_path(route.path, PARAMETER)
             inner = find_router(route.app)
             if inner is not None:
-                yield from _asgi_paths(inner.routes, mount, host, depth + 1)
+                yield from _asgi_paths(inner.routes, mount, host, depth + 1, route_mount)
             elif (wsgi := _mounted_wsgi(route.app)) is not None:
-                yield from (Path(p.path, host) for p in _wsgi_paths(wsgi, mount, depth + 1))
+                for p in _wsgi_paths(wsgi, mount, depth + 1, route_mount):
+                    yield Path(p.path, host, p.route)
             else:
-                yield Path(mount + "/", host)  # an app whose routes cannot be seen: its root
+                yield Path(mount + "/", host, route_mount + "/")  # an app whose routes cannot be seen
         elif isinstance(kind, Host) and depth < _MAX_DEPTH:
             literal = None if "{" in route.host else route.host
             inner = find_router(route.app)
             if inner is not None:
-                yield from _asgi_paths(inner.routes, prefix, literal, depth + 1)
+                yield from _asgi_paths(inner.routes, prefix, literal, depth + 1, route_prefix)
         elif isinstance(getattr(route, "path", None), str):  # Route, APIRoute, WebSocket routes
-            yield Path(prefix + _starlette_path(route.path), host)
+            yield Path(
+                prefix + _starlette_path(route.path),
+                host,
+                route_prefix + _starlette_path(route.path, PARAMETER),
+            )
 
 
 def _mounted_wsgi(app: Any) -> Any:
@@ -155,11 +185,12 @@ def _openapi_paths(target: Target) -> Iterator[Path]:
     for template, operations in paths.items():
         if not isinstance(template, str) or not template.startswith("/"):
             continue
-        yield Path(prefix + _openapi_path(template, _parameter_types(operations)))
+        route = prefix + re.sub(r"{(\w+)}", PARAMETER, template)
+        yield Path(prefix + _openapi_path(template, _parameter_types(operations)), None, route)
 
 
 def _openapi_path(template: str, types: dict[str, str]) -> str:
-    return re.sub(r"{(\w+)}", lambda m: _SAMPLES.get(types.get(m[1], "string"), "x"), template)
+    return re.sub(r"{(\w+)}", lambda m: _SAMPLES.get(types.get(m[1], "string"), "1"), template)
 
 
 def _parameter_types(operations: Any) -> dict[str, str]:

@@ -84,7 +84,12 @@ def wrap(lines: Sequence[str]) -> str:
 
 def _wrapped(text: str, indent: str = "  ") -> str:
     return textwrap.fill(
-        text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ", break_long_words=True
+        text,
+        WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent + "  ",
+        break_long_words=True,
+        break_on_hyphens=False,
     )
 
 

@@ -42,3 +42,48 @@ async def nothing(request: Request) -> Response:
 
 # No CORS at all: no origin is ever allowed, so a probe of it tests no allowed origin.
 no_cors = Starlette(routes=[Route("/api/data", nothing)])
+
+
+# The same routes written the Flask way and the Starlette way, typed and untyped, some under a
+# prefix: every one must be matched with its twin by pattern, none reported as one-sided.
+routes_flask = flask.Flask("routes_flask")
+routes_flask.add_url_rule("/alert/<id>", "alert", alert)
+routes_flask.add_url_rule("/orders/<int:order_id>/lines/<line>", "lines", lambda order_id, line: "ok")
+routes_flask.add_url_rule("/files/<path:name>", "files", lambda name: "ok")
+routes_flask.add_url_rule("/only-flask/<id>", "only", lambda id: "ok")
+flask_cors.CORS(routes_flask, origins=["https://shop.example"])
+
+
+async def ok(request: Request) -> Response:
+    return JSONResponse({"ok": True})
+
+
+routes_port = Starlette(
+    routes=[
+        Route("/alert/{id}", ok),
+        Route("/orders/{order_id:int}/lines/{line}", ok),
+        Route("/files/{name:path}", ok),
+        Route("/only-starlette/{id}", ok),
+    ],
+    middleware=[Middleware(CORSMiddleware, origins=["https://shop.example"])],
+)
+
+
+def create_flask_app() -> flask.Flask:
+    """An application factory, its API a blueprint with CORS(blueprint), one view that fails (its
+    traceback goes to the app's log) and one that prints."""
+    app = flask.Flask("factory_app")
+    api = flask.Blueprint("api", "factory_app", url_prefix="/api")
+
+    @api.get("/items/<int:item_id>")
+    def item(item_id: int) -> dict[str, int]:
+        print(f"item {item_id} read")  # the app's own noise, for the capture test
+        return {"item": item_id}
+
+    @api.get("/boom")
+    def boom() -> dict[str, str]:
+        raise RuntimeError("boom in the app")
+
+    flask_cors.CORS(api, origins=["https://shop.example"], supports_credentials=True)
+    app.register_blueprint(api)
+    return app
