@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path as FilePath
 from urllib.parse import urlsplit
 
-from cors_conformance import __version__, discover, findings, flask_config, har, report
+from cors_conformance import __version__, discover, findings, flask_config, har, report, trust
 from cors_conformance.browser import (
     BROWSERS,
     AddressSpace,
@@ -254,6 +254,14 @@ def _coverage(
     return coverage(observed, plan.patterns if plan else {}, sum(t.sent for t in targets))
 
 
+def _findings(
+    target: Target, observations: Sequence[Observation], args: argparse.Namespace
+) -> list[findings.Finding]:
+    """What the probe shows, and what the configuration says (trust that is dangerous as configured)."""
+    shown = findings.derive(observations, production=_production(target, args))
+    return findings.merged(shown, trust.derive(discover.configured_trust(target)))
+
+
 def _app_output(targets: Sequence[Target]) -> list[str]:
     """One line per in-process target that wrote anything (logs, tracebacks, prints) while probed."""
     lines = []
@@ -277,7 +285,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
     plan = None if args.har is not None else _plan([target], args)
     (observations,) = _observations([target], args, plan)
     cov = _coverage([target], [observations], plan)
-    found = findings.derive(observations, production=_production(target, args))
+    found = _findings(target, observations, args)
     rows = report.policy_rows(observations)
     note = _local_network_note(args.target)
     status = max(findings.exit_status(found, args.fail_on), _coverage_status(cov, args))
@@ -394,8 +402,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
     cov = _coverage([a, b], [observed_a, observed_b], plan)
     differences += on_routes_of_one_side(diff(observed_a, observed_b), differences)
     found = {
-        "a": findings.derive(observed_a, production=_production(a, args)),
-        "b": findings.derive(observed_b, production=_production(b, args)),
+        "a": _findings(a, observed_a, args),
+        "b": _findings(b, observed_b, args),
     }
     fail_on_difference: Kind = "cosmetic" if args.strict else args.fail_on_difference
     status = max(

@@ -225,8 +225,21 @@ def paths(target: Target) -> list[Path]:
 # --- configured origins --------------------------------------------------------------------------
 
 
-def _policy_origins(policy: Policy) -> list[str]:
-    return [*sorted(policy.origin_literals), *(regex.pattern for regex in policy.origin_regexes)]
+@dataclass(frozen=True)
+class Trust:
+    """One set of configured origins (literals and regexes, as written) and whether answers to
+    credentialed requests are shared with them, with where it was configured."""
+
+    origins: tuple[str, ...]
+    credentials: bool
+    where: str
+
+
+def _policy_trust(policy: Policy, where: str) -> Trust:
+    origins = [*sorted(policy.origin_literals), *(regex.pattern for regex in policy.origin_regexes)]
+    if policy.allow_all_origins:
+        origins.insert(0, "*")
+    return Trust(tuple(origins), policy.supports_credentials, where)
 
 
 def _option_origins(value: Any) -> list[str]:
@@ -245,60 +258,89 @@ def _middleware_chain(app: Any) -> Iterator[Any]:
         app = getattr(app, "app", None)
 
 
-def _engine_origins(app: Any, depth: int = 0) -> Iterator[str]:
+def _engine_trust(app: Any, depth: int = 0) -> Iterator[Trust]:
     for layer in _middleware_chain(app):
         cls = getattr(layer, "cls", None)
         kwargs = getattr(layer, "kwargs", None)
         if cls is not None and isinstance(kwargs, Mapping):  # a declared Middleware(cls, **kwargs)
             if isinstance(cls, type) and issubclass(cls, EngineCORSMiddleware):
-                yield from _declared_engine_origins(kwargs)
+                yield from _declared_trust(kwargs, "CORSMiddleware", {})
             elif isinstance(cls, type) and issubclass(cls, StockCORSMiddleware):
-                yield from _option_origins(kwargs.get("allow_origins", ()))
-                if kwargs.get("allow_origin_regex"):
-                    yield str(kwargs["allow_origin_regex"])
+                yield _stock_trust(kwargs)
         elif isinstance(layer, EngineCORSMiddleware):
             for resource in layer.resources:
-                yield from _policy_origins(resource.policy)
+                pattern = getattr(resource.pattern, "pattern", resource.pattern)
+                yield _policy_trust(resource.policy, f"CORSMiddleware resource {pattern!r}")
         elif isinstance(layer, StockCORSMiddleware):
-            yield from (o for o in layer.allow_origins)
+            origins = [*layer.allow_origins]
             if layer.allow_origin_regex is not None:
-                yield layer.allow_origin_regex.pattern
+                origins.append(layer.allow_origin_regex.pattern)
+            yield Trust(tuple(origins), bool(layer.allow_credentials), "Starlette's CORSMiddleware")
     router = find_router(app)
     if router is None or depth >= _MAX_DEPTH:
         return
     for route in tried_routes(router.routes):
         policy = getattr(getattr(route, "endpoint", None), ROUTE_POLICY, None)
         if isinstance(policy, Policy):
-            yield from _policy_origins(policy)
+            yield _policy_trust(policy, f"cross_origin on {getattr(route, 'path', '?')}")
         inner = getattr(route, "app", None)
         if isinstance(getattr(route, "original_route", route), (Mount, Host)) and inner is not None:
-            yield from _engine_origins(inner, depth + 1)
+            yield from _engine_trust(inner, depth + 1)
 
 
-def _declared_engine_origins(options: Mapping[str, Any]) -> Iterator[str]:
-    yield from _option_origins(options.get("origins", DEFAULTS["origins"]))
-    resources = options.get("resources")
-    if isinstance(resources, Mapping):
-        for resource_options in resources.values():
-            if isinstance(resource_options, Mapping) and "origins" in resource_options:
-                yield from _option_origins(resource_options["origins"])
+def _stock_trust(kwargs: Mapping[str, Any]) -> Trust:
+    origins = _option_origins(kwargs.get("allow_origins", ()))
+    if kwargs.get("allow_origin_regex"):
+        origins.append(str(kwargs["allow_origin_regex"]))
+    return Trust(tuple(origins), bool(kwargs.get("allow_credentials", False)), "Starlette's CORSMiddleware")
+
+
+def _declared_trust(options: Mapping[str, Any], where: str, base: Mapping[str, Any]) -> Iterator[Trust]:
+    """The trust of one option set (Flask-CORS's or the engine's), per resource; `base` holds the
+    options it layers over (app.config's, for Flask-CORS)."""
+    merged = {**DEFAULTS, **base, **options}
+    resources = merged.get("resources")
+    if not isinstance(resources, Mapping):  # the options apply to every resource as they are
+        yield Trust(tuple(_option_origins(merged["origins"])), bool(merged["supports_credentials"]), where)
+    else:
+        for pattern, resource_options in resources.items():
+            if isinstance(resource_options, Mapping):
+                resource = {**merged, **resource_options}
+                label = pattern.pattern if isinstance(pattern, re.Pattern) else pattern
+                yield Trust(
+                    tuple(_option_origins(resource["origins"])),
+                    bool(resource["supports_credentials"]),
+                    f"{where} resource {label!r}",
+                )
+
+
+def configured_trust(target: Target) -> list[Trust]:
+    """Every configured origin set of an in-process target; empty for live URLs."""
+    if target.kind == "asgi":
+        return list(dict.fromkeys(_engine_trust(target.app)))
+    if target.kind == "wsgi":
+        return list(dict.fromkeys(_flask_trust(target)))
+    return []
 
 
 def configured_origins(target: Target) -> list[str]:
     """The origins (literals and regexes, as written) the target's configuration names; empty for
     live URLs. "*" and the like are left out: there is nothing to derive neighbours from."""
-    found: list[str] = []
-    if target.kind == "asgi":
-        found = list(_engine_origins(target.app))
-    elif target.kind == "wsgi":
-        found = list(_flask_origins(target))
+    found = [origin for trust in configured_trust(target) for origin in trust.origins]
     return [o for o in dict.fromkeys(found) if o not in ("*", ".*", "")]
 
 
-def _flask_origins(target: Target) -> Iterator[str]:
+def _flask_trust(target: Target) -> Iterator[Trust]:
     for _, app in _wsgi_apps(target.app):
-        value = app.config.get("CORS_ORIGINS") if hasattr(app, "config") else None
-        if value is not None:
-            yield from _option_origins(value)
-    for options in target.flask_cors_calls:
-        yield from _declared_engine_origins(options)
+        config = getattr(app, "config", None)
+        if not isinstance(config, Mapping):
+            continue
+        base = {
+            name: config[key]
+            for name in DEFAULTS
+            if (key := f"CORS_{name.upper()}") in config and config[key] is not None
+        }
+        if "origins" in base:
+            yield from _declared_trust({}, "app.config", base)
+        for options in target.flask_cors_calls:
+            yield from _declared_trust(options, "Flask-CORS", base)

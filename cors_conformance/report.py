@@ -177,6 +177,8 @@ def finding_json(f: Finding) -> dict[str, Any]:
         "paths": list(f.paths),
         "browsers": list(f.browsers),
         "fix": f.fix,
+        "source": f.source,
+        "where": f.where or None,
     }
 
 
@@ -189,7 +191,10 @@ def findings_text(findings: Sequence[Finding]) -> str:
         paths = ", ".join(f.paths[:4]) + (f" (+{len(f.paths) - 4} more)" if len(f.paths) > 4 else "")
         exposed = "; credentialed answers exposed" if f.credentials else ""
         lines.append(_wrapped(f"{f.severity.upper()} {f.id} {f.title}: {f.origin}{exposed}", ""))
-        lines.append(_wrapped(f"shown by: {f.request} on {paths} ({', '.join(f.browsers)})"))
+        if f.source == "configuration":
+            lines.append(_wrapped(f"shown by: the configuration ({f.where})"))
+        else:
+            lines.append(_wrapped(f"shown by: {f.request} on {paths} ({', '.join(f.browsers)})"))
         lines.append(_wrapped(f"fix: {f.fix}"))
     return "\n".join(lines)
 
