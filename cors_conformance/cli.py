@@ -304,6 +304,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
                     "app_output": {target.spec: target.output.json()},
                     "findings": [report.finding_json(f) for f in found],
                     "policy": policy,
+                    "policy_legend": report.POLICY_LEGEND,
                     "local_network": note,
                     "observations": [report.observation_json(o) for o in observations],
                 }
@@ -320,6 +321,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
         hidden = len({(r[0], r[1]) for r in rows}) - len(shown)
         print(f"\nEffective CORS policy of {args.target}\n")
         print(report.table(report.POLICY_HEAD, shown))
+        print("\n" + report.wrap([report.POLICY_LEGEND]))
         if hidden:
             more = f"no more than {UNRELATED}"
             print(f"\n({hidden} rows of adversarial origins allowed nothing, or {more}: see --every-origin)")

@@ -108,6 +108,15 @@ POLICY_HEAD = [
 ]
 
 
+NOT_TRIED = "not tried"
+# What the table's cells mean, printed under it.
+POLICY_LEGEND = (
+    "yes: a browser lets the page read a 2xx answer; no: it blocks the answer; 'readable 405': it "
+    "lets the page read only an error answer (the request is not served); 'firefox only': the "
+    "browsers disagree; not tried: no such request was made from this origin"
+)
+
+
 def _mark(allowed: set[str], browsers: int) -> str:
     """yes / no, or the browsers that allow it when they disagree."""
     if not allowed or len(allowed) == browsers:
@@ -115,11 +124,28 @@ def _mark(allowed: set[str], browsers: int) -> str:
     return f"{', '.join(sorted(allowed))} only"
 
 
-def _listed(names: dict[str, set[str]], browsers: int) -> str:
-    return (
-        ", ".join(n if len(b) == browsers else f"{n} ({_mark(b, browsers)})" for n, b in names.items() if b)
-        or "-"
-    )
+def _cell(cases: Sequence[Observation], browsers: int) -> str:
+    """What a page on that origin gets from these requests: a readable 2xx answer ("yes", or the
+    browsers that allow it), only readable error answers ("readable 405"), "no", or "not tried"."""
+    if not cases:
+        return NOT_TRIED
+    served = {b for o in cases if 200 <= o.response.status < 300 for b, v in o.verdicts.items() if v.allowed}
+    if served:
+        return _mark(served, browsers)
+    errors = sorted({o.response.status for o in cases if any(v.allowed for v in o.verdicts.values())})
+    return f"readable {', '.join(map(str, errors))}" if errors else "no"
+
+
+def _listed(cells: dict[str, str]) -> str:
+    """The names whose cell is not "no": plain when "yes", with their cell otherwise."""
+    if all(cell == NOT_TRIED for cell in cells.values()):
+        return NOT_TRIED
+    shown = [
+        name if cell == "yes" else f"{name} ({cell})"
+        for name, cell in cells.items()
+        if cell not in ("no", NOT_TRIED)
+    ]
+    return ", ".join(shown) or "none"
 
 
 def policy_rows(observations: Sequence[Observation], *, every_origin: bool = True) -> list[list[str]]:
@@ -131,22 +157,20 @@ def policy_rows(observations: Sequence[Observation], *, every_origin: bool = Tru
         grouped.setdefault((o.probe.path, o.probe.origin), {})[o.probe.case.name] = o
     rows = []
     for (path, origin), by_case in grouped.items():
-
-        def ok(name: str, by_case: dict[str, Observation] = by_case) -> set[str]:
-            """The browsers that allow the case."""
-            o = by_case.get(name)
-            return {b for b, v in o.verdicts.items() if v.allowed} if o else set()
-
         count = max(len(o.verdicts) for o in by_case.values())
+
+        def cell(*names: str, by_case: dict[str, Observation] = by_case, count: int = count) -> str:
+            return _cell([by_case[n] for n in names if n in by_case], count)
+
         cls = next(iter(by_case.values())).probe.cls
         row = [
             path,
             origin,
-            _mark(ok("GET") | ok("POST text/plain"), count),
-            _mark(ok("POST JSON"), count) if "POST JSON" in by_case else "-",
-            _mark(ok("GET, credentials") | ok("POST JSON, credentials"), count),
-            _listed({m: ok(m) for m in METHOD_CASES}, count),
-            _listed({header: ok(case) for header, case in HEADER_CASES}, count),
+            cell("GET", "POST text/plain"),
+            cell("POST JSON"),
+            cell("GET, credentials", "POST JSON, credentials"),
+            _listed({m: cell(m) for m in METHOD_CASES}),
+            _listed({header: cell(case) for header, case in HEADER_CASES}),
         ]
         anything = any(v.allowed for o in by_case.values() for v in o.verdicts.values())
         rows.append((cls, row, anything))

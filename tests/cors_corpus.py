@@ -10,6 +10,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flask_cors_asgi import CORSMiddleware
 
@@ -87,3 +88,33 @@ def create_flask_app() -> flask.Flask:
     flask_cors.CORS(api, origins=["https://shop.example"], supports_credentials=True)
     app.register_blueprint(api)
     return app
+
+
+class GetBlockedPostReadable:
+    """Hand-written CORS that allows https://shop.example only on POST answers (which the route
+    refuses with 405) and https://reader.example everywhere: a GET 200 blocked beside a readable
+    POST 405."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        origin = dict(scope.get("headers", [])).get(b"origin", b"").decode("latin-1")
+        allowed = origin == "https://reader.example" or (
+            origin == "https://shop.example" and scope.get("method") == "POST"
+        )
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start" and allowed:
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    (b"access-control-allow-origin", origin.encode()),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+
+get_blocked_post_readable = Starlette(
+    routes=[Route("/api/data", ok, methods=["GET"])], middleware=[Middleware(GetBlockedPostReadable)]
+)

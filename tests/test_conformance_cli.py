@@ -224,7 +224,8 @@ def test_probe_shows_the_original_app_open_to_every_origin(capsys: pytest.Captur
     document = json.loads(out)
     policy = {row["origin"]: row for row in document["policy"]}
     assert policy["https://attacker.example"]["JSON POST"] == "yes"
-    assert policy["http://localhost:3000"]["simple"] == "yes"
+    # /api/foo serves only JSON POSTs: a simple GET or text/plain POST gets only an error answer to read.
+    assert policy["http://localhost:3000"]["simple"] == "readable 405, 415"
     assert policy["https://attacker.example"]["simple"] == "no"  # error answers use the app's policy
     assert [(f["id"], f["origin"]) for f in document["findings"]] == [("C01", "https://attacker.example")]
     assert status == 0  # open to every origin without credentials: a low finding
