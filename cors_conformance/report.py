@@ -129,7 +129,9 @@ def _cell(cases: Sequence[Observation], browsers: int) -> str:
     browsers that allow it), only readable error answers ("readable 405"), "no", or "not tried"."""
     if not cases:
         return NOT_TRIED
-    served = {b for o in cases if 200 <= o.response.status < 300 for b, v in o.verdicts.items() if v.allowed}
+    served: set[str] = {
+        b for o in cases if 200 <= o.response.status < 300 for b, v in o.verdicts.items() if v.allowed
+    }
     if served:
         return _mark(served, browsers)
     errors = sorted({o.response.status for o in cases if any(v.allowed for v in o.verdicts.values())})
