@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path as FilePath
 from urllib.parse import urlsplit
 
-from cors_conformance import __version__, discover, findings, flask_config, har, report, trust
+from cors_conformance import __version__, discover, findings, flask_config, har, port, report, trust
 from cors_conformance.browser import (
     BROWSERS,
     AddressSpace,
@@ -452,17 +452,32 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_from_flask(args: argparse.Namespace) -> int:
-    kind, _, reference = args.app.partition(":")
-    if kind != "wsgi":
-        raise TargetError(f"from-flask takes wsgi:package.module:app, got {args.app!r}")
-    found = flask_config.read(reference)
+    found = flask_config.read(args.app)
+    code = port.code(found.port, args.app)
+    if args.code:
+        print(code, end="")
+        return 0
     problems = [{"where": where, "id": p.id, "option": p.where, "message": p.message, "hint": p.hint}
                 for where, p in found.problems]  # fmt: skip
     if args.json:
-        print(report.dumps({"app": args.app, "settings": found.settings, "ignored": found.ignored,
+        print(report.dumps({"schema_version": report.SCHEMA_VERSION, "command": "from-flask", "app": args.app,
+                            "found": found.found, "code": code, "not_exact": found.not_exact,
+                            "settings": found.settings, "ignored": found.ignored,
                             "wider": found.wider, "routes": found.routes, "problems": problems}))  # fmt: skip
         return 0
-    print(f"# Settings for this service, equivalent to {args.app}'s Flask-CORS configuration")
+    # The whole output stays a valid .env file (and shell script): everything but settings is a comment.
+    print(f"# The port of {args.app}'s Flask-CORS configuration")
+    heading: tuple[tuple[str, list[str]], ...] = (
+        ("Found", found.found or ["no Flask-CORS configuration"]),
+        ("Not translated exactly", found.not_exact),
+    )
+    for title, lines in heading:
+        if lines:
+            print(f"#\n# {title}:")
+            print("\n".join(f"#   - {line}" for line in lines))
+    print("#\n# Engine code for your own Starlette/FastAPI app (alone: from-flask APP --code):")
+    print("\n".join(f"#   {line}".rstrip() for line in code.splitlines()))
+    print("\n# Settings for this service, equivalent to the extension's configuration")
     print("# (a .env file; also valid under `set -a; . FILE`)")
     for name, value in found.settings.items():
         try:
@@ -573,10 +588,15 @@ def parser() -> argparse.ArgumentParser:
     compare.set_defaults(run=cmd_diff)
 
     from_flask = commands.add_parser(
-        "from-flask", help="a Flask app's Flask-CORS configuration as this service's settings, audited"
+        "from-flask",
+        help="a Flask app's Flask-CORS configuration, ported: engine code, this service's settings, audited",
     )
-    from_flask.add_argument("app", help="wsgi:package.module:app")
-    from_flask.add_argument("--json", action="store_true")
+    from_flask.add_argument("app", help="wsgi:package.module:app or wsgi-factory:package.module:function")
+    from_flask_formats = from_flask.add_mutually_exclusive_group()
+    from_flask_formats.add_argument("--json", action="store_true")
+    from_flask_formats.add_argument(
+        "--code", action="store_true", help="print only the engine code for your own app (Python)"
+    )
     from_flask.set_defaults(run=cmd_from_flask)
     return main_parser
 
