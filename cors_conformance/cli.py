@@ -29,6 +29,7 @@ from cors_conformance.browser import (
     decide,
     local_network_check,
     needs_preflight,
+    sends_preflight,
 )
 from cors_conformance.coverage import Coverage, coverage
 from cors_conformance.diff import KINDS, Kind, diff, exit_status, on_routes_of_one_side, route_differences
@@ -301,7 +302,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
                     "status": status,
                     "summary": summary,
                     "coverage": cov.json(),
-                    "app_output": {target.spec: target.output.json()},
+                    "app_output": target.output.json(),
                     "findings": [report.finding_json(f) for f in found],
                     "policy": policy,
                     "policy_legend": report.POLICY_LEGEND,
@@ -377,7 +378,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if request.local_network:
         later = "" if request.local_network_permission else "; the answers below come once the user allows it"
         print(f"\nLocal Network Access: a {request.page_space} page, a {request.target_space} target{later}")
-    if needs_preflight(request, browser=args.browser) and observation.preflight is not None:
+    granted = replace(request, local_network_permission=True)
+    if needs_preflight(granted, browser=args.browser) and not sends_preflight(request, browser=args.browser):
+        print("\nno preflight is sent now: nothing leaves the browser until the user grants the permission")
+    if sends_preflight(granted, browser=args.browser) and observation.preflight is not None:
         print(f"\npreflight: OPTIONS {args.path} -> {observation.preflight.status}")
         for name, value in observation.preflight.cors or (("(no CORS headers)", ""),):
             print(f"  {name}: {value}" if value else f"  {name}")

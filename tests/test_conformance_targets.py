@@ -61,7 +61,7 @@ def test_the_wrong_kind_says_what_to_write(
 def test_the_apps_output_is_summarised_in_the_report(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, err = run(capsys, "probe", FACTORY, "--json")
     assert err == ""
-    output = json.loads(out)["app_output"][FACTORY]
+    output = json.loads(out)["app_output"]
     assert output["tracebacks"] > 0  # /api/boom raised, once per request
     assert output["log_records"] >= output["tracebacks"]
     assert output["lines"] > 0  # the view's print()
