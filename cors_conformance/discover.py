@@ -340,7 +340,7 @@ def _flask_trust(target: Target) -> Iterator[Trust]:
             for name in DEFAULTS
             if (key := f"CORS_{name.upper()}") in config and config[key] is not None
         }
-        if "origins" in base:
-            yield from _declared_trust({}, "app.config", base)
         for options in target.flask_cors_calls:
             yield from _declared_trust(options, "Flask-CORS", base)
+    for options in target.flask_cors_blueprint_calls:
+        yield from _declared_trust(options, "Flask-CORS (blueprint)", {})

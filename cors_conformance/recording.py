@@ -38,11 +38,16 @@ class Recorded:
         return [app, *blueprints]
 
     def calls_for(self, app: Any) -> list[dict[str, Any]]:
-        """The keyword sets of the calls that configure `app`: CORS() on it or on one of its
-        blueprints, and the decorators of its views (not those of other apps in the module)."""
-        found = [call.kwargs for owner in self.owners(app) for call in self.extensions.get(id(owner), [])]
+        """The keyword sets of the calls that configure `app` and read its config: CORS() on it and
+        the decorators of its views (not those of other apps in the module)."""
+        found = [call.kwargs for call in self.extensions.get(id(app), [])]
         views = getattr(app, "view_functions", {})
         return found + [self.decorated[view].kwargs for view in views.values() if view in self.decorated]
+
+    def blueprint_calls_for(self, app: Any) -> list[dict[str, Any]]:
+        """The keyword sets of CORS(blueprint) on `app`'s blueprints (which read no app.config)."""
+        blueprints = self.owners(app)[1:]
+        return [call.kwargs for owner in blueprints for call in self.extensions.get(id(owner), [])]
 
 
 @contextmanager

@@ -162,6 +162,8 @@ class Target:
         self.url: str | None = None
         # The keyword options of every Flask-CORS call made while a wsgi: target was imported.
         self.flask_cors_calls: list[dict[str, Any]] = []
+        # Those of CORS(blueprint): Flask-CORS reads no app.config for a blueprint.
+        self.flask_cors_blueprint_calls: list[dict[str, Any]] = []
         self.sent = 0  # HTTP requests sent so far (the report says how many were made)
         self.output = AppOutput()  # what the app wrote to stdout, stderr and its logs
         if kind in ("http", "https"):
@@ -177,6 +179,7 @@ class Target:
                 app = self._wsgi(found, rest) if kind == "wsgi" else self._wsgi_factory(found, rest)
             self.app, self.kind = app, "wsgi"
             self.flask_cors_calls = recorded.calls_for(app)
+            self.flask_cors_blueprint_calls = recorded.blueprint_calls_for(app)
         elif kind == "asgi":
             self.app, self.kind = self._asgi(_import(rest, kind), rest), "asgi"
         elif kind == "asgi-factory":

@@ -118,3 +118,13 @@ class GetBlockedPostReadable:
 get_blocked_post_readable = Starlette(
     routes=[Route("/api/data", ok, methods=["GET"])], middleware=[Middleware(GetBlockedPostReadable)]
 )
+
+
+# app.config's CORS_* settings do not reach CORS(blueprint): Flask-CORS reads no config for a
+# blueprint, so its routes are open to every origin, not only to the configured one.
+blueprint_ignores_config = flask.Flask("blueprint_ignores_config")
+blueprint_ignores_config.config["CORS_ORIGINS"] = ["https://shop.example"]
+_open_api = flask.Blueprint("open_api", "blueprint_ignores_config", url_prefix="/api")
+_open_api.add_url_rule("/data", "data", lambda: {"data": 1})
+flask_cors.CORS(_open_api)
+blueprint_ignores_config.register_blueprint(_open_api)

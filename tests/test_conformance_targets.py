@@ -80,3 +80,13 @@ def test_nothing_of_the_apps_output_reaches_the_terminal() -> None:
     assert (result.returncode, result.stderr) == (0, "")
     document = json.loads(result.stdout)  # stdout is the report alone: the app's prints are not in it
     assert document["app_output"]["a"]["tracebacks"] > 0
+
+
+def test_a_blueprints_policy_reads_no_app_config(capsys: pytest.CaptureFixture[str]) -> None:
+    # As Flask-CORS does: CORS(blueprint) allows every origin even with app.config['CORS_ORIGINS'] set.
+    _, out, _ = run(capsys, "probe", "wsgi:tests.cors_corpus:blueprint_ignores_config", "--json")
+    document = json.loads(out)
+    assert document["coverage"]["configured_patterns"] == []  # "*": nothing to derive origins from
+    unrelated = [o for o in document["observations"] if o["origin"] == "https://attacker.example"]
+    assert unrelated
+    assert all(o["allowed"] for o in unrelated if o["case"] == "GET")
