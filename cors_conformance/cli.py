@@ -312,7 +312,9 @@ def cmd_probe(args: argparse.Namespace) -> int:
             )
         )
     elif args.markdown:
-        print(f"### CORS policy of `{args.target}`\n\n**{summary}**\n\n{report.findings_markdown(found)}\n")
+        print(f"### CORS policy of `{args.target}`\n\n**{summary}**\n")
+        print("\n".join(f"- {line}" for line in [*cov.text(), *_app_output([target])]) + "\n")
+        print(f"{report.findings_markdown(found)}\n")
         print(report.markdown(report.POLICY_HEAD, report.policy_rows(observations, every_origin=False)))
     else:
         print(report.wrap([summary]))
@@ -367,7 +369,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     observation = replace(observation, verdict=verdict, verdicts={args.browser: verdict})
     status = 0 if verdict.allowed else 1
     if args.json:
-        print(report.dumps(report.observation_json(observation)))
+        document = {"schema_version": report.SCHEMA_VERSION, "command": "explain", "status": status}
+        print(report.dumps({**document, **report.observation_json(observation)}))
         return status
     flags = ["credentials"] if request.credentials else []
     print(
@@ -434,6 +437,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print(report.dumps(document))
     elif args.markdown:
         print(f"### CORS: `{args.a}` (A) vs `{args.b}` (B)\n\n**{summary}**\n")
+        print("\n".join(f"- {line}" for line in [*cov.text(), *_app_output([a, b])]) + "\n")
         counts = report.diff_counts(differences)
         print(", ".join(f"**{n} {k}**" if k == "browser" else f"{n} {k}" for k, n in counts.items()) + "\n")
         if differences:

@@ -65,5 +65,8 @@ def test_the_documented_json_keys_are_the_printed_ones() -> None:
     diff = printed("diff", "asgi:tests.misconfigured:suffix", "asgi:tests.misconfigured:prefix", "--origin",
                    "https://shop.example")  # fmt: skip
     assert documented_keys("`diff --json`:") == list(diff)
+    explain = printed("explain", "asgi:tests.misconfigured:suffix", "--path", "/api/data", "--origin",
+                      "https://shop.example", "--method", "GET")  # fmt: skip
+    assert documented_keys("`explain --json`:") == list(explain)
     from_flask = printed("from-flask", "wsgi:tests.flask_corpus:blueprint_app")
     assert documented_keys("`from-flask --json`:") == list(from_flask)
