@@ -619,3 +619,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TargetError as exc:
         print(f"cors-conformance: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and keep Python's flush at exit from
+        # raising again on the closed pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

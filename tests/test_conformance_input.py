@@ -94,3 +94,18 @@ def test_version_from_the_command_line() -> None:
     )  # fmt: skip
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.split() == ["cors-conformance", cors_conformance.__version__]
+
+
+def test_a_reader_that_goes_away_gets_no_traceback() -> None:
+    # `cors-conformance probe ... | head -1`: the pipe closes while the report is being written.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cors_conformance", "probe", APP, "--origin", "https://shop.example",
+         "--every-origin"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    assert process.stdout.readline().startswith("FAIL: ")
+    process.stdout.close()
+    _, err = process.communicate(timeout=120)
+    assert "Traceback" not in err
+    assert err == ""
