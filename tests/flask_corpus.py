@@ -77,3 +77,24 @@ config_dict_app = flask.Flask("config_dict_app")
 _views(config_dict_app, "/api")
 config_dict_app.config["CORS_OPTIONS"] = {"origins": [FRONT], "supports_credentials": True}
 flask_cors.CORS(config_dict_app, **config_dict_app.config["CORS_OPTIONS"])
+
+# Hooks, as real apps have them: an auth check answering 401 before the view, a header added after.
+hooks_app = flask.Flask("hooks_app")
+_views(hooks_app, "/api")
+
+
+@hooks_app.before_request
+def _require_token() -> tuple[dict[str, str], int] | None:
+    if flask.request.method != "OPTIONS" and "Authorization" not in flask.request.headers:
+        return {"error": "unauthorized"}, 401
+    return None
+
+
+@hooks_app.after_request
+def _request_id(response: flask.Response) -> flask.Response:
+    response.headers["X-Request-Id"] = "1"
+    return response
+
+
+flask_cors.CORS(hooks_app, resources={r"/api/*": {"origins": [r"^https://(app|admin)\.shop\.example$"]}},
+                supports_credentials=True)  # fmt: skip

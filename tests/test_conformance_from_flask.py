@@ -28,6 +28,7 @@ CORPUS = {
     "list_resources": "wsgi:tests.flask_corpus:list_resources_app",
     "compiled_resources": "wsgi:tests.flask_corpus:compiled_resources_app",
     "config_dict": "wsgi:tests.flask_corpus:config_dict_app",
+    "hooks": "wsgi:tests.flask_corpus:hooks_app",
 }
 twin: Starlette | None = None  # the Starlette port under test, as a target: asgi:<this module>:twin
 
