@@ -9,6 +9,7 @@ refuse (`^`, `|`, ...; Chromium sends `*` as `%2A`, so it is left out too).
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -49,7 +50,10 @@ def sendable(origin: str) -> bool:
     http(s) origin (lower-case scheme and host, no default port, no path) with a valid host."""
     if origin == NULL:
         return True
-    parts = urlsplit(origin)
+    try:
+        parts = urlsplit(origin)
+    except ValueError:  # e.g. an unbalanced "[" (an IPv6 literal that is not one)
+        return False
     if parts.scheme not in _DEFAULT_PORTS or parts.path or parts.query or parts.fragment:
         return False
     if origin != origin.lower() or "@" in parts.netloc:
@@ -179,7 +183,9 @@ def meant(configured: Iterable[str]) -> Callable[[str], bool]:
         elif is_regex(value):
             literal_dots = _BARE_DOT.sub(r"\\.", _unanchored(value))
             try:
-                regexes.append(re.compile(literal_dots, re.IGNORECASE))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", FutureWarning)  # the app's own pattern
+                    regexes.append(re.compile(literal_dots, re.IGNORECASE))
             except re.error:
                 continue
 

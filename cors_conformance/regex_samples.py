@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import warnings
 from collections.abc import Callable
 
 # Python's own regex parser (sre_parse before 3.11): private, but the one that reads patterns
@@ -125,8 +126,11 @@ def samples(
     "a browser can send it"), each verified with the regex; empty when none can be built."""
     text = pattern.pattern if isinstance(pattern, re.Pattern) else pattern
     try:
-        compiled = re.compile(text, re.IGNORECASE)
-        parsed = sre_parse.parse(text, re.IGNORECASE)
+        with warnings.catch_warnings():
+            # A pattern re warns about ("possible nested set"): the app's own, compiled by the app.
+            warnings.simplefilter("ignore", FutureWarning)
+            compiled = re.compile(text, re.IGNORECASE)
+            parsed = sre_parse.parse(text, re.IGNORECASE)
         strings = _sequence(parsed)
     except (re.error, _Unsupported, RecursionError, OverflowError):
         return []

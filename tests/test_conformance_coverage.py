@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cors_conformance.cli import main
-from cors_conformance.origins import neighbours
+from cors_conformance.origins import neighbours, sendable
 from cors_conformance.regex_samples import samples
 from tests.cors_corpus import LOCALHOST_ANY_PORT
 
@@ -154,3 +157,34 @@ def test_a_hand_written_localhost_prefix_check_is_caught(capsys: pytest.CaptureF
     found = {(f["id"], f["origin"]) for f in document["findings"]}
     assert ("C03", "http://localhost.attacker.example") in found
     assert status == 1
+
+
+ORIGIN_REGEX_CHARACTERS = "ahtps:/.*+?()[]{}|^$\\-0-9wdbxe"
+
+
+def _compiles(text: str) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            re.compile(text)
+    except re.error:
+        return False
+    return True
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=ORIGIN_REGEX_CHARACTERS, max_size=24)
+    .map(lambda tail: "https://" + tail)
+    .filter(_compiles)
+)
+def test_samples_of_any_regex_are_admitted_sendable_origins(pattern: str) -> None:
+    # Never an exception or a warning (warnings are errors here), and every sample is proof.
+    for origin in samples(pattern, keep=sendable):
+        assert re.match(pattern, origin, re.IGNORECASE)
+        assert sendable(origin)
+
+
+def test_a_pattern_re_warns_about_gives_no_warning() -> None:
+    # "[[" is a possible nested set to re (a FutureWarning); "[" cannot be in a host anyway.
+    assert samples(r"^https://[[a]\.example$", keep=sendable) == ["https://a.example"]
