@@ -241,7 +241,12 @@ def read(spec: str) -> Report:
             "one resource per pattern, tried most specific first"
         )
 
-    middleware = port.combined(parts) if parts else None
+    # Flask runs a blueprint's hooks before the app's, and the app's last-registered first; the
+    # first to add headers wins: that order decides which policy a shared pattern keeps.
+    app_parts = parts[: len(extensions)]
+    priority = [*parts[len(extensions) :], *reversed(app_parts)]
+    middleware, notes = port.combined(priority) if parts else (None, [])
+    report.not_exact += notes
     report.port = port.Port(middleware, [label for label, _, _ in parts])
     if middleware is not None:
         for name, value in middleware.items():

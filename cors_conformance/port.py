@@ -87,16 +87,41 @@ def code(port: Port, app: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def combined(extensions: Sequence[tuple[str, dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
+def _origin_list(value: Any) -> list[Any]:
+    return [value] if isinstance(value, (str, re.Pattern)) else list(value)
+
+
+def combined(
+    extensions: Sequence[tuple[str, dict[str, Any], dict[Any, dict[str, Any]]]],
+) -> tuple[dict[str, Any], list[str]]:
     """One middleware for several extensions: (label, its options less resources, its resources
-    as a dict) each. One extension keeps its options as written; several become one resources
-    dict whose entries carry each extension's options in full."""
+    as a dict) each, the one whose hook runs first first; and what it cannot say exactly. One
+    extension keeps its options as written; several become one resources dict whose entries carry
+    each extension's options in full. Flask answers each origin by the first hook that admits it
+    (the union of the policies): where two cover the same pattern with the same other options,
+    their origins are joined; otherwise the first hook's policy is kept, and named."""
     if len(extensions) == 1:
         _, options, resources = extensions[0]
-        return {**options, "resources": resources} if resources else dict(options)
+        return ({**options, "resources": resources} if resources else dict(options)), []
     merged: dict[Any, dict[str, Any]] = {}
-    for _, options, resources in extensions:
+    owner: dict[Any, str] = {}
+    notes = []
+    for label, options, resources in extensions:
         for pattern, resource_options in resources.items():
-            merged.setdefault(pattern, {**{k: v for k, v in options.items() if k != "intercept_exceptions"},
-                                        **resource_options})  # fmt: skip
-    return {"resources": merged}
+            full = {**{k: v for k, v in options.items() if k != "intercept_exceptions"}, **resource_options}
+            if pattern not in merged:
+                merged[pattern], owner[pattern] = full, label
+                continue
+            kept = merged[pattern]
+            others = {k: v for k, v in full.items() if k != "origins"}
+            if others == {k: v for k, v in kept.items() if k != "origins"}:
+                origins = _origin_list(kept.get("origins", "*"))
+                kept["origins"] = origins + [
+                    o for o in _origin_list(full.get("origins", "*")) if o not in origins
+                ]
+            else:
+                notes.append(
+                    f"{owner[pattern]} and {label} both cover {pattern!r} with other options: Flask answers "
+                    f"each origin by the first that admits it; the port keeps {owner[pattern]}'s"
+                )
+    return {"resources": merged}, notes

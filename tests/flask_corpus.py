@@ -98,3 +98,9 @@ def _request_id(response: flask.Response) -> flask.Response:
 
 flask_cors.CORS(hooks_app, resources={r"/api/*": {"origins": [r"^https://(app|admin)\.shop\.example$"]}},
                 supports_credentials=True)  # fmt: skip
+
+# CORS(app) twice on one pattern: Flask runs the last-registered hook first, and it wins.
+twice_app = flask.Flask("twice_app")
+_views(twice_app, "/api")
+flask_cors.CORS(twice_app, resources={r"/api/*": {"origins": ["https://first.example"]}})
+flask_cors.CORS(twice_app, resources={r"/api/*": {"origins": [FRONT]}})

@@ -29,6 +29,7 @@ CORPUS = {
     "compiled_resources": "wsgi:tests.flask_corpus:compiled_resources_app",
     "config_dict": "wsgi:tests.flask_corpus:config_dict_app",
     "hooks": "wsgi:tests.flask_corpus:hooks_app",
+    "twice": "wsgi:tests.flask_corpus:twice_app",
 }
 twin: Starlette | None = None  # the Starlette port under test, as a target: asgi:<this module>:twin
 
