@@ -31,6 +31,8 @@ class Pattern:
 class Coverage:
     paths: tuple[str, ...]
     origins: Mapping[str, int]  # origin class -> how many origins of it were probed
+    origin_items: tuple[str, ...]  # every origin probed
+    cases: Mapping[str, int]  # request (matrix case) -> how many times it was probed
     probes: int  # fetch() calls modelled (per target)
     requests: int  # HTTP requests sent, all targets together
     patterns: tuple[Pattern, ...]
@@ -43,7 +45,12 @@ class Coverage:
     def json(self) -> dict[str, Any]:
         return {
             "paths": {"count": len(self.paths), "items": list(self.paths)},
-            "origins": {"count": sum(self.origins.values()), "by_class": dict(self.origins)},
+            "origins": {
+                "count": sum(self.origins.values()),
+                "by_class": dict(self.origins),
+                "items": list(self.origin_items),
+            },
+            "cases": {"count": len(self.cases), "by_name": dict(self.cases)},
             "probes": self.probes,
             "requests": self.requests,
             "allowed_origins": {"count": len(self.allowed), "items": list(self.allowed)},
@@ -65,7 +72,8 @@ class Coverage:
         paths = ", ".join(self.paths[:6]) + (f" (+{len(self.paths) - 6} more)" if len(self.paths) > 6 else "")
         lines = [
             f"Probed: {len(self.paths)} paths ({paths}); {sum(self.origins.values())} origins ({classes}); "
-            f"{self.probes} requests a page could make, {self.requests} HTTP requests sent",
+            f"{len(self.cases)} kinds of request; {self.probes} requests a page could make, "
+            f"{self.requests} HTTP requests sent",
         ]
         if self.allowed:
             lines.append(f"Origins allowed somewhere: {len(self.allowed)} ({', '.join(self.allowed[:4])}"
@@ -106,6 +114,8 @@ def coverage(
     return Coverage(
         paths=tuple(dict.fromkeys(o.probe.path for o in first)),
         origins=dict(Counter(classes.values())),
+        origin_items=tuple(classes),
+        cases=dict(Counter(o.probe.case.name for o in first)),
         probes=len(first),
         requests=requests,
         patterns=tuple(

@@ -131,6 +131,9 @@ def test_the_report_counts_what_was_probed(capsys: pytest.CaptureFixture[str]) -
     assert coverage["probes"] == len(observed)
     assert coverage["origins"]["count"] == len({o["origin"] for o in observed})
     assert coverage["origins"]["by_class"]["trusted"] == 1
+    assert coverage["origins"]["items"] == list(dict.fromkeys(o["origin"] for o in observed))
+    assert sum(coverage["cases"]["by_name"].values()) == len(observed)
+    assert coverage["cases"]["by_name"]["GET, credentials"] == coverage["origins"]["count"]  # every origin
     # Each probe sends its actual request, and its preflight when a browser sends one.
     assert coverage["requests"] >= len(observed) + sum(o["preflight"] is not None for o in observed)
 
