@@ -36,6 +36,8 @@ _FORBIDDEN_IN_HOST = frozenset(" #%/:<>?@[\\]^|*") | {chr(c) for c in range(0x21
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # A "." in a regex that is neither escaped nor quantified, outside a character class.
 _BARE_DOT = re.compile(r"(?<!\\)(?<!\[)\.(?![*+?{])")
+# A ".*" or ".+" right before a name (".*example\.com"): meant as "any subdomain, or none".
+_WILD_BEFORE_NAME = re.compile(r"(?<!\\)\.[*+](?=[A-Za-z0-9])")
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,10 @@ def admitted(value: str) -> list[str]:
     if sendable(value.lower()):
         return [value.lower()]
     if is_regex(value):
-        return regex_samples.samples(value, keep=sendable)
+        # Only what the regex was meant to admit: `.*shop\.example` admits evilshop.example too,
+        # which is a finding to show, not an origin to trust.
+        intended = meant([value])
+        return regex_samples.samples(value, keep=lambda origin: sendable(origin) and intended(origin))
     return []
 
 
@@ -174,14 +179,18 @@ def trusted_origins(configured: Iterable[str]) -> list[str]:
 def meant(configured: Iterable[str]) -> Callable[[str], bool]:
     r"""What the configuration means to admit: each literal exactly, each regex matched whole, with
     its bare dots taken as the dots they were meant to be (so `wwwxshop.example` is not meant by
-    `^https://www.shop.example$`, but `evil.shop.example` is by `https://.*\.shop\.example`)."""
+    `^https://www.shop.example$`, but `evil.shop.example` is by `https://.*\.shop\.example`), and a
+    wildcard right before a name as subdomains (`evilshop.example` is not meant by
+    `.*shop\.example`)."""
     literals = set()
     regexes = []
     for value in configured:
         if sendable(value.lower()):
             literals.add(value.lower())
         elif is_regex(value):
-            literal_dots = _BARE_DOT.sub(r"\\.", _unanchored(value))
+            # ".*example\.com" means example.com and its subdomains, not evilexample.com.
+            subdomains = _WILD_BEFORE_NAME.sub(lambda _: "(?:.*[./])?", _unanchored(value))
+            literal_dots = _BARE_DOT.sub(r"\\.", subdomains)
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", FutureWarning)  # the app's own pattern

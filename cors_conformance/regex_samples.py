@@ -25,6 +25,8 @@ from typing import Any
 LIMIT = 8
 # A character class stands for one of these, the first it admits: letters and digits keep hosts valid.
 _PREFERRED = "a1-.x0b"
+# What ".*" and ".+" stand for: nothing, a label, a scheme, a scheme and a label.
+_ANY_RUN = ("", "a", "https://", "https://a")
 _CATEGORY_SAMPLES = {
     "CATEGORY_DIGIT": "1",
     "CATEGORY_NOT_DIGIT": "a",
@@ -109,6 +111,10 @@ def _node(op: str, value: Any) -> list[str]:
         return _spread([s for branch in value[1] for s in _sequence(branch)])
     if op in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
         least, _, body = value
+        if [str(o) for o, _ in body] == ["ANY"]:
+            # ".*" stands for anything, a scheme included: ".*\.shop\.example" gives
+            # https://a.shop.example.
+            return [s for s in _ANY_RUN if len(s) >= least]
         inner = _sequence(body)
         counts = [least] if least > 0 else [0, 1]
         return _spread([s * count for count in counts for s in (inner if count else [""])])

@@ -238,3 +238,5 @@ engine_public = engine_app(origins="*")
 flask_public = flask_app("flask_public")
 # Correct: one named site on a shared host, without credentials (low: named, not alarmed).
 engine_own_github_pages = engine_app(origins=[FRONT_END, "https://shop-example.github.io"])
+# A regex as tutorials write it: no scheme, no dot before the name, no end anchor.
+flask_sloppy_regex = flask_app("flask_sloppy_regex", origins=[r".*shop\.example"], supports_credentials=True)

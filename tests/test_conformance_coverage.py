@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cors_conformance.cli import main
-from cors_conformance.origins import neighbours, sendable
+from cors_conformance.origins import admitted, candidates, meant, neighbours, sendable
 from cors_conformance.regex_samples import samples
 from tests.cors_corpus import LOCALHOST_ANY_PORT
 
@@ -54,10 +54,13 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[
         (r"(?i)^HTTPS://SHOP\.EXAMPLE$", {"https://shop.example"}),
         (r"(a)\1", set()),  # a back-reference: nothing to build
         (r"^https://.*$", {"https://a"}),
+        # ".*" stands for a scheme too: what tutorials write gives origins to probe.
+        (r".*\.shop\.example", {"https://a.shop.example"}),
+        (r".*shop\.example", {"https://shop.example", "https://ashop.example"}),
     ],
 )
 def test_regex_samples_cover_every_branch(pattern: str, expected: set[str]) -> None:
-    found = samples(pattern)
+    found = samples(pattern, keep=sendable)
     assert set(found) == expected
     # Each is proof: the regex admits it as Flask-CORS matches origins.
     assert all(re.match(pattern, origin, re.IGNORECASE) for origin in found)
@@ -191,3 +194,11 @@ def test_samples_of_any_regex_are_admitted_sendable_origins(pattern: str) -> Non
 def test_a_pattern_re_warns_about_gives_no_warning() -> None:
     # "[[" is a possible nested set to re (a FutureWarning); "[" cannot be in a host anyway.
     assert samples(r"^https://[[a]\.example$", keep=sendable) == ["https://a.example"]
+
+
+def test_a_configured_regex_contributes_only_what_it_was_meant_to_admit() -> None:
+    # https://ashop.example matches ".*shop\.example" too: an attacker's name, probed as a neighbour
+    # (and found allowed, a finding), never trusted.
+    assert admitted(r".*shop\.example") == ["https://shop.example"]
+    sloppy = r".*shop\.example"
+    assert "https://evilshop.example" in [c.origin for c in candidates(admitted(sloppy), meant([sloppy]))]

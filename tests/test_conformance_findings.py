@@ -31,6 +31,8 @@ MISCONFIGURED: dict[str, tuple[list[str], tuple[str, str, str]]] = {
     # A hand-written check for development origins: http://localhost, once allowed, brings its neighbours.
     "localhost_prefix": ([], ("C03", "high", "http://localhost.attacker.example")),
     # Configured, not hand-written: the configuration is the finding (source "configuration").
+    # No scheme, no dot before the name, no end anchor: found from the configuration alone.
+    "flask_sloppy_regex": ([], ("C04", "high", "https://evilshop.example")),
     "flask_null": ([], ("C02", "high", "null")),
     "engine_http_twin": ([], ("C10", "high", "http://shop.example")),
     "flask_codepen": ([], ("C11", "medium", "https://codepen.io")),
