@@ -142,7 +142,7 @@ def _second_pass(observed: Sequence[Sequence[Observation]], plan: Plan) -> list[
     asked about (a configured one leaking), and the adversarial neighbours of every origin found
     allowed that was tried for every target without being trusted (a hand-written check that lets
     in http://localhost also lets in http://localhost.attacker.example). The neighbours of an
-    adversarial origin found allowed are not tried: that origin is a finding already.)"""
+    adversarial origin found allowed are not tried: that origin is a finding already."""
     known = {c.origin for c in plan.candidates}
     named = list(dict.fromkeys(o for side in observed for o in _named_elsewhere(side, known)))
     # Where the unrelated origin is allowed, every origin is: no neighbour there says more.

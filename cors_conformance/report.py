@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import textwrap
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from cors_conformance.coverage import Coverage
-from cors_conformance.diff import KINDS, Difference, at_least
-from cors_conformance.findings import SEVERITIES, Finding
+from cors_conformance.diff import KINDS, Difference, Kind, at_least
+from cors_conformance.findings import SEVERITIES, Finding, Severity
 from cors_conformance.observe import Observation
 from cors_conformance.targets import Response
 
@@ -31,9 +31,11 @@ def _untested(cov: Coverage) -> str:
     return "" if cov.tested_allowed_origin else "; WARNING: no allowed origin was tested"
 
 
-def probe_summary(found: Sequence[Finding], fail_on: str, cov: Coverage, status: int) -> str:
+def probe_summary(
+    found: Sequence[Finding], fail_on: Severity | Literal["none"], cov: Coverage, status: int
+) -> str:
     """One line: pass or fail, why, and what to do first."""
-    gated = [f for f in found if f.at_least(fail_on)]  # type: ignore[arg-type]
+    gated = [f for f in found if f.at_least(fail_on)]
     verdict = "FAIL" if status else "PASS"
     first = f"; first: {gated[0].id} {gated[0].title} ({gated[0].origin}): {gated[0].fix}" if gated else ""
     return f"{verdict}: {_severity_counts(found)} (gate --fail-on {fail_on}){_untested(cov)}{first}"
@@ -41,13 +43,14 @@ def probe_summary(found: Sequence[Finding], fail_on: str, cov: Coverage, status:
 
 def diff_summary(
     differences: Sequence[Difference],
-    fail_on_difference: str,
+    fail_on_difference: Kind,
     found: dict[str, list[Finding]],
-    fail_on: str,
+    fail_on: Severity | Literal["none"],
     cov: Coverage,
     status: int,
 ) -> str:
-    gated = [d for d in differences if at_least(d.kind, fail_on_difference)]  # type: ignore[arg-type]
+    """One line: pass or fail, the differences and both sides' findings, the first to look at."""
+    gated = [d for d in differences if at_least(d.kind, fail_on_difference)]
     verdict = "FAIL" if status else "PASS"
     counts = ", ".join(f"{n} {k}" for k, n in diff_counts(differences).items() if n) or "no differences"
     first = (
