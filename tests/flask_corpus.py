@@ -31,6 +31,14 @@ blueprint_resources_app = flask.Flask("blueprint_resources_app")
 blueprint_resources_app.add_url_rule("/health", "health", lambda: {"ok": True})
 _v1 = flask.Blueprint("v1", "blueprint_resources_app", url_prefix="/api")
 _views(_v1)
+
+
+@_v1.post("/partner")
+@flask_cors.cross_origin(origins=["https://partner.example"])
+def _partner() -> dict[str, str]:
+    return {"partner": "ok"}
+
+
 flask_cors.CORS(_v1, resources={r"/api/*": {"origins": [FRONT]}}, supports_credentials=True)
 blueprint_resources_app.register_blueprint(_v1)
 

@@ -111,7 +111,7 @@ def build_twin(spec: str, code: str) -> Starlette:
     for rule in flask_app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
-        endpoint = namespace.get(decorator_name(rule.endpoint.rsplit(".", 1)[-1]))
+        endpoint = namespace.get(decorator_name(rule.endpoint))
         view = endpoint(_answer) if endpoint is not None else _answer
         # Flask answers OPTIONS itself (automatic OPTIONS): so does the twin's route.
         methods = sorted((rule.methods or set()) - {"HEAD"})
