@@ -86,6 +86,11 @@ class _Profile:
     combines_empty_lines: bool  # an empty response header line adds ", " to the combined value
     refuses_repeated_allow_origin: bool  # two lines spelled exactly Access-Control-Allow-Origin
     local_network_needs_secure_context: bool
+    # A Range position may be 2**63 - 1 itself (Firefox); Chromium saturates it there and refuses.
+    range_takes_int64_max: bool = False
+    # A Content-Type with a byte outside ASCII (text/plain;a=é) is unsafe (Firefox); Chromium takes
+    # any byte up to 0xFF that is not in the unsafe set.
+    content_type_ascii_only: bool = False
 
 
 _PROFILES: dict[Browser, _Profile] = {
@@ -107,6 +112,8 @@ _PROFILES: dict[Browser, _Profile] = {
         combines_empty_lines=False,
         refuses_repeated_allow_origin=True,
         local_network_needs_secure_context=False,
+        range_takes_int64_max=True,
+        content_type_ascii_only=True,
     ),
 }
 
@@ -228,14 +235,16 @@ def _content_type_essence(lower_value: str) -> str | None:
     return f"{kind}/{subtype}"
 
 
-def _is_simple_range(value: str) -> bool:
-    """Fetch "simple range header value": `bytes=start-[end]`, no whitespace, no suffix range."""
+def _is_simple_range(value: str, browser: Browser = "chromium") -> bool:
+    """Fetch "simple range header value": `bytes=start-[end]`, no whitespace, no suffix range; each
+    position below 2**63 - 1 (Chromium) or up to it (Firefox)."""
     match = _SIMPLE_RANGE.fullmatch(value)
     if match is None:
         return False
     start = int(match[1])
     end = int(match[2]) if match[2] else None
-    return start < _INT64_MAX and (end is None or start <= end < _INT64_MAX)
+    limit = _INT64_MAX + 1 if _profile(browser).range_takes_int64_max else _INT64_MAX
+    return start < limit and (end is None or start <= end < limit)
 
 
 def is_safelisted_header(name: str, value: str, *, browser: Browser = "chromium") -> bool:
@@ -251,9 +260,11 @@ def is_safelisted_header(name: str, value: str, *, browser: Browser = "chromium"
         lower_value = _lower(value)
         if any(c in _UNSAFE_BYTES for c in lower_value):
             return False
+        if _profile(browser).content_type_ascii_only and not value.isascii():
+            return False
         return _content_type_essence(lower_value) in _SAFELISTED_CONTENT_TYPES
     if lower == "range":
-        return _is_simple_range(value)
+        return _is_simple_range(value, browser)
     if not _profile(browser).safelists_client_hints:
         return False
     # Chromium only: client hints a page may also set, and the header Chrome adds for interventions.
@@ -316,6 +327,12 @@ def needs_preflight(request: BrowserRequest, *, browser: Browser = "chromium") -
     return not is_safelisted_method(request.method) or bool(
         unsafe_header_names(request.headers, browser=browser)
     )
+
+
+def sends_preflight(request: BrowserRequest, *, browser: Browser = "chromium") -> bool:
+    """Whether the browser actually sends a preflight: one is needed, and Local Network Access
+    lets the request leave (without the user's permission, nothing is sent, not even a preflight)."""
+    return needs_preflight(request, browser=browser) and local_network_check(request, browser=browser) is None
 
 
 def preflight_request_headers(

@@ -1,10 +1,13 @@
 """`cors-conformance`: probe, explain and diff the CORS behaviour of any app or live URL, report
 misconfigurations as findings, and read a Flask app's Flask-CORS configuration.
 
-Exit status: 0 nothing at or above the gate; 1 `probe` found a finding at or above --fail-on,
-`diff` a difference at or above --fail-on-difference (or a finding at or above --fail-on),
-`explain` a blocked request; 2 bad usage, or a target that cannot be imported, used or reached
-(`from-flask` reports and exits 0, or 2).
+Exit status (docs/toolkit.md has the full table):
+- 0: nothing at or above the gate (`from-flask`: the report was printed);
+- 1: `probe` found a finding at or above --fail-on; `diff` a difference at or above
+  --fail-on-difference, or a finding at or above --fail-on; `probe`/`diff` with
+  --require-allowed-origin tested no origin the target allows; `explain` a blocked request;
+- 2: bad usage (a malformed --origin, a --path every target answers 404 with 404, an unknown
+  option), or a target that cannot be imported, used or reached, or that answers only 5xx.
 """
 
 from __future__ import annotations
@@ -12,12 +15,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path as FilePath
 from urllib.parse import urlsplit
 
-from cors_conformance import discover, findings, flask_config, har, profiles, report
+from cors_conformance import __version__, discover, findings, flask_config, har, port, profiles, report, trust
 from cors_conformance.browser import (
     BROWSERS,
     AddressSpace,
@@ -26,11 +29,24 @@ from cors_conformance.browser import (
     decide,
     local_network_check,
     needs_preflight,
+    sends_preflight,
 )
+from cors_conformance.coverage import Coverage, coverage
 from cors_conformance.diff import KINDS, Kind, diff, exit_status, on_routes_of_one_side, route_differences
 from cors_conformance.matrix import Case, Location, Probe, probes
 from cors_conformance.observe import Observation, observe
-from cors_conformance.origins import UNRELATED, Candidate, candidates, host_guesses, meant, trusted_origins
+from cors_conformance.origins import (
+    NULL,
+    UNRELATED,
+    Candidate,
+    admitted,
+    candidates,
+    host_guesses,
+    meant,
+    neighbours,
+    sendable,
+    trusted_origins,
+)
 from cors_conformance.targets import Request, Target, TargetError
 
 SEVERITY_GATES = ("high", "medium", "low", "none")
@@ -44,6 +60,9 @@ class Plan:
     locations: list[Location]
     candidates: list[Candidate]
     declared: list[list[discover.Path]]
+    # Each configured origin value (literal or regex) and the origins it contributed.
+    patterns: dict[str, list[str]] = field(default_factory=dict)
+    meant_by: Callable[[str], bool] | None = None
 
 
 def _locations(
@@ -51,7 +70,11 @@ def _locations(
 ) -> list[Location]:
     if given:
         return [Location(path) for path in given]
-    found = sorted({p for paths in declared for p in paths})
+    # One location per route, matched by pattern (Flask's /alert/<id> is Starlette's /alert/{id}).
+    by_route: dict[tuple[str | None, str], discover.Path] = {}
+    for p in sorted({p for paths in declared for p in paths}):
+        by_route.setdefault(p.key, p)
+    found = list(by_route.values())
     if not found:
         names = " or ".join(t.spec for t in targets)
         raise TargetError(f"no paths found in {names} (no routes, no /openapi.json): give --path")
@@ -64,19 +87,38 @@ def _revealed(target: Target, locations: Sequence[Location]) -> list[str]:
     return [origin for answer in target.send(requests) for origin in answer.revealed_origins]
 
 
+def given_origin(text: str) -> str:
+    """A --origin as a browser serialises it (lower case), or a one-line error: a value no browser
+    sends (no scheme, a path, a default port) would test nothing and read as "blocked"."""
+    origin = text.strip().lower()
+    if origin == NULL or sendable(origin):
+        return origin
+    if "://" not in origin:
+        hint = f"https://{origin.rstrip('/')}"
+        raise TargetError(f"--origin {text!r} has no scheme: an origin is scheme://host[:port], e.g. {hint}")
+    raise TargetError(
+        f"--origin {text!r} is not an origin a browser sends: write scheme://host[:port] "
+        "(lower case, no path, no default port), e.g. https://shop.example"
+    )
+
+
 def _plan(targets: Sequence[Target], args: argparse.Namespace) -> Plan:
+    given = [given_origin(o) for o in args.origin or []]
     declared = [] if args.path else [discover.paths(target) for target in targets]
     locations = _locations(targets, declared, args.path)
-    given = [o.lower() for o in args.origin or []]
     trusted, configured = list(given), list(given)
+    patterns: dict[str, list[str]] = {}
     for target in targets:
         origins = discover.configured_origins(target)
         configured += origins
-        trusted += trusted_origins(origins)
+        for value in origins:
+            patterns.setdefault(value, admitted(value))
+            trusted += patterns[value]
         trusted += trusted_origins(_revealed(target, locations))
         if target.url is not None and not trusted:
             trusted += host_guesses(target.url)
-    return Plan(locations, candidates(dict.fromkeys(trusted), meant(configured)), declared)
+    meant_by = meant(configured)
+    return Plan(locations, candidates(dict.fromkeys(trusted), meant_by), declared, patterns, meant_by)
 
 
 def _named_elsewhere(observations: Sequence[Observation], known: set[str]) -> list[str]:
@@ -89,15 +131,74 @@ def _named_elsewhere(observations: Sequence[Observation], known: set[str]) -> li
     return trusted_origins(dict.fromkeys(found))
 
 
-def _run(target: Target, plan: Plan) -> list[Observation]:
-    observations = observe(target, probes(plan.locations, plan.candidates))
+# How many origins found allowed may each add their neighbours in the second pass.
+_MORE_ALLOWED = 16
+# The classes of the origins tried for every target (origins.fixed_candidates), less "any origin".
+_FIXED_CLASSES = frozenset({"null", "hosting-site", "development-origin"})
+
+
+def _second_pass(observed: Sequence[Sequence[Observation]], plan: Plan) -> list[Candidate]:
+    """Origins to probe once more, the same on every target: origins an answer named that were not
+    asked about (a configured one leaking), and the adversarial neighbours of every origin found
+    allowed that was tried for every target without being trusted (a hand-written check that lets
+    in http://localhost also lets in http://localhost.attacker.example). The neighbours of an
+    adversarial origin found allowed are not tried: that origin is a finding already."""
     known = {c.origin for c in plan.candidates}
-    extra = _named_elsewhere(observations, known)
-    if extra:
-        more = [c for c in candidates(extra) if c.origin not in known]
-        observations += observe(target, probes(plan.locations, more))
-    _check_answers(target, observations)
-    return observations
+    named = list(dict.fromkeys(o for side in observed for o in _named_elsewhere(side, known)))
+    # Where the unrelated origin is allowed, every origin is: no neighbour there says more.
+    open_to_any = {
+        (o.probe.path, o.probe.case.name)
+        for side in observed
+        for o in side
+        if o.probe.cls == "reflect-any" and any(v.allowed for v in o.verdicts.values())
+    }
+    allowed = [
+        o.probe.origin
+        for side in observed
+        for o in side
+        if o.probe.cls in _FIXED_CLASSES
+        and (o.probe.path, o.probe.case.name) not in open_to_any
+        and any(v.allowed for v in o.verdicts.values())
+    ]
+    more = {c.origin: c for c in candidates(named) if c.origin not in known}
+    for origin in list(dict.fromkeys(allowed))[:_MORE_ALLOWED]:
+        for candidate in neighbours(origin):
+            meant_by = plan.meant_by
+            if candidate.origin not in known and (meant_by is None or not meant_by(candidate.origin)):
+                more.setdefault(candidate.origin, candidate)
+    return list(more.values())
+
+
+def _run_all(targets: Sequence[Target], plan: Plan) -> list[list[Observation]]:
+    """The matrix on every target, then one bounded second pass (the same on every target, so the
+    observations stay comparable probe by probe)."""
+    observed = [observe(target, probes(plan.locations, plan.candidates)) for target in targets]
+    more = _second_pass(observed, plan)
+    if more:
+        for target, observations in zip(targets, observed, strict=True):
+            observations += observe(target, probes(plan.locations, more))
+    for target, observations in zip(targets, observed, strict=True):
+        _check_answers(target, observations)
+    return observed
+
+
+def _check_given_paths(
+    targets: Sequence[Target], observed: Sequence[Sequence[Observation]], args: argparse.Namespace
+) -> None:
+    """A --path that every target answers only with 404 is a typo, not a policy: refused, so that
+    a CI job with a mistyped path does not pass on "no findings" (--allow-404 probes it anyway)."""
+    if not args.path or args.allow_404:
+        return
+    for path in dict.fromkeys(args.path):
+        statuses = {
+            o.response.status for observations in observed for o in observations if o.probe.path == path
+        }
+        if statuses == {404}:
+            names = " and ".join(t.spec for t in targets)
+            raise TargetError(
+                f"--path {path}: {names} answered every request with 404 "
+                "(a typo? --allow-404 probes it anyway)"
+            )
 
 
 def _check_answers(target: Target, observations: Sequence[Observation]) -> None:
@@ -136,48 +237,100 @@ def _local_network_note(spec: str) -> str | None:
     )
 
 
-def _observations(target: Target, args: argparse.Namespace, plan: Plan | None) -> list[Observation]:
+def _observations(
+    targets: Sequence[Target], args: argparse.Namespace, plan: Plan | None
+) -> list[list[Observation]]:
     if args.har is not None:
-        return har.replay(target, har.load(args.har))
+        entries = har.load(args.har)
+        return [har.replay(target, entries) for target in targets]
     assert plan is not None
-    return _run(target, plan)
+    observed = _run_all(targets, plan)
+    _check_given_paths(targets, observed, args)
+    return observed
+
+
+def _coverage(
+    targets: Sequence[Target], observed: Sequence[Sequence[Observation]], plan: Plan | None
+) -> Coverage:
+    return coverage(observed, plan.patterns if plan else {}, sum(t.sent for t in targets))
+
+
+def _findings(
+    target: Target, observations: Sequence[Observation], args: argparse.Namespace
+) -> list[findings.Finding]:
+    """What the probe shows, and what the configuration says (trust that is dangerous as configured)."""
+    shown = findings.derive(observations, production=_production(target, args))
+    return findings.merged(shown, trust.derive(discover.configured_trust(target)))
+
+
+def _app_output(targets: Sequence[Target]) -> list[str]:
+    """One line per in-process target that wrote anything (logs, tracebacks, prints) while probed."""
+    lines = []
+    for target in targets:
+        summary = target.output.json()
+        if summary["lines"] or summary["log_records"]:
+            lines.append(
+                f"{target.spec} logged {summary['log_records']} records ({summary['tracebacks']} tracebacks) "
+                f"and wrote {summary['lines']} lines, captured; first: {summary['first_line']}"
+            )
+    return lines
+
+
+def _coverage_status(cov: Coverage, args: argparse.Namespace) -> int:
+    """1 under --require-allowed-origin when no origin the target allows was tested."""
+    return 1 if args.require_allowed_origin and not cov.tested_allowed_origin else 0
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
     target = Target(args.target)
     plan = None if args.har is not None else _plan([target], args)
-    observations = _observations(target, args, plan)
-    found = findings.derive(observations, production=_production(target, args))
+    (observations,) = _observations([target], args, plan)
+    cov = _coverage([target], [observations], plan)
+    found = _findings(target, observations, args)
     rows = report.policy_rows(observations)
     note = _local_network_note(args.target)
+    status = max(findings.exit_status(found, args.fail_on), _coverage_status(cov, args))
+    summary = report.probe_summary(found, args.fail_on, cov, status)
     if args.json:
         policy = [dict(zip(report.POLICY_HEAD, row, strict=True)) for row in rows]
         print(
             report.dumps(
                 {
+                    "schema_version": report.SCHEMA_VERSION,
+                    "command": "probe",
                     "target": args.target,
+                    "status": status,
+                    "summary": summary,
+                    "coverage": cov.json(),
+                    "app_output": target.output.json(),
                     "findings": [report.finding_json(f) for f in found],
                     "policy": policy,
+                    "policy_legend": report.POLICY_LEGEND,
                     "local_network": note,
                     "observations": [report.observation_json(o) for o in observations],
                 }
             )
         )
     elif args.markdown:
-        print(f"### CORS policy of `{args.target}`\n\n{report.findings_markdown(found)}\n")
+        print(f"### CORS policy of `{args.target}`\n\n**{summary}**\n")
+        print("\n".join(f"- {line}" for line in [*cov.text(), *_app_output([target])]) + "\n")
+        print(f"{report.findings_markdown(found)}\n")
         print(report.markdown(report.POLICY_HEAD, report.policy_rows(observations, every_origin=False)))
     else:
+        print(report.wrap([summary]))
+        print(report.wrap([*cov.text(), *_app_output([target])]) + "\n")
         print(report.findings_text(found))
         shown = report.policy_rows(observations, every_origin=args.every_origin)
         hidden = len({(r[0], r[1]) for r in rows}) - len(shown)
         print(f"\nEffective CORS policy of {args.target}\n")
         print(report.table(report.POLICY_HEAD, shown))
+        print("\n" + report.wrap([report.POLICY_LEGEND]))
         if hidden:
             more = f"no more than {UNRELATED}"
             print(f"\n({hidden} rows of adversarial origins allowed nothing, or {more}: see --every-origin)")
         if note:
             print(f"\n{note}")
-    return findings.exit_status(found, args.fail_on)
+    return status
 
 
 def _header(text: str) -> tuple[str, str]:
@@ -188,6 +341,7 @@ def _header(text: str) -> tuple[str, str]:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    args.origin = given_origin(args.origin)
     target = Target(args.target)
     page_space = address_space(urlsplit(args.origin).hostname or "")
     try:
@@ -215,7 +369,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     observation = replace(observation, verdict=verdict, verdicts={args.browser: verdict})
     status = 0 if verdict.allowed else 1
     if args.json:
-        print(report.dumps(report.observation_json(observation)))
+        document = {"schema_version": report.SCHEMA_VERSION, "command": "explain", "status": status}
+        print(report.dumps({**document, **report.observation_json(observation)}))
         return status
     flags = ["credentials"] if request.credentials else []
     print(
@@ -226,7 +381,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if request.local_network:
         later = "" if request.local_network_permission else "; the answers below come once the user allows it"
         print(f"\nLocal Network Access: a {request.page_space} page, a {request.target_space} target{later}")
-    if needs_preflight(request, browser=args.browser) and observation.preflight is not None:
+    granted = replace(request, local_network_permission=True)
+    if needs_preflight(granted, browser=args.browser) and not sends_preflight(request, browser=args.browser):
+        print("\nno preflight is sent now: nothing leaves the browser until the user grants the permission")
+    if sends_preflight(granted, browser=args.browser) and observation.preflight is not None:
         print(f"\npreflight: OPTIONS {args.path} -> {observation.preflight.status}")
         for name, value in observation.preflight.cors or (("(no CORS headers)", ""),):
             print(f"  {name}: {value}" if value else f"  {name}")
@@ -248,31 +406,38 @@ def cmd_diff(args: argparse.Namespace) -> int:
     else:
         plan = _plan([a, b], args)
         if not args.path:
-            paths_a, paths_b = ([str(p) for p in paths] for paths in plan.declared)
-            differences += route_differences(paths_a, paths_b)
-    observed_a, observed_b = _observations(a, args, plan), _observations(b, args, plan)
-    if plan is not None and len(observed_a) != len(observed_b):
-        # A second pass ran on one side only: compare what both saw.
-        common = min(len(observed_a), len(observed_b))
-        observed_a, observed_b = observed_a[:common], observed_b[:common]
+            differences += route_differences(*plan.declared)
+    observed_a, observed_b = _observations([a, b], args, plan)
+    cov = _coverage([a, b], [observed_a, observed_b], plan)
     differences += on_routes_of_one_side(diff(observed_a, observed_b), differences)
     found = {
-        "a": findings.derive(observed_a, production=_production(a, args)),
-        "b": findings.derive(observed_b, production=_production(b, args)),
+        "a": _findings(a, observed_a, args),
+        "b": _findings(b, observed_b, args),
     }
     fail_on_difference: Kind = "cosmetic" if args.strict else args.fail_on_difference
     status = max(
         exit_status(differences, fail_on=fail_on_difference),
         findings.exit_status([*found["a"], *found["b"]], args.fail_on),
+        _coverage_status(cov, args),
     )
+    summary = report.diff_summary(differences, fail_on_difference, found, args.fail_on, cov, status)
     if args.json:
-        document = report.diff_json(differences, args.a, args.b)
+        document = {
+            "schema_version": report.SCHEMA_VERSION,
+            "command": "diff",
+            "status": status,
+            "summary": summary,
+            **report.diff_json(differences, args.a, args.b),
+            "coverage": cov.json(),
+            "app_output": {"a": a.output.json(), "b": b.output.json()},
+        }
         document["findings"] = [
             {**report.finding_json(f), "side": side} for side, side_found in found.items() for f in side_found
         ]
         print(report.dumps(document))
     elif args.markdown:
-        print(f"### CORS: `{args.a}` (A) vs `{args.b}` (B)\n")
+        print(f"### CORS: `{args.a}` (A) vs `{args.b}` (B)\n\n**{summary}**\n")
+        print("\n".join(f"- {line}" for line in [*cov.text(), *_app_output([a, b])]) + "\n")
         counts = report.diff_counts(differences)
         print(", ".join(f"**{n} {k}**" if k == "browser" else f"{n} {k}" for k, n in counts.items()) + "\n")
         if differences:
@@ -281,9 +446,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print(f"B {report.findings_markdown(found['b'])}")
     else:
         counts = report.diff_counts(differences)
-        probes_run = len(observed_a)
-        print(f"A = {args.a}\nB = {args.b}\n{probes_run} probes; differences: "
-              + ", ".join(f"{n} {k}" for k, n in counts.items()))  # fmt: skip
+        print(
+            report.wrap([summary])
+            + f"\n\nA = {args.a}\nB = {args.b}\n"
+            + report.wrap([*cov.text(), *_app_output([a, b])])
+        )
+        print("Differences: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
         for side, label in (("a", "A"), ("b", "B")):
             print(f"\n{label}: {report.findings_text(found[side])}")
         if differences:
@@ -292,19 +460,34 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_from_flask(args: argparse.Namespace) -> int:
-    kind, _, reference = args.app.partition(":")
-    if kind != "wsgi":
-        raise TargetError(f"from-flask takes wsgi:package.module:app, got {args.app!r}")
-    found = flask_config.read(reference)
-    strict = profiles.from_flask(reference)
+    found = flask_config.read(args.app)
+    strict = profiles.from_flask(args.app)
+    code = port.code(found.port, args.app)
+    if args.code:
+        print(code, end="")
+        return 0
     problems = [{"where": where, "id": p.id, "option": p.where, "message": p.message, "hint": p.hint}
                 for where, p in found.problems]  # fmt: skip
     if args.json:
-        print(report.dumps({"app": args.app, "settings": found.settings, "ignored": found.ignored,
+        print(report.dumps({"schema_version": report.SCHEMA_VERSION, "command": "from-flask", "app": args.app,
+                            "found": found.found, "code": code, "not_exact": found.not_exact,
+                            "settings": found.settings, "ignored": found.ignored,
                             "wider": found.wider, "routes": found.routes, "problems": problems,
                             "strict": profiles.proposal_json(strict)}))  # fmt: skip
         return 0
-    print(f"# Settings for this service, equivalent to {args.app}'s Flask-CORS configuration")
+    # The whole output stays a valid .env file (and shell script): everything but settings is a comment.
+    print(f"# The port of {args.app}'s Flask-CORS configuration")
+    heading: tuple[tuple[str, list[str]], ...] = (
+        ("Found", found.found or ["no Flask-CORS configuration"]),
+        ("Not translated exactly", found.not_exact),
+    )
+    for title, lines in heading:
+        if lines:
+            print(f"#\n# {title}:")
+            print("\n".join(f"#   - {line}" for line in lines))
+    print("#\n# Engine code for your own Starlette/FastAPI app (alone: from-flask APP --code):")
+    print("\n".join(f"#   {line}".rstrip() for line in code.splitlines()))
+    print("\n# Settings for this service, equivalent to the extension's configuration")
     print("# (a .env file; also valid under `set -a; . FILE`)")
     for name, value in found.settings.items():
         try:
@@ -339,10 +522,20 @@ def _matrix_arguments(command: argparse.ArgumentParser) -> None:
         help="a trusted origin to try, besides those the target reveals (repeatable)",
     )
     command.add_argument(
+        "--allow-404",
+        action="store_true",
+        help="probe a --path even when every target answers it 404 (default: a typo, exit 2)",
+    )
+    command.add_argument(
         "--har", type=FilePath, help="replay the requests of a browser's HAR export instead of the matrix"
     )
     command.add_argument(
         "--production", action="store_true", help="the target is a production API (default: an https URL is)"
+    )
+    command.add_argument(
+        "--require-allowed-origin",
+        action="store_true",
+        help="exit 1 when no origin the target allows was tested (the run proved nothing about them)",
     )
     formats = command.add_mutually_exclusive_group()
     formats.add_argument("--json", action="store_true")
@@ -351,6 +544,7 @@ def _matrix_arguments(command: argparse.ArgumentParser) -> None:
 
 def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(prog="cors-conformance", description=__doc__.split("\n\n")[0])
+    main_parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = main_parser.add_subparsers(dest="command", required=True)
     targets_help = "wsgi:module:app, asgi:module:app, asgi-factory:module:function, or http(s)://host:port"
 
@@ -405,10 +599,15 @@ def parser() -> argparse.ArgumentParser:
     compare.set_defaults(run=cmd_diff)
 
     from_flask = commands.add_parser(
-        "from-flask", help="a Flask app's Flask-CORS configuration as this service's settings, audited"
+        "from-flask",
+        help="a Flask app's Flask-CORS configuration, ported: engine code, this service's settings, audited",
     )
-    from_flask.add_argument("app", help="wsgi:package.module:app")
-    from_flask.add_argument("--json", action="store_true")
+    from_flask.add_argument("app", help="wsgi:package.module:app or wsgi-factory:package.module:function")
+    from_flask_formats = from_flask.add_mutually_exclusive_group()
+    from_flask_formats.add_argument("--json", action="store_true")
+    from_flask_formats.add_argument(
+        "--code", action="store_true", help="print only the engine code for your own app (Python)"
+    )
     from_flask.set_defaults(run=cmd_from_flask)
     return main_parser
 
@@ -424,3 +623,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TargetError as exc:
         print(f"cors-conformance: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and keep Python's flush at exit from
+        # raising again on the closed pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

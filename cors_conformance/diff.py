@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cors_conformance.browser import Browser
+from cors_conformance.discover import Path
 from cors_conformance.observe import Observation
 from cors_conformance.targets import Response
 
@@ -141,9 +142,11 @@ def on_routes_of_one_side(
     return [d for d in differences if d.kind == "browser" or d.path not in one_sided]
 
 
-def route_differences(paths_a: Sequence[str], paths_b: Sequence[str]) -> list[Difference]:
-    only_a = sorted(set(paths_a) - set(paths_b))
-    only_b = sorted(set(paths_b) - set(paths_a))
+def route_differences(paths_a: Sequence[Path], paths_b: Sequence[Path]) -> list[Difference]:
+    """Routes declared on one side only, matched by pattern, not by the sample values filled in."""
+    keys_a, keys_b = {p.key for p in paths_a}, {p.key for p in paths_b}
+    only_a = sorted({str(p) for p in paths_a if p.key not in keys_b})
+    only_b = sorted({str(p) for p in paths_b if p.key not in keys_a})
     return [Difference("app-visible", path, None, None, ("route exists only in A",)) for path in only_a] + [
         Difference("app-visible", path, None, None, ("route exists only in B",)) for path in only_b
     ]

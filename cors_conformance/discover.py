@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.middleware.cors import CORSMiddleware as StockCORSMiddleware
@@ -27,18 +27,23 @@ from cors_conformance.targets import Request, Target
 from flask_cors_asgi import DEFAULTS, ROUTE_POLICY, Policy, find_router, tried_routes
 from flask_cors_asgi import CORSMiddleware as EngineCORSMiddleware
 
-# Sample values per path-parameter type: Werkzeug converters and Starlette convertors alike.
+# Sample values per path-parameter type: Werkzeug converters and Starlette convertors alike. An
+# untyped parameter gets "1" on every framework: a valid string, and what FastAPI may declare an
+# int; the same route gets the same sample value on both sides of a diff.
 _SAMPLES = {
     "int": "1",
     "integer": "1",
     "float": "1.0",
     "number": "1.0",
     "uuid": "00000000-0000-4000-8000-000000000000",
-    "path": "x",
-    "string": "x",
-    "default": "x",
-    "str": "x",
+    "path": "1",
+    "string": "1",
+    "default": "1",
+    "str": "1",
 }
+# What a parameter becomes in a route's pattern, whatever its name and framework: Flask's
+# /alert/<id> and Starlette's /alert/{id} are the same route.
+PARAMETER = "{}"
 _WERKZEUG_PARAMETER = re.compile(
     r"<(?:(?P<converter>[a-zA-Z_][a-zA-Z0-9_]*)(?:\((?P<args>[^)]*)\))?:)?(?P<name>\w+)>"
 )
@@ -52,10 +57,18 @@ _MAX_DEPTH = 16
 
 @dataclass(frozen=True, order=True)
 class Path:
-    """A concrete path to request, and the Host header a Starlette `Host` route needs (or None)."""
+    """A concrete path to request, and the Host header a Starlette `Host` route needs (or None),
+    and the route's pattern (each parameter written `{}`), by which routes are matched across
+    frameworks."""
 
     path: str
     host: str | None = None
+    route: str = field(default="", compare=False)
+
+    @property
+    def key(self) -> tuple[str | None, str]:
+        """What makes two declared paths the same route."""
+        return self.host, self.route or self.path
 
     def __str__(self) -> str:
         return self.path if self.host is None else f"{self.host}{self.path}"
@@ -64,22 +77,27 @@ class Path:
 # --- paths --------------------------------------------------------------------------------------
 
 
-def flask_path(rule: str) -> str:
-    """A Werkzeug rule as a concrete path, each converter filled with a sample value."""
+def flask_path(rule: str, placeholder: str | None = None) -> str:
+    """A Werkzeug rule as a concrete path, each converter filled with a sample value (or with
+    `placeholder`, for the route's pattern)."""
 
     def sample(match: re.Match[str]) -> str:
+        if placeholder is not None:
+            return placeholder
         converter = match["converter"] or "default"
         if converter == "any" and match["args"]:
             option = _ANY_OPTION.search(match["args"])
             return option[1] if option else "x"
-        return _SAMPLES.get(converter, "x")
+        return _SAMPLES.get(converter, "1")
 
     return _WERKZEUG_PARAMETER.sub(sample, rule)
 
 
-def _starlette_path(path: str) -> str:
+def _starlette_path(path: str, placeholder: str | None = None) -> str:
+    if placeholder is not None:
+        return _STARLETTE_PARAMETER.sub(placeholder, path)
     # An untyped parameter gets "1": it is a valid string, and FastAPI may declare it an int.
-    return _STARLETTE_PARAMETER.sub(lambda m: _SAMPLES.get(m["convertor"] or "int", "x"), path)
+    return _STARLETTE_PARAMETER.sub(lambda m: _SAMPLES.get(m["convertor"] or "int", "1"), path)
 
 
 def _wsgi_apps(app: Any, prefix: str = "", depth: int = 0) -> Iterator[tuple[str, Any]]:
@@ -95,35 +113,47 @@ def _wsgi_apps(app: Any, prefix: str = "", depth: int = 0) -> Iterator[tuple[str
             yield from _wsgi_apps(mounted, prefix + mount, depth + 1)
 
 
-def _wsgi_paths(app: Any, prefix: str, depth: int) -> Iterator[Path]:
+def _wsgi_paths(app: Any, prefix: str, depth: int, route_prefix: str | None = None) -> Iterator[Path]:
+    route_prefix = prefix if route_prefix is None else route_prefix
     for mount, flask_app in _wsgi_apps(app, prefix, depth):
         url_map = getattr(flask_app, "url_map", None)
         if url_map is not None:  # Flask
+            route_mount = route_prefix + mount.removeprefix(prefix)
             for rule in url_map.iter_rules():
                 if rule.endpoint != "static":
-                    yield Path(mount + flask_path(rule.rule))
+                    yield Path(
+                        mount + flask_path(rule.rule), None, route_mount + flask_path(rule.rule, PARAMETER)
+                    )
 
 
-def _asgi_paths(routes: Sequence[BaseRoute], prefix: str, host: str | None, depth: int) -> Iterator[Path]:
+def _asgi_paths(
+    routes: Sequence[BaseRoute], prefix: str, host: str | None, depth: int, route_prefix: str = ""
+) -> Iterator[Path]:
     for route in tried_routes(routes):
         # FastAPI's route contexts stand for the route they wrap (type) with its effective path.
         kind = getattr(route, "original_route", route)
         if isinstance(kind, Mount) and depth < _MAX_DEPTH:
             mount = prefix + _starlette_path(route.path)
+            route_mount = route_prefix + _starlette_path(route.path, PARAMETER)
             inner = find_router(route.app)
             if inner is not None:
-                yield from _asgi_paths(inner.routes, mount, host, depth + 1)
+                yield from _asgi_paths(inner.routes, mount, host, depth + 1, route_mount)
             elif (wsgi := _mounted_wsgi(route.app)) is not None:
-                yield from (Path(p.path, host) for p in _wsgi_paths(wsgi, mount, depth + 1))
+                for p in _wsgi_paths(wsgi, mount, depth + 1, route_mount):
+                    yield Path(p.path, host, p.route)
             else:
-                yield Path(mount + "/", host)  # an app whose routes cannot be seen: its root
+                yield Path(mount + "/", host, route_mount + "/")  # an app whose routes cannot be seen
         elif isinstance(kind, Host) and depth < _MAX_DEPTH:
             literal = None if "{" in route.host else route.host
             inner = find_router(route.app)
             if inner is not None:
-                yield from _asgi_paths(inner.routes, prefix, literal, depth + 1)
+                yield from _asgi_paths(inner.routes, prefix, literal, depth + 1, route_prefix)
         elif isinstance(getattr(route, "path", None), str):  # Route, APIRoute, WebSocket routes
-            yield Path(prefix + _starlette_path(route.path), host)
+            yield Path(
+                prefix + _starlette_path(route.path),
+                host,
+                route_prefix + _starlette_path(route.path, PARAMETER),
+            )
 
 
 def _mounted_wsgi(app: Any) -> Any:
@@ -153,11 +183,12 @@ def _openapi_paths(target: Target) -> Iterator[Path]:
     for template, operations in paths.items():
         if not isinstance(template, str) or not template.startswith("/"):
             continue
-        yield Path(prefix + _openapi_path(template, _parameter_types(operations)))
+        route = prefix + re.sub(r"{(\w+)}", PARAMETER, template)
+        yield Path(prefix + _openapi_path(template, _parameter_types(operations)), None, route)
 
 
 def _openapi_path(template: str, types: dict[str, str]) -> str:
-    return re.sub(r"{(\w+)}", lambda m: _SAMPLES.get(types.get(m[1], "string"), "x"), template)
+    return re.sub(r"{(\w+)}", lambda m: _SAMPLES.get(types.get(m[1], "string"), "1"), template)
 
 
 def _parameter_types(operations: Any) -> dict[str, str]:
@@ -192,8 +223,21 @@ def paths(target: Target) -> list[Path]:
 # --- configured origins --------------------------------------------------------------------------
 
 
-def _policy_origins(policy: Policy) -> list[str]:
-    return [*sorted(policy.origin_literals), *(regex.pattern for regex in policy.origin_regexes)]
+@dataclass(frozen=True)
+class Trust:
+    """One set of configured origins (literals and regexes, as written) and whether answers to
+    credentialed requests are shared with them, with where it was configured."""
+
+    origins: tuple[str, ...]
+    credentials: bool
+    where: str
+
+
+def _policy_trust(policy: Policy, where: str) -> Trust:
+    origins = [*sorted(policy.origin_literals), *(regex.pattern for regex in policy.origin_regexes)]
+    if policy.allow_all_origins:
+        origins.insert(0, "*")
+    return Trust(tuple(origins), policy.supports_credentials, where)
 
 
 def _option_origins(value: Any) -> list[str]:
@@ -212,60 +256,89 @@ def _middleware_chain(app: Any) -> Iterator[Any]:
         app = getattr(app, "app", None)
 
 
-def _engine_origins(app: Any, depth: int = 0) -> Iterator[str]:
+def _engine_trust(app: Any, depth: int = 0) -> Iterator[Trust]:
     for layer in _middleware_chain(app):
         cls = getattr(layer, "cls", None)
         kwargs = getattr(layer, "kwargs", None)
         if cls is not None and isinstance(kwargs, Mapping):  # a declared Middleware(cls, **kwargs)
             if isinstance(cls, type) and issubclass(cls, EngineCORSMiddleware):
-                yield from _declared_engine_origins(kwargs)
+                yield from _declared_trust(kwargs, "CORSMiddleware", {})
             elif isinstance(cls, type) and issubclass(cls, StockCORSMiddleware):
-                yield from _option_origins(kwargs.get("allow_origins", ()))
-                if kwargs.get("allow_origin_regex"):
-                    yield str(kwargs["allow_origin_regex"])
+                yield _stock_trust(kwargs)
         elif isinstance(layer, EngineCORSMiddleware):
             for resource in layer.resources:
-                yield from _policy_origins(resource.policy)
+                pattern = getattr(resource.pattern, "pattern", resource.pattern)
+                yield _policy_trust(resource.policy, f"CORSMiddleware resource {pattern!r}")
         elif isinstance(layer, StockCORSMiddleware):
-            yield from (o for o in layer.allow_origins)
+            origins = [*layer.allow_origins]
             if layer.allow_origin_regex is not None:
-                yield layer.allow_origin_regex.pattern
+                origins.append(layer.allow_origin_regex.pattern)
+            yield Trust(tuple(origins), bool(layer.allow_credentials), "Starlette's CORSMiddleware")
     router = find_router(app)
     if router is None or depth >= _MAX_DEPTH:
         return
     for route in tried_routes(router.routes):
         policy = getattr(getattr(route, "endpoint", None), ROUTE_POLICY, None)
         if isinstance(policy, Policy):
-            yield from _policy_origins(policy)
+            yield _policy_trust(policy, f"cross_origin on {getattr(route, 'path', '?')}")
         inner = getattr(route, "app", None)
         if isinstance(getattr(route, "original_route", route), (Mount, Host)) and inner is not None:
-            yield from _engine_origins(inner, depth + 1)
+            yield from _engine_trust(inner, depth + 1)
 
 
-def _declared_engine_origins(options: Mapping[str, Any]) -> Iterator[str]:
-    yield from _option_origins(options.get("origins", DEFAULTS["origins"]))
-    resources = options.get("resources")
-    if isinstance(resources, Mapping):
-        for resource_options in resources.values():
-            if isinstance(resource_options, Mapping) and "origins" in resource_options:
-                yield from _option_origins(resource_options["origins"])
+def _stock_trust(kwargs: Mapping[str, Any]) -> Trust:
+    origins = _option_origins(kwargs.get("allow_origins", ()))
+    if kwargs.get("allow_origin_regex"):
+        origins.append(str(kwargs["allow_origin_regex"]))
+    return Trust(tuple(origins), bool(kwargs.get("allow_credentials", False)), "Starlette's CORSMiddleware")
+
+
+def _declared_trust(options: Mapping[str, Any], where: str, base: Mapping[str, Any]) -> Iterator[Trust]:
+    """The trust of one option set (Flask-CORS's or the engine's), per resource; `base` holds the
+    options it layers over (app.config's, for Flask-CORS)."""
+    merged = {**DEFAULTS, **base, **options}
+    resources = merged.get("resources")
+    if not isinstance(resources, Mapping):  # the options apply to every resource as they are
+        yield Trust(tuple(_option_origins(merged["origins"])), bool(merged["supports_credentials"]), where)
+    else:
+        for pattern, resource_options in resources.items():
+            if isinstance(resource_options, Mapping):
+                resource = {**merged, **resource_options}
+                label = pattern.pattern if isinstance(pattern, re.Pattern) else pattern
+                yield Trust(
+                    tuple(_option_origins(resource["origins"])),
+                    bool(resource["supports_credentials"]),
+                    f"{where} resource {label!r}",
+                )
+
+
+def configured_trust(target: Target) -> list[Trust]:
+    """Every configured origin set of an in-process target; empty for live URLs."""
+    if target.kind == "asgi":
+        return list(dict.fromkeys(_engine_trust(target.app)))
+    if target.kind == "wsgi":
+        return list(dict.fromkeys(_flask_trust(target)))
+    return []
 
 
 def configured_origins(target: Target) -> list[str]:
     """The origins (literals and regexes, as written) the target's configuration names; empty for
     live URLs. "*" and the like are left out: there is nothing to derive neighbours from."""
-    found: list[str] = []
-    if target.kind == "asgi":
-        found = list(_engine_origins(target.app))
-    elif target.kind == "wsgi":
-        found = list(_flask_origins(target))
+    found = [origin for trust in configured_trust(target) for origin in trust.origins]
     return [o for o in dict.fromkeys(found) if o not in ("*", ".*", "")]
 
 
-def _flask_origins(target: Target) -> Iterator[str]:
+def _flask_trust(target: Target) -> Iterator[Trust]:
     for _, app in _wsgi_apps(target.app):
-        value = app.config.get("CORS_ORIGINS") if hasattr(app, "config") else None
-        if value is not None:
-            yield from _option_origins(value)
-    for options in target.flask_cors_calls:
-        yield from _declared_engine_origins(options)
+        config = getattr(app, "config", None)
+        if not isinstance(config, Mapping):
+            continue
+        base = {
+            name: config[key]
+            for name in DEFAULTS
+            if (key := f"CORS_{name.upper()}") in config and config[key] is not None
+        }
+        for options in target.flask_cors_calls:
+            yield from _declared_trust(options, "Flask-CORS", base)
+    for options in target.flask_cors_blueprint_calls:
+        yield from _declared_trust(options, "Flask-CORS (blueprint)", {})

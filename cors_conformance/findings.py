@@ -104,6 +104,11 @@ CLASSES: dict[str, Check] = {
         "Access-Control-Allow-Origin depends on the Origin but Vary: Origin is missing",
         "send Vary: Origin with every answer whose CORS headers depend on the Origin",
     ),
+    "any-origin-credentials": Check(
+        "C15",
+        "every origin is configured as trusted with credentials ('*' or a match-all regex)",
+        "list the origins that may send credentialed requests; keep '*' for public, credential-free APIs",
+    ),
 }
 # Classes whose allowed reads are findings whatever the target; the others need a condition.
 _BYPASSES = frozenset(
@@ -141,6 +146,10 @@ class Finding:
     fix: str
     paths: tuple[str, ...]
     browsers: tuple[str, ...] = field(default=())  # the browsers whose verdict demonstrates it
+    # "probe": shown by a browser verdict; "configuration": read from the configured origins
+    # (trust.py), with `where` naming the option set.
+    source: str = "probe"
+    where: str = ""
 
     def at_least(self, severity: Severity | Literal["none"]) -> bool:
         if severity == "none":
@@ -169,7 +178,9 @@ def _open_to_any(observations: Sequence[Observation], credentials: bool) -> set[
 
 def _severity(cls: str, credentials: bool, public_path: bool, production: bool) -> Severity:
     if cls == "any-subdomain":
-        return "low"  # a deliberate trust of one's own subdomains: named, not alarmed
+        # A deliberate trust of one's own subdomains: named, not alarmed; with credentials, any
+        # subdomain's XSS or takeover reads the user's data.
+        return "medium" if credentials else "low"
     if cls == "development-origin":
         if not production:
             return "low"
@@ -259,6 +270,14 @@ def _missing_vary(observations: Iterable[Observation]) -> list[Observation]:
         and len(by_path[o.probe.path]) > 1
         and "origin" not in o.response.vary
     ]
+
+
+def merged(probed: Sequence[Finding], configured: Sequence[Finding]) -> list[Finding]:
+    """Probe findings and configuration findings together, most severe first; a configuration
+    finding that a probe finding already shows (same id and origin) is not repeated."""
+    shown = {(f.id, f.origin) for f in probed}
+    found = [*probed, *(f for f in configured if (f.id, f.origin) not in shown)]
+    return sorted(found, key=lambda f: (SEVERITIES.index(f.severity), f.id, f.origin))
 
 
 def exit_status(findings: Iterable[Finding], fail_on: Severity | Literal["none"]) -> int:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cors_conformance import port
 from cors_conformance.discover import flask_path
-from cors_conformance.recording import CORSCall, import_recording
+from cors_conformance.recording import CORSCall, Recorded, import_fresh, recording
 from cors_conformance.targets import TargetError
 from flask_cors_asgi import DEFAULTS, ROUTE_OPTION_NAMES, Problem, audit, is_regex, resource_sort_key
 
@@ -28,6 +30,9 @@ class Report:
     ignored: list[str] = field(default_factory=list)  # what Flask-CORS ignores, one sentence each
     wider: list[str] = field(default_factory=list)  # where the effective policy is wider than configured
     routes: list[str] = field(default_factory=list)  # decorated routes and their effective policy
+    found: list[str] = field(default_factory=list)  # every configuration read, one sentence each
+    not_exact: list[str] = field(default_factory=list)  # what the port cannot reproduce exactly
+    port: port.Port = field(default_factory=port.Port)  # the engine code's content
     # The engine's audit of every recorded option set: (where it was written, the problem).
     problems: list[tuple[str, Problem]] = field(default_factory=list)
 
@@ -44,19 +49,32 @@ def dotenv_line(name: str, value: str) -> str:
     return f"{name}='{value}'"
 
 
-def load(reference: str) -> tuple[Any, list[CORSCall], dict[str, CORSCall], dict[str, list[str]]]:
-    """Import `module:attr` afresh while recording: the app, its CORS() calls, its decorated views
-    by endpoint, and each endpoint's URL rules."""
+def load(spec: str) -> tuple[Any, Recorded, dict[str, CORSCall], dict[str, list[str]]]:
+    """Import `module:attr` afresh while recording (and, for `wsgi-factory:`, call the factory
+    while recording): the app, what was recorded, its decorated views by endpoint, and each
+    endpoint's URL rules."""
+    kind, _, reference = spec.partition(":")
+    if kind not in ("wsgi", "wsgi-factory"):
+        raise TargetError(
+            f"from-flask takes wsgi:package.module:app or wsgi-factory:package.module:function, got {spec!r}"
+        )
     module_name, _, attribute = reference.partition(":")
     if not module_name or not attribute:
-        raise TargetError(f"expected wsgi:package.module:app, got {reference!r}")
-    try:
-        recorded = import_recording(module_name)
-    except Exception as exc:  # an app module can fail in any way while importing
-        raise TargetError(f"cannot import {module_name}: {type(exc).__name__}: {exc}") from None
-    app = getattr(recorded.module, attribute, None)
+        raise TargetError(f"expected {kind}:package.module:attribute, got {spec!r}")
+    with recording() as recorded:
+        try:
+            module = import_fresh(module_name)
+        except Exception as exc:  # an app module can fail in any way while importing
+            raise TargetError(f"cannot import {module_name}: {type(exc).__name__}: {exc}") from None
+        app = getattr(module, attribute, None)
+        if kind == "wsgi-factory" and callable(app) and not hasattr(app, "url_map"):
+            try:
+                app = app()
+            except Exception as exc:  # a factory can fail in any way
+                raise TargetError(f"{reference}() failed: {type(exc).__name__}: {exc}") from None
     if app is None or not hasattr(app, "url_map"):
-        raise TargetError(f"{reference} is not a Flask app")
+        factory = " (a factory? write wsgi-factory:)" if kind == "wsgi" and callable(app) else ""
+        raise TargetError(f"{reference} is not a Flask app{factory}")
     views = {
         endpoint: recorded.decorated[view]
         for endpoint, view in app.view_functions.items()
@@ -65,7 +83,7 @@ def load(reference: str) -> tuple[Any, list[CORSCall], dict[str, CORSCall], dict
     rules: dict[str, list[str]] = {}
     for rule in app.url_map.iter_rules():
         rules.setdefault(rule.endpoint, []).append(rule.rule)
-    return app, recorded.extensions.get(id(app), []), views, rules
+    return app, recorded, views, rules
 
 
 def _text(value: Any) -> str:
@@ -93,53 +111,159 @@ def _allows_all(origins: Any) -> bool:
     return any(item in ("*", ".*") for item in items)
 
 
-def read(reference: str) -> Report:
-    app, extensions, views, rules = load(reference)
-    report = Report(reference)
+def _as_dict(resources: Any) -> dict[Any, dict[str, Any]]:
+    """Flask-CORS's resources (a pattern, a list of them, or a dict) as a dict of per-resource options."""
+    if isinstance(resources, (str, re.Pattern)):
+        return {resources: {}}
+    if isinstance(resources, Mapping):
+        return {k: dict(v) for k, v in resources.items()}
+    return {k: {} for k in resources}
+
+
+def _prefix(rules: list[str]) -> str:
+    """The literal path prefix every rule shares, whole segments only ("" when none)."""
+    literal = [rule.split("<", 1)[0].split("/")[1:-1] for rule in rules]
+    common: list[str] = []
+    for parts in zip(*literal, strict=False):
+        if len(set(parts)) != 1:
+            break
+        common.append(parts[0])
+    return "/" + "/".join(common) if common else ""
+
+
+def _rule_pattern(rule: str) -> str:
+    """A Werkzeug rule as an anchored regex over paths (each converter one or more characters)."""
+    pieces = re.split(r"<[^>]+>", rule)
+    return "^" + "[^/]+".join(re.escape(piece) for piece in pieces) + "$"
+
+
+def _known(options: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in options.items() if k in DEFAULTS}
+
+
+def _described(options: Mapping[str, Any]) -> str:
+    shown = (
+        f"{k}={json.dumps(_jsonable(v)) if isinstance(v, Mapping) else _text(v)}" for k, v in options.items()
+    )
+    return ", ".join(shown) or "no options (every default)"
+
+
+def _passed_through(value: Any, calls: list[CORSCall]) -> bool:
+    """Whether a dict kept in app.config reached a CORS() call as its keyword options."""
+    return isinstance(value, Mapping) and any(
+        value
+        and all(
+            call.kwargs.get(k, object()) is v or call.kwargs.get(k, object()) == v for k, v in value.items()
+        )
+        for call in calls
+    )
+
+
+def read(spec: str) -> Report:
+    app, recorded, views, rules = load(spec)
+    report = Report(spec)
+    extensions = recorded.extensions.get(id(app), [])
+    blueprints = [
+        (bp, recorded.extensions[id(bp)]) for bp in app.iter_blueprints() if id(bp) in recorded.extensions
+    ]
+    every_call = [*extensions, *(call for _, calls in blueprints for call in calls)]
     config = {
         key: value for key, value in app.config.items() if key.startswith("CORS_") and value is not None
     }
     for key in sorted(config):
-        if key not in CONFIG_KEYS:
-            hint = (
-                " (did you mean CORS_ALLOW_HEADERS? CORS_HEADERS was removed in Flask-CORS 2.0)"
-                if key == "CORS_HEADERS"
-                else ""
+        if key in CONFIG_KEYS:
+            continue
+        if _passed_through(config[key], every_call):
+            report.found.append(
+                f"app.config[{key!r}] (not a Flask-CORS setting) passed to CORS(...) as its options: "
+                "translated below with that call"
             )
-            report.ignored.append(f"app.config[{key!r}] is not a Flask-CORS setting: ignored{hint}")
+            continue
+        hint = (
+            " (did you mean CORS_ALLOW_HEADERS? CORS_HEADERS was removed in Flask-CORS 2.0)"
+            if key == "CORS_HEADERS"
+            else ""
+        )
+        report.ignored.append(f"app.config[{key!r}] is not a Flask-CORS setting: ignored{hint}")
 
     configured = {CONFIG_KEYS[k]: v for k, v in config.items() if k in CONFIG_KEYS}  # by option name
-    options: dict[str, Any] = dict(configured)
-    for call in extensions:
-        for name in call.kwargs:
-            if name not in DEFAULTS:
-                report.ignored.append(f"CORS(app, {name}=...) is not a Flask-CORS option: ignored")
-        if call.args:
-            report.ignored.append(f"CORS(app, {', '.join(map(repr, call.args))}): extra positional arguments")
-        options.update({k: v for k, v in call.kwargs.items() if k in DEFAULTS})
-    resources = options.get("resources", DEFAULTS["resources"]) if extensions else None
-    if isinstance(resources, dict):
-        for pattern, resource_options in resources.items():
-            for name in resource_options:
-                if name not in DEFAULTS:
-                    report.ignored.append(
-                        f"resource {_text(pattern)!r}: {name}= is not a Flask-CORS option: ignored"
-                    )
-
-    for name, value in options.items():
-        report.settings[f"CORS_{name.upper()}"] = (
-            json.dumps(_jsonable(value)) if name == "resources" else _text(value)
-        )
+    if configured:
+        report.found.append(f"app.config: {_described(configured)}")
+    # (label, options less resources, resources as a dict) for each extension, for one middleware.
+    parts: list[tuple[str, dict[str, Any], dict[Any, dict[str, Any]]]] = []
     for index, call in enumerate(extensions):
-        own = {k: v for k, v in call.kwargs.items() if k in DEFAULTS}
+        label = "CORS(app)" if len(extensions) == 1 else f"CORS(app) #{index + 1}"
+        _check_call(report, label, call)
+        own = _known(call.kwargs)
+        report.found.append(f"{label}: {_described(own)}")
         effective = {**configured, **own}
-        where = "CORS(app, ...)" if len(extensions) == 1 else f"CORS(app, ...) #{index + 1}"
-        report.problems += [(where, problem) for problem in audit(**effective)]
-    if not extensions:
+        report.problems += [(label, problem) for problem in audit(**effective)]
+        resources = effective.pop("resources", DEFAULTS["resources"])
+        _check_resources(report, label, resources)
+        parts.append((label, effective, _as_dict(resources)))
+    for bp, calls in blueprints:
+        bp_rules = sorted(
+            r for endpoint, rs in rules.items() if endpoint.startswith(f"{bp.name}.") for r in rs
+        )
+        prefix = _prefix(bp_rules)
+        for call in calls:
+            label = f"CORS(blueprint {bp.name!r})"
+            _check_call(report, label, call)
+            own = _known(call.kwargs)
+            where = f"its routes {', '.join(bp_rules)}" if bp_rules else "no routes"
+            report.found.append(f"{label}: {_described(own)}; {where}")
+            if configured:
+                report.found.append(
+                    f"{label}: app.config's CORS_* settings do not apply to it (Flask-CORS reads no config "
+                    "for a blueprint): left out of its port"
+                )
+            report.problems += [(label, problem) for problem in audit(**own)]
+            resources = own.pop("resources", None)
+            if resources is None:
+                keys = [f"{prefix}/.*"] if prefix else [_rule_pattern(r) for r in bp_rules]
+                resources = {key: {} for key in keys}
+                if bp_rules:
+                    report.not_exact.append(
+                        f"{label}: its policy is keyed on {', '.join(keys)}; Flask adds no CORS headers to "
+                        "a 404 or 405 there (a blueprint's hook runs only for matched routes), the port does"
+                    )
+            else:
+                _check_resources(report, label, resources)
+                report.not_exact.append(
+                    f"{label}: its resources apply in Flask to the blueprint's routes only; the middleware "
+                    "applies them to every path they match"
+                )
+            parts.append((label, own, _as_dict(resources)))
+    if len(parts) > 1:
+        report.not_exact.append(
+            "several CORS() calls: Flask runs each hook and the first to add headers wins; the port keeps "
+            "one resource per pattern, tried most specific first"
+        )
+
+    # Flask runs a blueprint's hooks before the app's, and the app's last-registered first; the
+    # first to add headers wins: that order decides which policy a shared pattern keeps.
+    app_parts = parts[: len(extensions)]
+    priority = [*parts[len(extensions) :], *reversed(app_parts)]
+    middleware, notes = port.combined(priority) if parts else (None, [])
+    report.not_exact += notes
+    report.port = port.Port(middleware, [label for label, _, _ in parts])
+    if middleware is not None:
+        for name, value in middleware.items():
+            report.settings[f"CORS_{name.upper()}"] = (
+                json.dumps(_jsonable(value)) if name == "resources" else _text(value)
+            )
+        for pattern in _as_dict(middleware.get("resources", {})):
+            if isinstance(pattern, re.Pattern) and not is_regex(pattern.pattern):
+                report.not_exact.append(
+                    f"resource re.compile({pattern.pattern!r}): the service's CORS_RESOURCES takes strings, "
+                    f"where {pattern.pattern!r} is a literal path; the engine code keeps the compiled pattern"
+                )
+    else:
         report.settings["CORS_RESOURCES"] = "[]"
         report.ignored.append("no CORS(app): only decorated routes have CORS headers")
 
-    app_origins = options.get("origins", DEFAULTS["origins"])
+    resources = middleware.get("resources", DEFAULTS["resources"]) if middleware is not None else None
+    app_origins = middleware.get("origins", DEFAULTS["origins"]) if middleware is not None else None
     route_configured = {k: v for k, v in configured.items() if k in ROUTE_OPTION_NAMES}
     for endpoint, call in sorted(views.items()):
         paths = ", ".join(rules.get(endpoint, [endpoint]))
@@ -149,8 +273,11 @@ def read(reference: str) -> Report:
         if call.args:
             arguments = ", ".join(map(repr, call.args))
             report.ignored.append(f"@cross_origin({arguments}) on {paths}: positional arguments are ignored")
+        own = {k: v for k, v in call.kwargs.items() if k in ROUTE_OPTION_NAMES}
+        report.found.append(f"@cross_origin on {paths}: {_described(own)}")
         # The decorator merges defaults < app.config < its own kwargs, not the extension's kwargs.
-        effective = {**route_configured, **{k: v for k, v in call.kwargs.items() if k in ROUTE_OPTION_NAMES}}
+        effective = {**route_configured, **own}
+        report.port.decorators.append(port.Decorated(endpoint, rules.get(endpoint, []), effective))
         report.problems += [(f"@cross_origin on {paths}", problem) for problem in audit(**effective)]
         origins = effective.get("origins", DEFAULTS["origins"])
         report.routes.append(f"{paths}: @cross_origin, origins {_text(origins)}; wins on normal returns")
@@ -163,7 +290,33 @@ def read(reference: str) -> Report:
                     f"{rule} is open to every origin (the decorator's effective origins are '*'), "
                     f"wider than the configured {_text(resource_origins)}"
                 )
+    if route_configured and views:
+        report.not_exact.append(
+            "the decorators read app.config on every request in Flask; the port fixes the values read now"
+        )
     return report
+
+
+def _check_call(report: Report, label: str, call: CORSCall) -> None:
+    for name in call.kwargs:
+        if name not in DEFAULTS:
+            report.ignored.append(
+                f"{label.replace(')', ', ')}{name}=...) is not a Flask-CORS option: ignored"
+            )
+    if call.args:
+        report.ignored.append(
+            f"{label.replace(')', ', ')}{', '.join(map(repr, call.args))}): extra positional arguments"
+        )
+
+
+def _check_resources(report: Report, label: str, resources: Any) -> None:
+    if isinstance(resources, Mapping):
+        for pattern, resource_options in resources.items():
+            for name in resource_options:
+                if name not in DEFAULTS:
+                    report.ignored.append(
+                        f"resource {_text(pattern)!r}: {name}= is not a Flask-CORS option: ignored"
+                    )
 
 
 def _resource_origins(resources: Any, app_origins: Any, path: str) -> Any:

@@ -9,10 +9,12 @@ refuse (`^`, `|`, ...; Chromium sends `*` as `%2A`, so it is left out too).
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from cors_conformance import regex_samples
 from flask_cors_asgi import is_regex
 
 ATTACKER = "attacker.example"  # a registrable domain an attacker would own
@@ -34,6 +36,8 @@ _FORBIDDEN_IN_HOST = frozenset(" #%/:<>?@[\\]^|*") | {chr(c) for c in range(0x21
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # A "." in a regex that is neither escaped nor quantified, outside a character class.
 _BARE_DOT = re.compile(r"(?<!\\)(?<!\[)\.(?![*+?{])")
+# A ".*" or ".+" right before a name (".*example\.com"): meant as "any subdomain, or none".
+_WILD_BEFORE_NAME = re.compile(r"(?<!\\)\.[*+](?=[A-Za-z0-9])")
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,10 @@ def sendable(origin: str) -> bool:
     http(s) origin (lower-case scheme and host, no default port, no path) with a valid host."""
     if origin == NULL:
         return True
-    parts = urlsplit(origin)
+    try:
+        parts = urlsplit(origin)
+    except ValueError:  # e.g. an unbalanced "[" (an IPv6 literal that is not one)
+        return False
     if parts.scheme not in _DEFAULT_PORTS or parts.path or parts.query or parts.fragment:
         return False
     if origin != origin.lower() or "@" in parts.netloc:
@@ -77,9 +84,12 @@ def neighbours(trusted: str) -> list[Candidate]:
         port = parts.port
     except ValueError:
         return []
+    # Each neighbour is a host an attacker can register (a name under a domain they own), never
+    # one under the victim's own domain: evilshop.example for www.shop.example, not evilwww.shop.example.
+    site = _registrable(host)
     found = [
         Candidate(_origin(scheme, f"{host}.{ATTACKER}", port), "prefix", trusted),
-        Candidate(_origin(scheme, f"evil{host}", port), "suffix", trusted),
+        Candidate(_origin(scheme, f"evil{site}", port), "suffix", trusted),
         Candidate(_origin(scheme, f"evil.{host}", port), "any-subdomain", trusted),
         Candidate(_origin(scheme, f"x{host}x.{ATTACKER}", port), "substring", trusted),
         *(
@@ -87,11 +97,16 @@ def neighbours(trusted: str) -> list[Candidate]:
             for c in SPECIAL_CHARACTERS
         ),
     ]
-    if len(host) > 1 and not _is_ip(host):
-        # A shorter string inside the trusted one: checks like `origin in "https://shop.example"`.
-        found.append(Candidate(_origin(scheme, host[1:], port), "reverse-substring", trusted))
+    if len(site) > 1 and not _is_ip(host):
+        # A shorter string inside the trusted one (checks like `origin in "https://shop.example"`):
+        # the registrable domain less its first letter, rusted.example for www.trusted.example.
+        found.append(Candidate(_origin(scheme, site[1:], port), "reverse-substring", trusted))
     if "." in host and not _is_ip(host):
-        found.append(Candidate(_origin(scheme, host.replace(".", "x", 1), port), "unescaped-dot", trusted))
+        # The dot a regex left bare, just before the registrable domain: wwwxshop.example.
+        dot = len(host) - len(site) - 1 if host != site else host.index(".")
+        found.append(
+            Candidate(_origin(scheme, f"{host[:dot]}x{host[dot + 1 :]}", port), "unescaped-dot", trusted)
+        )
     if scheme == "https":
         found.append(Candidate(_origin("http", host, port), "http-origin", trusted))
     if host in ("localhost", "127.0.0.1"):
@@ -100,6 +115,14 @@ def neighbours(trusted: str) -> list[Candidate]:
     if port is not None:
         found.append(Candidate(_origin(scheme, host, port + 1), "other-port", trusted))
     return [c for c in found if sendable(c.origin) and c.origin != trusted]
+
+
+def _registrable(host: str) -> str:
+    """The domain a host's owner registered, as far as one can tell without the public suffix
+    list: its last two labels (a single-label intranet name, or an address, is itself)."""
+    if _is_ip(host):
+        return host
+    return ".".join(host.split(".")[-2:])
 
 
 def _is_ip(host: str) -> bool:
@@ -135,50 +158,43 @@ def _unanchored(pattern: str) -> str:
     return pattern.removeprefix("^").removesuffix("$").removesuffix(r"\Z")
 
 
-def regex_example(pattern: str) -> str | None:
-    """An origin the regex admits, built from it (a trusted origin to derive neighbours from):
-    literals kept, `.*`/`.+`/classes replaced by a short label. None when nothing usable comes out."""
-    text = _unanchored(pattern)
-    text = re.sub(r"\(\?:([^()|]*)\)\?", r"\1", text)  # optional groups: take them
-    text = re.sub(r"\(([^()|]*)\|[^()]*\)", r"\1", text)  # alternatives: the first
-    text = re.sub(r"\[[^\]]*\][*+]?|\.[*+]|\\w[*+]?|\\d[*+]?", "a", text)
-    text = re.sub(r"\?|\(|\)", "", text).replace(r"\.", ".").replace("\\", "")
-    text = text.replace("s?://", "s://")
-    if not re.fullmatch(r"https?://[a-z0-9.-]+(:[0-9]+)?", text.lower()):
-        return None
-    try:
-        matches = re.match(pattern, text, re.IGNORECASE) is not None
-    except re.error:
-        return None
-    return text.lower() if matches and sendable(text.lower()) else None
+def admitted(value: str) -> list[str]:
+    """The origins one configured value contributes: a literal itself, a regex the origins it
+    admits (`regex_samples`: every branch and optional part, each verified with the regex)."""
+    if sendable(value.lower()):
+        return [value.lower()]
+    if is_regex(value):
+        # Only what the regex was meant to admit: `.*shop\.example` admits evilshop.example too,
+        # which is a finding to show, not an origin to trust.
+        intended = meant([value])
+        return regex_samples.samples(value, keep=lambda origin: sendable(origin) and intended(origin))
+    return []
 
 
 def trusted_origins(configured: Iterable[str]) -> list[str]:
-    """Concrete origins for configured literals and regexes (via `regex_example`)."""
-    found = []
-    for value in configured:
-        if sendable(value.lower()):
-            found.append(value.lower())
-        elif is_regex(value):
-            example = regex_example(value)
-            if example is not None:
-                found.append(example)
-    return list(dict.fromkeys(found))
+    """Concrete origins for configured literals and regexes."""
+    return list(dict.fromkeys(origin for value in configured for origin in admitted(value)))
 
 
 def meant(configured: Iterable[str]) -> Callable[[str], bool]:
     r"""What the configuration means to admit: each literal exactly, each regex matched whole, with
     its bare dots taken as the dots they were meant to be (so `wwwxshop.example` is not meant by
-    `^https://www.shop.example$`, but `evil.shop.example` is by `https://.*\.shop\.example`)."""
+    `^https://www.shop.example$`, but `evil.shop.example` is by `https://.*\.shop\.example`), and a
+    wildcard right before a name as subdomains (`evilshop.example` is not meant by
+    `.*shop\.example`)."""
     literals = set()
     regexes = []
     for value in configured:
         if sendable(value.lower()):
             literals.add(value.lower())
         elif is_regex(value):
-            literal_dots = _BARE_DOT.sub(r"\\.", _unanchored(value))
+            # ".*example\.com" means example.com and its subdomains, not evilexample.com.
+            subdomains = _WILD_BEFORE_NAME.sub(lambda _: "(?:.*[./])?", _unanchored(value))
+            literal_dots = _BARE_DOT.sub(r"\\.", subdomains)
             try:
-                regexes.append(re.compile(literal_dots, re.IGNORECASE))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", FutureWarning)  # the app's own pattern
+                    regexes.append(re.compile(literal_dots, re.IGNORECASE))
             except re.error:
                 continue
 

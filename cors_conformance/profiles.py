@@ -88,11 +88,12 @@ def expand_targets(args: argparse.Namespace) -> None:
         setattr(args, attribute, _register(strict))
 
 
-def from_flask(reference: str) -> list[tuple[str | None, StrictProposal]]:
+def from_flask(spec: str) -> list[tuple[str | None, StrictProposal]]:
     """The strict equivalent of a Flask app's Flask-CORS options (app.config's CORS_* keys under its
     CORS(app, ...) call's own): one per resource when `resources` gives paths their own options,
     each for its own fetch-profile middleware (a Mount) or routes."""
-    app, extensions, _, _ = flask_config.load(reference)
+    app, recorded, _, _ = flask_config.load(spec)
+    extensions = recorded.extensions.get(id(app), [])
     names = set(flask_config.CONFIG_KEYS.values())
     options = {
         flask_config.CONFIG_KEYS[key]: value

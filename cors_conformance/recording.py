@@ -20,10 +20,10 @@ class CORSCall:
 
 @dataclass
 class Recorded:
-    """A module imported while Flask-CORS's calls were recorded."""
+    """Flask-CORS's calls made while recording (a module imported, an app factory called)."""
 
     module: Any
-    extensions: dict[int, list[CORSCall]]  # by id() of the app each CORS() was attached to
+    extensions: dict[int, list[CORSCall]]  # by id() of the app or blueprint each CORS() was attached to
     decorated: dict[Any, CORSCall]  # by the view function the decorator returned
 
     def calls(self) -> list[dict[str, Any]]:
@@ -32,13 +32,34 @@ class Recorded:
             call.kwargs for call in self.decorated.values()
         ]
 
+    def owners(self, app: Any) -> list[Any]:
+        """The app and every blueprint registered on it (CORS(blueprint) attaches to those)."""
+        blueprints = list(app.iter_blueprints()) if hasattr(app, "iter_blueprints") else []
+        return [app, *blueprints]
+
+    def calls_for(self, app: Any) -> list[dict[str, Any]]:
+        """The keyword sets of the calls that configure `app` and read its config: CORS() on it and
+        the decorators of its views (not those of other apps in the module)."""
+        found = [call.kwargs for call in self.extensions.get(id(app), [])]
+        views = getattr(app, "view_functions", {})
+        return found + [self.decorated[view].kwargs for view in views.values() if view in self.decorated]
+
+    def blueprint_calls_for(self, app: Any) -> list[dict[str, Any]]:
+        """The keyword sets of CORS(blueprint) on `app`'s blueprints (which read no app.config)."""
+        blueprints = self.owners(app)[1:]
+        return [call.kwargs for owner in blueprints for call in self.extensions.get(id(owner), [])]
+
 
 @contextmanager
-def _recording() -> Iterator[tuple[dict[int, list[CORSCall]], dict[Any, CORSCall]]]:
-    import flask_cors
-
-    extensions: dict[int, list[CORSCall]] = {}
-    decorated: dict[Any, CORSCall] = {}
+def recording() -> Iterator[Recorded]:
+    """Record Flask-CORS's calls made inside the block (nothing, when Flask-CORS is not installed)."""
+    try:
+        import flask_cors
+    except ImportError:
+        yield Recorded(None, {}, {})
+        return
+    found = Recorded(None, {}, {})
+    extensions, decorated = found.extensions, found.decorated
     original_cors, original_cross_origin = flask_cors.CORS, flask_cors.cross_origin
 
     class RecordingCORS(original_cors):  # type: ignore[misc, valid-type]
@@ -64,19 +85,19 @@ def _recording() -> Iterator[tuple[dict[int, list[CORSCall]], dict[Any, CORSCall
 
     flask_cors.CORS, flask_cors.cross_origin = RecordingCORS, recording_cross_origin  # type: ignore[misc]
     try:
-        yield extensions, decorated
+        yield found
     finally:
         flask_cors.CORS, flask_cors.cross_origin = original_cors, original_cross_origin  # type: ignore[misc]
 
 
+def import_fresh(module_name: str) -> Any:
+    """Import `module_name` afresh (so that its Flask-CORS calls run again, inside a recording)."""
+    sys.modules.pop(module_name, None)
+    return importlib.import_module(module_name)
+
+
 def import_recording(module_name: str) -> Recorded:
-    """Import `module_name` afresh while recording Flask-CORS's calls (plainly, when Flask-CORS is
-    not installed: nothing to record then). Import errors propagate as they are."""
-    try:
-        import flask_cors  # noqa: F401
-    except ImportError:
-        return Recorded(importlib.import_module(module_name), {}, {})
-    with _recording() as (extensions, decorated):
-        sys.modules.pop(module_name, None)
-        module = importlib.import_module(module_name)
-    return Recorded(module, extensions, decorated)
+    """Import `module_name` afresh while recording Flask-CORS's calls. Import errors propagate."""
+    with recording() as found:
+        found.module = import_fresh(module_name)
+    return found

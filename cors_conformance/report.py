@@ -5,14 +5,64 @@ from __future__ import annotations
 import json
 import textwrap
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
-from cors_conformance.diff import KINDS, Difference
-from cors_conformance.findings import SEVERITIES, Finding
+from cors_conformance.coverage import Coverage
+from cors_conformance.diff import KINDS, Difference, Kind, at_least
+from cors_conformance.findings import SEVERITIES, Finding, Severity
 from cors_conformance.observe import Observation
 from cors_conformance.targets import Response
 
 WIDTH = 100
+# The JSON documents' shape (docs/toolkit.md): raised when a field is removed or changes meaning.
+SCHEMA_VERSION = 1
+
+
+# --- the summary a report starts with ----------------------------------------------------------------
+
+
+def _severity_counts(found: Sequence[Finding]) -> str:
+    if not found:
+        return "no findings"
+    return ", ".join(f"{n} {s}" for s in SEVERITIES if (n := sum(f.severity == s for f in found)))
+
+
+def _untested(cov: Coverage) -> str:
+    return "" if cov.tested_allowed_origin else "; WARNING: no allowed origin was tested"
+
+
+def probe_summary(
+    found: Sequence[Finding], fail_on: Severity | Literal["none"], cov: Coverage, status: int
+) -> str:
+    """One line: pass or fail, why, and what to do first."""
+    gated = [f for f in found if f.at_least(fail_on)]
+    verdict = "FAIL" if status else "PASS"
+    first = f"; first: {gated[0].id} {gated[0].title} ({gated[0].origin}): {gated[0].fix}" if gated else ""
+    return f"{verdict}: {_severity_counts(found)} (gate --fail-on {fail_on}){_untested(cov)}{first}"
+
+
+def diff_summary(
+    differences: Sequence[Difference],
+    fail_on_difference: Kind,
+    found: dict[str, list[Finding]],
+    fail_on: Severity | Literal["none"],
+    cov: Coverage,
+    status: int,
+) -> str:
+    """One line: pass or fail, the differences and both sides' findings, the first to look at."""
+    gated = [d for d in differences if at_least(d.kind, fail_on_difference)]
+    verdict = "FAIL" if status else "PASS"
+    counts = ", ".join(f"{n} {k}" for k, n in diff_counts(differences).items() if n) or "no differences"
+    first = (
+        f"; first: [{gated[0].kind}] {gated[0].path} {gated[0].origin or ''} {gated[0].request or ''}"
+        if gated
+        else ""
+    )
+    sides = f"findings A: {_severity_counts(found['a'])}, B: {_severity_counts(found['b'])}"
+    return (
+        f"{verdict}: {counts} (gate --fail-on-difference {fail_on_difference}); {sides} "
+        f"(gate --fail-on {fail_on}){_untested(cov)}{first.rstrip()}"
+    )
 
 
 def table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -30,9 +80,19 @@ def markdown(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join([cells(head), "|" + "---|" * len(head), *(cells(r) for r in rows)])
 
 
+def wrap(lines: Sequence[str]) -> str:
+    """Lines of prose at WIDTH columns, continuation lines indented."""
+    return "\n".join(_wrapped(line, "") for line in lines)
+
+
 def _wrapped(text: str, indent: str = "  ") -> str:
     return textwrap.fill(
-        text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ", break_long_words=True
+        text,
+        WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent + "  ",
+        break_long_words=True,
+        break_on_hyphens=False,
     )
 
 
@@ -51,6 +111,15 @@ POLICY_HEAD = [
 ]
 
 
+NOT_TRIED = "not tried"
+# What the table's cells mean, printed under it.
+POLICY_LEGEND = (
+    "yes: a browser lets the page read a 2xx answer; no: it blocks the answer; 'readable 405': it "
+    "lets the page read only an error answer (the request is not served); 'firefox only': the "
+    "browsers disagree; not tried: no such request was made from this origin"
+)
+
+
 def _mark(allowed: set[str], browsers: int) -> str:
     """yes / no, or the browsers that allow it when they disagree."""
     if not allowed or len(allowed) == browsers:
@@ -58,11 +127,30 @@ def _mark(allowed: set[str], browsers: int) -> str:
     return f"{', '.join(sorted(allowed))} only"
 
 
-def _listed(names: dict[str, set[str]], browsers: int) -> str:
-    return (
-        ", ".join(n if len(b) == browsers else f"{n} ({_mark(b, browsers)})" for n, b in names.items() if b)
-        or "-"
-    )
+def _cell(cases: Sequence[Observation], browsers: int) -> str:
+    """What a page on that origin gets from these requests: a readable 2xx answer ("yes", or the
+    browsers that allow it), only readable error answers ("readable 405"), "no", or "not tried"."""
+    if not cases:
+        return NOT_TRIED
+    served: set[str] = {
+        b for o in cases if 200 <= o.response.status < 300 for b, v in o.verdicts.items() if v.allowed
+    }
+    if served:
+        return _mark(served, browsers)
+    errors = sorted({o.response.status for o in cases if any(v.allowed for v in o.verdicts.values())})
+    return f"readable {', '.join(map(str, errors))}" if errors else "no"
+
+
+def _listed(cells: dict[str, str]) -> str:
+    """The names whose cell is not "no": plain when "yes", with their cell otherwise."""
+    if all(cell == NOT_TRIED for cell in cells.values()):
+        return NOT_TRIED
+    shown = [
+        name if cell == "yes" else f"{name} ({cell})"
+        for name, cell in cells.items()
+        if cell not in ("no", NOT_TRIED)
+    ]
+    return ", ".join(shown) or "none"
 
 
 def policy_rows(observations: Sequence[Observation], *, every_origin: bool = True) -> list[list[str]]:
@@ -74,22 +162,20 @@ def policy_rows(observations: Sequence[Observation], *, every_origin: bool = Tru
         grouped.setdefault((o.probe.path, o.probe.origin), {})[o.probe.case.name] = o
     rows = []
     for (path, origin), by_case in grouped.items():
-
-        def ok(name: str, by_case: dict[str, Observation] = by_case) -> set[str]:
-            """The browsers that allow the case."""
-            o = by_case.get(name)
-            return {b for b, v in o.verdicts.items() if v.allowed} if o else set()
-
         count = max(len(o.verdicts) for o in by_case.values())
+
+        def cell(*names: str, by_case: dict[str, Observation] = by_case, count: int = count) -> str:
+            return _cell([by_case[n] for n in names if n in by_case], count)
+
         cls = next(iter(by_case.values())).probe.cls
         row = [
             path,
             origin,
-            _mark(ok("GET") | ok("POST text/plain"), count),
-            _mark(ok("POST JSON"), count) if "POST JSON" in by_case else "-",
-            _mark(ok("GET, credentials") | ok("POST JSON, credentials"), count),
-            _listed({m: ok(m) for m in METHOD_CASES}, count),
-            _listed({header: ok(case) for header, case in HEADER_CASES}, count),
+            cell("GET", "POST text/plain"),
+            cell("POST JSON"),
+            cell("GET, credentials", "POST JSON, credentials"),
+            _listed({m: cell(m) for m in METHOD_CASES}),
+            _listed({header: cell(case) for header, case in HEADER_CASES}),
         ]
         anything = any(v.allowed for o in by_case.values() for v in o.verdicts.values())
         rows.append((cls, row, anything))
@@ -120,6 +206,8 @@ def finding_json(f: Finding) -> dict[str, Any]:
         "paths": list(f.paths),
         "browsers": list(f.browsers),
         "fix": f.fix,
+        "source": f.source,
+        "where": f.where or None,
     }
 
 
@@ -132,7 +220,10 @@ def findings_text(findings: Sequence[Finding]) -> str:
         paths = ", ".join(f.paths[:4]) + (f" (+{len(f.paths) - 4} more)" if len(f.paths) > 4 else "")
         exposed = "; credentialed answers exposed" if f.credentials else ""
         lines.append(_wrapped(f"{f.severity.upper()} {f.id} {f.title}: {f.origin}{exposed}", ""))
-        lines.append(_wrapped(f"shown by: {f.request} on {paths} ({', '.join(f.browsers)})"))
+        if f.source == "configuration":
+            lines.append(_wrapped(f"shown by: the configuration ({f.where})"))
+        else:
+            lines.append(_wrapped(f"shown by: {f.request} on {paths} ({', '.join(f.browsers)})"))
         lines.append(_wrapped(f"fix: {f.fix}"))
     return "\n".join(lines)
 

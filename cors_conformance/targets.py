@@ -11,16 +11,23 @@ import asyncio
 import difflib
 import importlib
 import inspect
-from collections.abc import Sequence
+import io
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from cors_conformance.recording import import_recording
+from cors_conformance.recording import import_fresh, recording
 
 Header = tuple[str, str]
-KINDS = "wsgi:module:app, asgi:module:app, asgi-factory:module:function or an http(s):// URL"
+KINDS = (
+    "wsgi:module:app, wsgi-factory:module:function, asgi:module:app, asgi-factory:module:function "
+    "or an http(s):// URL"
+)
 _ASGI_PARAMETERS = ("scope", "receive", "send")
 
 
@@ -59,19 +66,14 @@ class Response:
         return frozenset(t.strip().lower() for v in self.values("vary") for t in v.split(",") if t.strip())
 
 
-def _import(reference: str, kind: str, recorded: list[dict[str, Any]] | None = None) -> Any:
-    """`module:attribute`, imported; with `recorded`, afresh while Flask-CORS's calls are recorded
-    into it (their keyword options), so that a Flask app's configured origins can be probed."""
+def _import(reference: str, kind: str, fresh: bool = False) -> Any:
+    """`module:attribute`, imported (`fresh`: afresh, so that Flask-CORS's calls run again inside
+    a recording and a Flask app's configured origins can be probed)."""
     module_name, _, attribute = reference.partition(":")
     if not module_name or not attribute:
         raise TargetError(f"expected {kind}:package.module:attribute, got {kind}:{reference}")
     try:
-        if recorded is None:
-            module = importlib.import_module(module_name)
-        else:
-            recording = import_recording(module_name)
-            module = recording.module
-            recorded += recording.calls()
+        module = import_fresh(module_name) if fresh else importlib.import_module(module_name)
     except Exception as exc:  # an app module can fail in any way while importing
         raise TargetError(f"cannot import {module_name}: {type(exc).__name__}: {exc}") from None
     try:
@@ -160,18 +162,29 @@ class Target:
         self.url: str | None = None
         # The keyword options of every Flask-CORS call made while a wsgi: target was imported.
         self.flask_cors_calls: list[dict[str, Any]] = []
+        # Those of CORS(blueprint): Flask-CORS reads no app.config for a blueprint.
+        self.flask_cors_blueprint_calls: list[dict[str, Any]] = []
+        self.sent = 0  # HTTP requests sent so far (the report says how many were made)
+        self.output = AppOutput()  # what the app wrote to stdout, stderr and its logs
         if kind in ("http", "https"):
             url = httpx.URL(spec)
             if not url.host:
                 raise TargetError(f"no host in {spec!r}")
             self.url = str(url.copy_with(path="/", query=None, fragment=None)).rstrip("/")
             self.kind = "http"
-        elif kind == "wsgi":
-            self.app, self.kind = self._wsgi(_import(rest, kind, self.flask_cors_calls), rest), "wsgi"
+        elif kind in ("wsgi", "wsgi-factory"):
+            # Flask-CORS's calls are recorded while the module is imported and the factory runs.
+            with recording() as recorded, self.output.capture():
+                found = _import(rest, kind, fresh=True)
+                app = self._wsgi(found, rest) if kind == "wsgi" else self._wsgi_factory(found, rest)
+            self.app, self.kind = app, "wsgi"
+            self.flask_cors_calls = recorded.calls_for(app)
+            self.flask_cors_blueprint_calls = recorded.blueprint_calls_for(app)
         elif kind == "asgi":
             self.app, self.kind = self._asgi(_import(rest, kind), rest), "asgi"
         elif kind == "asgi-factory":
-            self.app, self.kind = self._asgi_factory(_import(rest, kind), rest), "asgi"
+            with self.output.capture():
+                self.app, self.kind = self._asgi_factory(_import(rest, kind), rest), "asgi"
         else:
             raise TargetError(f"unknown target {spec!r}: use {KINDS}")
 
@@ -185,10 +198,30 @@ class Target:
             built = _build(obj, reference)
             if is_asgi_app(built):
                 raise TargetError(f"{reference} builds {_describe(built)}; write asgi-factory:{reference}")
-            raise TargetError(
-                f"{reference} is a function that builds {_describe(built)}; name the app itself"
-            )
+            if is_wsgi_app(built):
+                raise TargetError(f"{reference} builds {_describe(built)}; write wsgi-factory:{reference}")
+            raise TargetError(f"{reference} is a function that builds {_describe(built)}, not an app")
         raise TargetError(f"{reference} is {_describe(obj)}; wsgi: takes a WSGI app such as a Flask app")
+
+    @staticmethod
+    def _wsgi_factory(obj: Any, reference: str) -> Any:
+        if is_wsgi_app(obj):
+            raise TargetError(f"{reference} is {_describe(obj)}, not a factory; write wsgi:{reference}")
+        if is_asgi_app(obj):
+            raise TargetError(f"{reference} is {_describe(obj)}; write asgi:{reference}")
+        if not _is_factory(obj):
+            raise TargetError(
+                f"{reference} is {_describe(obj)}; wsgi-factory: takes a function building an app"
+            )
+        built = _build(obj, reference)
+        if not is_wsgi_app(built):
+            hint = (
+                ", an ASGI app: write asgi-factory:" + reference
+                if is_asgi_app(built)
+                else "; make it return the WSGI app"
+            )
+            raise TargetError(f"{reference}() returned {_describe(built)}{hint}")
+        return built
 
     @staticmethod
     def _asgi(obj: Any, reference: str) -> Any:
@@ -221,6 +254,11 @@ class Target:
         return built
 
     def send(self, requests: Sequence[Request]) -> list[Response]:
+        self.sent += len(requests)
+        with self.output.capture():
+            return self._send(requests)
+
+    def _send(self, requests: Sequence[Request]) -> list[Response]:
         if self.kind == "asgi":
             return asyncio.run(self._send_asgi(requests))
         transport: httpx.BaseTransport | None = None
@@ -245,6 +283,72 @@ class Target:
                 _response(await client.request(r.method, r.path, headers=list(r.headers), content=r.body))
                 for r in requests
             ]
+
+
+class _Collector(logging.Handler):
+    """Keeps the log records that reach the root logger while an app is captured."""
+
+    def __init__(self, records: list[logging.LogRecord]) -> None:
+        super().__init__(logging.NOTSET)
+        self.records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+class AppOutput:
+    """What an in-process app produces while it is built and probed: log records (with their
+    tracebacks) and whatever it writes to stdout and stderr. Captured, so that the report stays
+    readable and JSON on stdout stays JSON; summarised in the report (counts and the first line)."""
+
+    def __init__(self) -> None:
+        self.buffer = io.StringIO()
+        self.records: list[logging.LogRecord] = []
+
+    @contextmanager
+    def capture(self) -> Iterator[None]:
+        # Handlers that already hold the real stderr (basicConfig's, Flask's default one) write
+        # there whatever sys.stderr is: point them at the buffer for the duration too.
+        streams = (sys.stderr, sys.stdout, sys.__stderr__, sys.__stdout__)
+        handlers = [
+            h
+            for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+            if isinstance(logger, logging.Logger)
+            for h in logger.handlers
+            if isinstance(h, logging.StreamHandler) and h.stream in streams
+        ]
+        previous = [h.setStream(self.buffer) for h in handlers]
+        collector = _Collector(self.records)
+        root = logging.getLogger()
+        root.addHandler(collector)
+        try:
+            with redirect_stderr(self.buffer), redirect_stdout(self.buffer):
+                yield
+        finally:
+            root.removeHandler(collector)
+            for handler, stream in zip(handlers, previous, strict=True):
+                handler.setStream(stream)
+
+    @property
+    def lines(self) -> list[str]:
+        return [line for line in self.buffer.getvalue().splitlines() if line.strip()]
+
+    def json(self) -> dict[str, Any]:
+        lines = self.lines
+        tracebacks = sum(r.exc_info is not None for r in self.records) or sum(
+            line.startswith("Traceback (most recent call last)") for line in lines
+        )
+        first = (
+            f"{self.records[0].levelname} {self.records[0].name}: {self.records[0].getMessage()}"
+            if self.records
+            else (lines[0] if lines else None)
+        )
+        return {
+            "log_records": len(self.records),
+            "tracebacks": tracebacks,
+            "lines": len(lines),
+            "first_line": first,
+        }
 
 
 def _response(response: httpx.Response) -> Response:

@@ -198,3 +198,45 @@ flask_cors.CORS(flask_wider_rule, resources={r"/v1/*": {"origins": [FRONT_END]}}
 flask_literal_resource = flask.Flask("flask_literal_resource")
 flask_literal_resource.add_url_rule("/v1/export", view_func=export)
 flask_cors.CORS(flask_literal_resource, resources={"/v1": {"origins": [FRONT_END]}})
+
+# A hand-written development check: any origin that starts with http://localhost (no --origin needed:
+# http://localhost is tried for every target, and once allowed its neighbours are tried too).
+localhost_prefix = api(lambda origin: origin.startswith("http://localhost"), credentials=True)
+any_subdomain_public = api(
+    lambda origin: re.match(r"^https://([a-z0-9-]+\.)?shop\.example$", origin) is not None
+)
+# A check for "the origin is inside the trusted one", www.shop.example: hop.example is registrable.
+reverse_substring_www = api(
+    lambda origin: bool(host(origin)) and host(origin) in "www.shop.example", credentials=True
+)
+
+# --- configured-but-dangerous trust, written with the engine, Flask-CORS or Starlette ------------
+# The probe sees each configured origin allowed, as configured: the configuration is the finding.
+
+
+def flask_app(name: str, **options: object) -> flask.Flask:
+    app = flask.Flask(name)
+    app.add_url_rule("/api/data", "data", lambda: {"secret": "account data"}, methods=["GET", "POST"])
+    flask_cors.CORS(app, **options)
+    return app
+
+
+flask_null = flask_app("flask_null", origins=[FRONT_END, "null"], supports_credentials=True)
+engine_http_twin = engine_app(origins=[FRONT_END, "http://shop.example"], supports_credentials=True)
+flask_codepen = flask_app("flask_codepen", origins=[FRONT_END, "https://codepen.io"])
+engine_vercel_previews = engine_app(origins=[FRONT_END, r"^https://[a-z0-9-]+\.vercel\.app$"])
+engine_any_subdomain_credentials = engine_app(
+    origins=[r"^https://([a-z0-9-]+\.)?shop\.example$"], supports_credentials=True
+)
+flask_wildcard_credentials = flask_app("flask_wildcard_credentials", origins="*", supports_credentials=True)
+stock_wildcard_credentials = Starlette(
+    routes=[Route("/api/data", data)],
+    middleware=[Middleware(StockCORSMiddleware, allow_origins=["*"], allow_credentials=True)],
+)
+# Correct: a public API open to every origin without credentials, with the engine and Flask-CORS.
+engine_public = engine_app(origins="*")
+flask_public = flask_app("flask_public")
+# Correct: one named site on a shared host, without credentials (low: named, not alarmed).
+engine_own_github_pages = engine_app(origins=[FRONT_END, "https://shop-example.github.io"])
+# A regex as tutorials write it: no scheme, no dot before the name, no end anchor.
+flask_sloppy_regex = flask_app("flask_sloppy_regex", origins=[r".*shop\.example"], supports_credentials=True)

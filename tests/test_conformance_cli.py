@@ -79,8 +79,10 @@ def test_unreachable_url_is_a_one_line_error(capsys: pytest.CaptureFixture[str])
 
 
 def test_an_app_answering_only_5xx_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    status, _, err = run(capsys, "probe", "asgi:tests.misconfigured:anchored_regex", "--path", "/boom")
-    assert status == 0  # a 404 is an answer
+    status, _, err = run(
+        capsys, "probe", "asgi:tests.misconfigured:anchored_regex", "--path", "/boom", "--allow-404"
+    )
+    assert status == 0  # a 404 is an answer, probed on purpose
     broken = "asgi:tests.test_conformance_cli:always_500"
     status, _, err = run(capsys, "probe", broken, "--path", "/")
     assert status == 2
@@ -98,8 +100,8 @@ def test_flask_routes_are_found_with_sample_values() -> None:
     assert [str(p) for p in paths(Target("wsgi:tests.misconfigured:flask_unanchored"))] == ["/v1/orders/1"]
     assert [str(p) for p in paths(Target("wsgi:tests.test_conformance_cli:dispatcher"))] == [
         "/",
+        "/api/items/1/1",
         "/api/items/a",
-        "/api/items/x/x",
         "/api/v1/v1/orders/1",
     ]
 
@@ -126,7 +128,7 @@ def test_starlette_and_fastapi_routes_are_found() -> None:
     mounted = [str(p) for p in paths(Target("asgi:tests.test_conformance_cli:mounted"))]
     assert mounted == [
         "/api/items/1",
-        "/api/things/1/x",
+        "/api/things/1/1",
         "api.example/hosted",
         "/legacy/v1/orders/1",
         "/root",
@@ -228,7 +230,8 @@ def test_probe_shows_the_original_app_open_to_every_origin(capsys: pytest.Captur
     document = json.loads(out)
     policy = {row["origin"]: row for row in document["policy"]}
     assert policy["https://attacker.example"]["JSON POST"] == "yes"
-    assert policy["http://localhost:3000"]["simple"] == "yes"
+    # /api/foo serves only JSON POSTs: a simple GET or text/plain POST gets only an error answer to read.
+    assert policy["http://localhost:3000"]["simple"] == "readable 405, 415"
     assert policy["https://attacker.example"]["simple"] == "no"  # error answers use the app's policy
     assert [(f["id"], f["origin"]) for f in document["findings"]] == [("C01", "https://attacker.example")]
     assert status == 0  # open to every origin without credentials: a low finding
@@ -262,7 +265,9 @@ def test_explain_refuses_what_fetch_refuses(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_diff_reads_well_at_100_columns(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = run(capsys, "diff", SEED, SERVICE, "--path", "/api/foo", "--path", "/api/nope")
+    status, out, _ = run(
+        capsys, "diff", SEED, SERVICE, "--path", "/api/foo", "--path", "/api/nope", "--allow-404"
+    )
     assert status == 1
     assert max(len(line) for line in out.splitlines()) <= 100
     blocks = out.split("\n\n")
@@ -285,7 +290,7 @@ def test_a_status_difference_is_app_visible(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_diff_intended_app_against_the_service_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
-    paths = ["--path", "/api/foo", "--path", "/api/nope", "--path", "/"]
+    paths = ["--path", "/api/foo", "--path", "/api/nope", "--path", "/", "--allow-404"]
     status, out, _ = run(capsys, "diff", SEED_INTENDED, SERVICE, *paths, "--strict", "--json")
     assert json.loads(out)["differences"] == []
     assert status == 0

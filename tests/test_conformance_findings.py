@@ -13,6 +13,7 @@ from cors_conformance.cli import main
 from cors_conformance.origins import neighbours, sendable
 
 FRONT = ["--origin", "https://shop.example"]
+WWW = "https://www.shop.example"
 
 # app -> (options, the finding it must give: id, severity, an origin that shows it)
 MISCONFIGURED: dict[str, tuple[list[str], tuple[str, str, str]]] = {
@@ -23,7 +24,22 @@ MISCONFIGURED: dict[str, tuple[list[str], tuple[str, str, str]]] = {
     "substring": (FRONT, ("C05", "high", "https://xshop.examplex.attacker.example")),
     "reverse_substring": (FRONT, ("C06", "high", "https://hop.example")),
     "unescaped_dot": (["--origin", "https://www.shop.example"], ("C07", "high", "https://wwwxshop.example")),
-    "any_subdomain": (FRONT, ("C08", "low", "https://evil.shop.example")),
+    # With credentials, any subdomain's XSS or takeover reads the user's data.
+    "any_subdomain": (FRONT, ("C08", "medium", "https://evil.shop.example")),
+    "any_subdomain_public": (FRONT, ("C08", "low", "https://evil.shop.example")),
+    "reverse_substring_www": (["--origin", WWW], ("C06", "high", "https://hop.example")),
+    # A hand-written check for development origins: http://localhost, once allowed, brings its neighbours.
+    "localhost_prefix": ([], ("C03", "high", "http://localhost.attacker.example")),
+    # Configured, not hand-written: the configuration is the finding (source "configuration").
+    # No scheme, no dot before the name, no end anchor: found from the configuration alone.
+    "flask_sloppy_regex": ([], ("C04", "high", "https://evilshop.example")),
+    "flask_null": ([], ("C02", "high", "null")),
+    "engine_http_twin": ([], ("C10", "high", "http://shop.example")),
+    "flask_codepen": ([], ("C11", "medium", "https://codepen.io")),
+    "engine_vercel_previews": ([], ("C11", "medium", r"^https://[a-z0-9-]+\.vercel\.app$")),
+    "engine_any_subdomain_credentials": ([], ("C08", "medium", r"^https://([a-z0-9-]+\.)?shop\.example$")),
+    "flask_wildcard_credentials": ([], ("C15", "high", "*")),
+    "stock_wildcard_credentials": ([], ("C15", "high", "*")),
     "special_characters": (FRONT, ("C09", "high", "https://shop.example_.attacker.example")),
     "http_origin": (FRONT, ("C10", "high", "http://shop.example")),
     "hosting_site": (FRONT, ("C11", "high", "https://attacker.github.io")),
@@ -46,20 +62,35 @@ def probe(capsys: pytest.CaptureFixture[str], target: str, *options: str) -> tup
 @pytest.mark.parametrize("app", list(MISCONFIGURED))
 def test_each_misconfiguration_is_a_finding(capsys: pytest.CaptureFixture[str], app: str) -> None:
     options, (check_id, severity, origin) = MISCONFIGURED[app]
-    status, document = probe(capsys, f"asgi:tests.misconfigured:{app}", *options)
+    kind = "wsgi" if app.startswith("flask_") else "asgi"
+    status, document = probe(capsys, f"{kind}:tests.misconfigured:{app}", *options)
     found = {(f["id"], f["severity"], f["origin"]) for f in document["findings"]}
     assert (check_id, severity, origin) in found
     assert status == (1 if severity in ("high", "medium") else 0)
     finding = next(f for f in document["findings"] if (f["id"], f["origin"]) == (check_id, origin))
     assert finding["fix"]
-    assert finding["paths"] == ["/api/data"] or app == "unanchored_regex"
-    assert finding["credentials_exposed"] == (severity == "high")
+    if finding["source"] == "configuration":
+        assert finding["where"]
+        return
+    assert finding["paths"] == ["/api/data"] or app in ("unanchored_regex", "localhost_prefix")
+    assert finding["credentials_exposed"] == (severity == "high" or app == "any_subdomain")
     assert finding["browsers"]
 
 
-@pytest.mark.parametrize("app", ["exact_with_credentials", "anchored_regex", "public_wildcard"])
+@pytest.mark.parametrize(
+    "app",
+    [
+        "asgi:tests.misconfigured:exact_with_credentials",
+        "asgi:tests.misconfigured:anchored_regex",
+        "asgi:tests.misconfigured:public_wildcard",
+        "asgi:tests.misconfigured:engine_public",
+        "wsgi:tests.misconfigured:flask_public",
+        "wsgi:tests.misconfigured:flask_safe",
+        "asgi:tests.misconfigured:engine_own_github_pages",
+    ],
+)
 def test_a_correct_configuration_passes(capsys: pytest.CaptureFixture[str], app: str) -> None:
-    status, document = probe(capsys, f"asgi:tests.misconfigured:{app}", *FRONT)
+    status, document = probe(capsys, app, *FRONT)
     assert [f for f in document["findings"] if f["severity"] != "low"] == []
     assert status == 0
 
@@ -95,15 +126,17 @@ def test_fail_on_sets_the_exit_status(capsys: pytest.CaptureFixture[str], gate: 
 
 
 def test_low_findings_pass_the_default_gate(capsys: pytest.CaptureFixture[str]) -> None:
-    assert probe(capsys, "asgi:tests.misconfigured:any_subdomain", *FRONT)[0] == 0
-    assert probe(capsys, "asgi:tests.misconfigured:any_subdomain", *FRONT, "--fail-on", "low")[0] == 1
+    assert probe(capsys, "asgi:tests.misconfigured:any_subdomain_public", *FRONT)[0] == 0
+    assert probe(capsys, "asgi:tests.misconfigured:any_subdomain_public", *FRONT, "--fail-on", "low")[0] == 1
 
 
-def test_text_output_starts_with_the_findings(capsys: pytest.CaptureFixture[str]) -> None:
+def test_text_output_starts_with_a_summary_then_the_findings(capsys: pytest.CaptureFixture[str]) -> None:
     status = main(["probe", "asgi:tests.misconfigured:suffix", *FRONT])
     out = capsys.readouterr().out
     assert status == 1
-    assert out.startswith("Findings: ")
+    # What failed, and the first thing to fix, before anything else.
+    assert out.startswith("FAIL: 2 high (gate --fail-on medium); first: C04 ")
+    assert "Findings: " in out.split("Effective CORS policy")[0]
     assert "HIGH C04" in out.split("Effective CORS policy")[0]
     assert max(len(line) for line in out.split("Effective CORS policy")[0].splitlines()) <= 100
 

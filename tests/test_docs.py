@@ -42,6 +42,7 @@ RUN_BY = {
     "migration.md": "test_docs_migration.py",
     "engine-shapes.md": "test_engine_shapes_doc.py",
     "fetch-profile.md": "test_fetch_docs.py",  # one tutorial: its blocks run in order
+    "toolkit.md": "test_toolkit_docs.py",
 }
 BLOCKS = [
     (page, line, source, reason)

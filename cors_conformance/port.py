@@ -1,0 +1,127 @@
+"""The port of a Flask app's Flask-CORS configuration, as engine code for the user's own app.
+
+This module alone decides what code `from-flask` prints, so that it can follow the engine's API as
+it grows (a blueprint or app-config recipe can replace the resources written here). Today it
+writes what the engine on main takes: one `CORSMiddleware` whose `resources` hold every
+`CORS(app)` and `CORS(blueprint)` (a blueprint's policy keyed on its URL prefix), and one
+`cross_origin(...)` per decorated view.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Decorated:
+    endpoint: str
+    rules: list[str]
+    options: dict[str, Any]
+
+
+@dataclass
+class Port:
+    middleware: dict[str, Any] | None = None  # CORSMiddleware's keyword options, or None
+    sources: list[str] = field(default_factory=list)  # what the middleware stands for
+    decorators: list[Decorated] = field(default_factory=list)
+
+
+def python(value: Any) -> str:
+    """A Python expression for an option value (compiled regexes and timedeltas included)."""
+    if isinstance(value, re.Pattern):
+        flags = ", re.IGNORECASE" if value.flags & re.IGNORECASE else ""
+        return f"re.compile({value.pattern!r}{flags})"
+    if isinstance(value, datetime.timedelta):
+        return f"datetime.timedelta(seconds={value.total_seconds()!r})"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{python(k)}: {python(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (set, frozenset)):
+        return "[" + ", ".join(python(v) for v in sorted(value, key=str)) + "]"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(python(v) for v in value) + "]"
+    return repr(value)
+
+
+def _imports(port: Port) -> list[str]:
+    text = repr([port.middleware, [d.options for d in port.decorators]])
+    lines = []
+    if "datetime.timedelta" in text:
+        lines.append("import datetime")
+    if "re.compile" in text:
+        lines.append("import re")
+    names = [
+        n for n, used in (("CORSMiddleware", port.middleware), ("cross_origin", port.decorators)) if used
+    ]
+    if names:
+        lines += ["", f"from flask_cors_asgi import {', '.join(names)}"]
+    return lines
+
+
+def decorator_name(endpoint: str) -> str:
+    """The variable the code binds a view's decorator to: cors_<endpoint>."""
+    return "cors_" + re.sub(r"\W", "_", endpoint)
+
+
+def code(port: Port, app: str) -> str:
+    """The engine code: `app` is the port's Starlette or FastAPI app."""
+    lines = [f"# The CORS configuration of {app}, for its Starlette/FastAPI port (`app`).", *_imports(port)]
+    if port.middleware is not None:
+        lines += ["", f"# {'; '.join(port.sources)}:", "app.add_middleware("]
+        lines.append("    CORSMiddleware,")
+        lines += [f"    {name}={python(value)}," for name, value in port.middleware.items()]
+        lines.append(")")
+    for d in port.decorators:
+        arguments = ", ".join(f"{name}={python(value)}" for name, value in d.options.items())
+        lines += [
+            "",
+            f"# @cross_origin on {', '.join(d.rules)}: decorate the port's view for it, under its route",
+            f"# decorator (@{decorator_name(d.endpoint)} or @cross_origin({arguments or ''})).",
+            f"{decorator_name(d.endpoint)} = cross_origin({arguments})",
+        ]
+    if port.middleware is None and not port.decorators:
+        lines += ["", "# Flask-CORS is not configured: no CORS headers, nothing to add."]
+    return "\n".join(lines) + "\n"
+
+
+def _origin_list(value: Any) -> list[Any]:
+    return [value] if isinstance(value, (str, re.Pattern)) else list(value)
+
+
+def combined(
+    extensions: Sequence[tuple[str, dict[str, Any], dict[Any, dict[str, Any]]]],
+) -> tuple[dict[str, Any], list[str]]:
+    """One middleware for several extensions: (label, its options less resources, its resources
+    as a dict) each, the one whose hook runs first first; and what it cannot say exactly. One
+    extension keeps its options as written; several become one resources dict whose entries carry
+    each extension's options in full. Flask answers each origin by the first hook that admits it
+    (the union of the policies): where two cover the same pattern with the same other options,
+    their origins are joined; otherwise the first hook's policy is kept, and named."""
+    if len(extensions) == 1:
+        _, options, resources = extensions[0]
+        return ({**options, "resources": resources} if resources else dict(options)), []
+    merged: dict[Any, dict[str, Any]] = {}
+    owner: dict[Any, str] = {}
+    notes = []
+    for label, options, resources in extensions:
+        for pattern, resource_options in resources.items():
+            full = {**{k: v for k, v in options.items() if k != "intercept_exceptions"}, **resource_options}
+            if pattern not in merged:
+                merged[pattern], owner[pattern] = full, label
+                continue
+            kept = merged[pattern]
+            others = {k: v for k, v in full.items() if k != "origins"}
+            if others == {k: v for k, v in kept.items() if k != "origins"}:
+                origins = _origin_list(kept.get("origins", "*"))
+                kept["origins"] = origins + [
+                    o for o in _origin_list(full.get("origins", "*")) if o not in origins
+                ]
+            else:
+                notes.append(
+                    f"{owner[pattern]} and {label} both cover {pattern!r} with other options: Flask answers "
+                    f"each origin by the first that admits it; the port keeps {owner[pattern]}'s"
+                )
+    return {"resources": merged}, notes
