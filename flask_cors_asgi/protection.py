@@ -256,13 +256,13 @@ def _origin_mismatch(origin: str, host: str | None, scheme: str | None) -> str |
     request's scheme is unknown: then, as in Go, only the host is compared."""
     origin_scheme, sep, origin_host = origin.partition("://")
     if not sep or not host or not origin_host:
-        return f"Origin {origin!r} does not match Host {host!r}"
+        return "Origin does not match Host"
     origin_scheme = origin_scheme.lower()
     if _host_key(origin_host, origin_scheme) != _host_key(host, scheme or origin_scheme):
-        return f"Origin {origin!r} does not match Host {host!r}"
+        return "Origin does not match Host"
     if scheme is not None and origin_scheme != scheme:
         # The case Go lets through (it cannot see the scheme): http://host posting to https://host.
-        return f"Origin {origin!r} has another scheme than the request ({scheme})"
+        return f"Origin's scheme is not the request's ({scheme})"
     return None
 
 
@@ -307,7 +307,8 @@ def refusal(
     if sec_fetch_site:
         if sec_fetch_site in ("same-origin", "none"):
             return None
-        reason = f"Sec-Fetch-Site is {sec_fetch_site!r}: the browser sent it from another origin"
+        shown = sec_fetch_site if sec_fetch_site in ("cross-site", "same-site") else "not same-origin"
+        reason = f"Sec-Fetch-Site is {shown}: a browser sent it from another origin"
     elif not origin:
         # Neither header: a same-origin request from an old browser, or no browser at all.
         return None
@@ -315,7 +316,7 @@ def refusal(
         mismatch = _origin_mismatch(origin, host, scheme)
         if mismatch is None:
             return None
-        reason = mismatch + " and Sec-Fetch-Site is missing"
+        reason = mismatch + ", and Sec-Fetch-Site is missing"
     if origin and origin in policy.trusted_origins:
         return None
     if policy.bypasses and bypassed(policy, method, path, path if raw_path is None else raw_path, root_path):
@@ -324,7 +325,12 @@ def refusal(
 
 
 def _refused_body(reason: str) -> bytes:
-    return json.dumps({"error": "cross-origin request refused", "reason": reason}).encode()
+    # Compact, as Starlette's JSONResponse writes it. The reason never echoes a request's values.
+    document = {"error": "cross-origin request refused", "reason": reason}
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+_Fields = tuple[bytes | None, bytes | None, bytes | None]
 
 
 class _Reporter:
@@ -336,7 +342,7 @@ class _Reporter:
         self.logged = 0
         self.suppressed = 0
 
-    def report(self, method: str, path: str, reason: str) -> None:
+    def report(self, method: str, path: str, origin: str | None, reason: str) -> None:
         now = time.monotonic()
         if now - self.window_start >= REPORT_WINDOW_SECONDS:
             if self.suppressed:
@@ -346,17 +352,26 @@ class _Reporter:
             self.suppressed += 1
             return
         self.logged += 1
-        logger.warning("report-only: would refuse %s %s: %s", printable(method), printable(path), reason)
+        logger.warning(
+            "report-only: would refuse %s %s from Origin %s: %s",
+            printable(method),
+            printable(path),
+            "(none)" if origin is None else printable(repr(origin)),
+            reason,
+        )
 
 
-def _first_values(headers: Sequence[tuple[bytes, bytes]]) -> tuple[bytes | None, bytes | None, bytes | None]:
-    """Sec-Fetch-Site, Origin and Host, each its first value (Go's Header.Get), None where absent."""
+def _request_fields(headers: Sequence[tuple[bytes, bytes]]) -> _Fields:
+    """Sec-Fetch-Site, Origin and Host, None where absent. A repeated header (never sent by a
+    browser) is joined with ",", as the CORS engine joins a repeated Origin: then no value matches,
+    where Go reads the first one and could let "same-origin" hide a later "cross-site"."""
     fields = dict(headers)
-    if len(fields) != len(headers):  # a repeated header: dict() kept the last value
-        fields = {}
-        for name, value in headers:
-            fields.setdefault(name, value)
-    return fields.get(b"sec-fetch-site"), fields.get(b"origin"), fields.get(b"host")
+    if len(fields) == len(headers):  # no repeated header, the usual case: all done in C
+        return fields.get(b"sec-fetch-site"), fields.get(b"origin"), fields.get(b"host")
+    joined: dict[bytes, bytes] = {}
+    for name, value in headers:
+        joined[name] = value if name not in joined else joined[name] + b"," + value
+    return joined.get(b"sec-fetch-site"), joined.get(b"origin"), joined.get(b"host")
 
 
 class CrossOriginProtection:
@@ -400,7 +415,7 @@ class CrossOriginProtection:
 
     def check(self, scope: Scope) -> str | None:
         """Why this HTTP request would be refused, or None (Go's Check)."""
-        sec_fetch_site, origin, host = _first_values(scope["headers"])
+        sec_fetch_site, origin, host = _request_fields(scope["headers"])
         raw_path = scope.get("raw_path")
         return refusal(
             self.policy,
@@ -424,7 +439,10 @@ class CrossOriginProtection:
             await self.app(scope, receive, send)
             return
         if self.report_only:
-            self._reporter.report(scope["method"], scope["path"], reason)
+            origin = _request_fields(scope["headers"])[1]
+            self._reporter.report(
+                scope["method"], scope["path"], None if origin is None else origin.decode("latin-1"), reason
+            )
             await self.app(scope, receive, send)
             return
         if self.deny_handler is not None:

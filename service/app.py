@@ -13,9 +13,9 @@ from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, Router
-from starlette.types import Lifespan, Receive, Scope, Send
+from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 
-from flask_cors_asgi import CORSMiddleware
+from flask_cors_asgi import CORSMiddleware, CrossOriginProtection
 from service.api import Foo
 from service.logging import follow_server_log, install_log_escaping
 from service.openapi import openapi_document
@@ -75,7 +75,13 @@ class Service(CORSMiddleware):
             default=not_found,
             lifespan=_lifespan(settings, version),
         )
-        super().__init__(router, **settings.cors_options())
+        app: ASGIApp = router
+        protection = settings.cross_origin_protection_options()
+        if protection is not None:
+            # Inside the CORS engine: a refusal carries the CORS headers, so a page the policy lets
+            # read sees why it was refused.
+            app = CrossOriginProtection(router, **protection)
+        super().__init__(app, **settings.cors_options())
         self.state = State()
         self.state.settings = settings
 

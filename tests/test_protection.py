@@ -342,6 +342,50 @@ async def test_refusal_is_403_json_saying_why() -> None:
     document = json.loads(body)
     assert document["error"] == "cross-origin request refused"
     assert "cross-site" in document["reason"]
+    # The reason never echoes what the request sent.
+    assert ATTACKER not in document["reason"]
+
+
+async def test_request_values_are_not_echoed() -> None:
+    app = CrossOriginProtection(ok_app)
+    _, body = await answer(app, sec_fetch_site="<script>", origin="https://<b>.example")
+    assert b"<" not in body
+
+
+# Repeated headers (never sent by a browser) are joined with ",", as the CORS engine joins a
+# repeated Origin: no joined value is same-origin, none, the Host or a trusted origin. Go reads
+# the first value, so a leading "same-origin" would hide a "cross-site" there.
+REPEATED = [
+    pytest.param(
+        [(b"sec-fetch-site", b"same-origin"), (b"sec-fetch-site", b"cross-site")], 403, id="Sec-Fetch-Site"
+    ),
+    pytest.param([(b"origin", TRUSTED.encode()), (b"origin", ATTACKER.encode())], 403, id="Origin"),
+    pytest.param([(b"origin", b"https://example.com"), (b"host", b"evil.example")], 403, id="Host"),
+    pytest.param(
+        [(b"x-other", b"1"), (b"x-other", b"2"), (b"origin", TRUSTED.encode())], 200, id="other header"
+    ),
+]
+
+
+@pytest.mark.parametrize(("extra", "expected"), REPEATED)
+async def test_repeated_headers_are_joined(extra: list[tuple[bytes, bytes]], expected: int) -> None:
+    app = CrossOriginProtection(ok_app, trusted_origins=[TRUSTED])
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    headers = [(b"host", b"example.com"), *extra]
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "scheme": "https",
+        "path": "/",
+        "raw_path": b"/",
+        "headers": headers,
+    }
+    await app(scope, None, send)  # type: ignore[arg-type]
+    assert sent[0]["status"] == expected
 
 
 async def test_refusal_over_http_has_json_content_type() -> None:
@@ -386,7 +430,7 @@ async def test_report_only_lets_refused_requests_through_and_logs(caplog: pytest
     assert (status, body) == (200, b"ok")
     assert allowed == (200, b"ok")
     assert len(caplog.records) == 1
-    assert "would refuse POST /transfer" in caplog.records[0].getMessage()
+    assert "would refuse POST /transfer from Origin (none)" in caplog.records[0].getMessage()
     assert "cross-site" in caplog.records[0].getMessage()
 
 
