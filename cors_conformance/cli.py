@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path as FilePath
 from urllib.parse import urlsplit
 
-from cors_conformance import discover, findings, flask_config, har, report
+from cors_conformance import discover, findings, flask_config, forgery, har, report
 from cors_conformance.browser import (
     BROWSERS,
     AddressSpace,
@@ -148,6 +148,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
     plan = None if args.har is not None else _plan([target], args)
     observations = _observations(target, args, plan)
     found = findings.derive(observations, production=_production(target, args))
+    if args.forgery:
+        found = [*found, *forgery.findings(target, sorted({o.probe.path for o in observations}))]
     rows = report.policy_rows(observations)
     note = _local_network_note(args.target)
     if args.json:
@@ -361,6 +363,12 @@ def parser() -> argparse.ArgumentParser:
         help="exit 1 on a finding this severe (default medium)",
     )
     probe.add_argument("--every-origin", action="store_true", help="show every adversarial origin's row")
+    probe.add_argument(
+        "--forgery",
+        action="store_true",
+        help="also send each path a cross-site form POST and fetch() as browsers do: X01 if they reach the "
+        "app (CORS does not stop them), X02 for a broad CrossOriginProtection bypass",
+    )
     probe.set_defaults(run=cmd_probe)
 
     explain = commands.add_parser("explain", help="one request as a browser would make it, and its verdict")

@@ -29,6 +29,7 @@ Every decision is the pure function `refusal`; the middleware only reads the sco
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -41,7 +42,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from flask_cors_asgi.audit import printable
-from flask_cors_asgi.middleware import _built_by_a_starlette_app, _Refused
+from flask_cors_asgi.middleware import MEMO_MAX_INPUT_BYTES, _built_by_a_starlette_app, _Refused
 
 __all__ = [
     "PROTECTION_CHECKS",
@@ -81,6 +82,7 @@ _METHOD = re.compile(r"[A-Z0-9!#$%&'*+.^_`|~-]+")
 # a doubled slash, or a "." or ".." segment.
 _NON_CANONICAL = re.compile(r"//|/\.\.?(?:/|$)")
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
+_PASSING_SITES = frozenset({b"same-origin", b"none"})
 
 # Report-only logging: at most this many lines per window; the rest are counted and summarised.
 REPORT_LIMIT = 10
@@ -289,21 +291,15 @@ def bypassed(policy: ProtectionPolicy, method: str, path: str, raw_path: str, ro
     return False
 
 
-def refusal(
+def header_refusal(
     policy: ProtectionPolicy,
-    method: str,
     sec_fetch_site: str | None,
     origin: str | None,
     host: str | None,
-    scheme: str | None = None,
-    path: str = "/",
-    raw_path: str | None = None,
-    root_path: str = "",
+    scheme: str | None,
 ) -> str | None:
-    """Why the request must be refused, or None when it may pass. Header values are as received
-    (None or "" when absent); `scheme` is the request's own, None where unknown."""
-    if method in SAFE_METHODS:
-        return None
+    """The part of `refusal` that reads only headers (and the scheme): why a state-changing request
+    must be refused unless a bypass pattern matches its path, or None when it passes."""
     if sec_fetch_site:
         if sec_fetch_site in ("same-origin", "none"):
             return None
@@ -319,11 +315,33 @@ def refusal(
         reason = mismatch + ", and Sec-Fetch-Site is missing"
     if origin and origin in policy.trusted_origins:
         return None
+    return reason
+
+
+def refusal(
+    policy: ProtectionPolicy,
+    method: str,
+    sec_fetch_site: str | None,
+    origin: str | None,
+    host: str | None,
+    scheme: str | None = None,
+    path: str = "/",
+    raw_path: str | None = None,
+    root_path: str = "",
+) -> str | None:
+    """Why the request must be refused, or None when it may pass. Header values are as received
+    (None or "" when absent); `scheme` is the request's own, None where unknown."""
+    if method in SAFE_METHODS:
+        return None
+    reason = header_refusal(policy, sec_fetch_site, origin, host, scheme)
+    if reason is None:
+        return None
     if policy.bypasses and bypassed(policy, method, path, path if raw_path is None else raw_path, root_path):
         return None
     return reason
 
 
+@functools.lru_cache(maxsize=64)  # reasons never hold request values: a handful of distinct ones
 def _refused_body(reason: str) -> bytes:
     # Compact, as Starlette's JSONResponse writes it. The reason never echoes a request's values.
     document = {"error": "cross-origin request refused", "reason": reason}
@@ -331,6 +349,10 @@ def _refused_body(reason: str) -> bytes:
 
 
 _Fields = tuple[bytes | None, bytes | None, bytes | None]
+
+
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode("latin-1")
 
 
 class _Reporter:
@@ -412,6 +434,21 @@ class CrossOriginProtection:
         self.report_only = report_only
         self.deny_handler = deny_handler
         self._reporter = _Reporter()
+        # The header part of the decision is a pure function of four small values: memoise it,
+        # bounded (inputs over MEMO_MAX_INPUT_BYTES are decided afresh, never kept).
+        self._memo = functools.lru_cache(maxsize=1024)(self._header_verdict)
+        # A trusted origin passes whatever else the request says: looked up as the raw header.
+        self._trusted = frozenset(origin.encode("latin-1") for origin in self.policy.trusted_origins)
+
+    @property
+    def trusted_origins(self) -> frozenset[str]:
+        """The trusted origins, as compiled (lower case)."""
+        return self.policy.trusted_origins
+
+    @property
+    def insecure_bypass_patterns(self) -> tuple[str, ...]:
+        """The bypass patterns, as written."""
+        return tuple(bypass.pattern for bypass in self.policy.bypasses)
 
     def check(self, scope: Scope) -> str | None:
         """Why this HTTP request would be refused, or None (Go's Check)."""
@@ -420,24 +457,61 @@ class CrossOriginProtection:
         return refusal(
             self.policy,
             scope["method"],
-            None if sec_fetch_site is None else sec_fetch_site.decode("latin-1"),
-            None if origin is None else origin.decode("latin-1"),
-            None if host is None else host.decode("latin-1"),
+            _text(sec_fetch_site),
+            _text(origin),
+            _text(host),
             scope.get("scheme"),
             scope["path"],
-            None if raw_path is None else raw_path.decode("latin-1"),
+            _text(raw_path),
             scope.get("root_path", ""),
         )
 
+    def _header_verdict(
+        self, site: bytes | None, origin: bytes | None, host: bytes | None, scheme: str | None
+    ) -> str | None:
+        return header_refusal(self.policy, _text(site), _text(origin), _text(host), scheme)
+
+    def _reason(self, scope: Scope) -> str | None:
+        """`check`, with the header part memoised (as the CORS engine memoises its decisions)."""
+        site, origin, host = _request_fields(scope["headers"])
+        size = sum(len(value) for value in (site, origin, host) if value is not None)
+        verdict = self._memo if size <= MEMO_MAX_INPUT_BYTES else self._header_verdict
+        reason = verdict(site, origin, host, scope.get("scheme"))
+        if reason is None or not self.policy.bypasses:
+            return reason
+        raw_path = scope.get("raw_path")
+        path = scope["path"]
+        raw = path if raw_path is None else raw_path.decode("latin-1")
+        if bypassed(self.policy, scope["method"], path, raw, scope.get("root_path", "")):
+            return None
+        return reason
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # Only HTTP requests carry the methods this protects; a safe method costs one set lookup.
-        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
-            await self.app(scope, receive, send)
-            return
-        reason = self.check(scope)
-        if reason is None:
-            await self.app(scope, receive, send)
-            return
+        # The fast path, taken by nearly every request that passes: a safe method, a browser's
+        # same-origin request, a trusted origin's, a client that is no browser. Everything else (a
+        # repeated header included) takes the full decision.
+        if scope["type"] == "http" and scope["method"] not in SAFE_METHODS:
+            site = origin = None
+            repeated = False
+            # One pass in Python beats dict(headers) on a browser's dozen headers, and lets
+            # other repeated headers (HTTP/2 splits Cookie) keep the fast path.
+            for name, value in scope["headers"]:
+                if name == b"sec-fetch-site":
+                    repeated = repeated or site is not None
+                    site = value
+                elif name == b"origin":
+                    repeated = repeated or origin is not None
+                    origin = value
+            if site is None:
+                passes = origin is None or origin in self._trusted
+            else:
+                passes = site in _PASSING_SITES or origin in self._trusted
+            if (repeated or not passes) and (reason := self._reason(scope)) is not None:
+                await self._refuse(scope, receive, send, reason)
+                return
+        await self.app(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, reason: str) -> None:
         if self.report_only:
             origin = _request_fields(scope["headers"])[1]
             self._reporter.report(

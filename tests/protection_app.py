@@ -76,3 +76,24 @@ app = Recorder(
         middleware=[Middleware(CORSMiddleware, origins=["https://app.example"])],
     )
 )
+
+
+# Targets of the toolkit's forgery probe (tests/test_conformance_forgery.py): one POST endpoint
+# that accepts any body, alone, behind the protection, and behind it with broad bypass patterns.
+async def accept(request: Request) -> Response:
+    await request.body()
+    return PlainTextResponse("changed")
+
+
+def _accepting(*middleware: Middleware) -> Starlette:
+    return Starlette(routes=[Route("/transfer", accept, methods=["POST"])], middleware=list(middleware))
+
+
+unprotected = _accepting(Middleware(CORSMiddleware, origins=["https://app.example"]))
+protected = _accepting(Middleware(CrossOriginProtection, trusted_origins=["https://app.example"]))
+broad = _accepting(
+    Middleware(
+        CrossOriginProtection,
+        insecure_bypass_patterns=["/{tenant}/hook", "/hooks/{rest:path}", "POST /webhooks/{provider}"],
+    )
+)
