@@ -351,6 +351,12 @@ def _refused_body(reason: str) -> bytes:
 _Fields = tuple[bytes | None, bytes | None, bytes | None]
 
 
+def _header_verdict(
+    policy: ProtectionPolicy, site: bytes | None, origin: bytes | None, host: bytes | None, scheme: str | None
+) -> str | None:
+    return header_refusal(policy, _text(site), _text(origin), _text(host), scheme)
+
+
 def _text(value: bytes | None) -> str | None:
     return None if value is None else value.decode("latin-1")
 
@@ -434,11 +440,44 @@ class CrossOriginProtection:
         self.report_only = report_only
         self.deny_handler = deny_handler
         self._reporter = _Reporter()
+        self._install(self.policy)
+
+    def _install(self, policy: ProtectionPolicy) -> None:
+        """Put a validated policy in force, with what the request path derives from it, in one step
+        (no await between): a request sees the previous configuration or the new one."""
         # The header part of the decision is a pure function of four small values: memoise it,
         # bounded (inputs over MEMO_MAX_INPUT_BYTES are decided afresh, never kept).
-        self._memo = functools.lru_cache(maxsize=1024)(self._header_verdict)
+        verdict = functools.partial(_header_verdict, policy)
         # A trusted origin passes whatever else the request says: looked up as the raw header.
-        self._trusted = frozenset(origin.encode("latin-1") for origin in self.policy.trusted_origins)
+        trusted = frozenset(origin.encode("latin-1") for origin in policy.trusted_origins)
+        self.policy, self._verdict, self._memo, self._trusted = (
+            policy,
+            verdict,
+            functools.lru_cache(maxsize=1024)(verdict),
+            trusted,
+        )
+
+    def add_trusted_origin(self, origin: str) -> None:
+        """Trust one more origin, for the requests that follow (Go's AddTrustedOrigin); an invalid one
+        raises ProtectionConfigError and changes nothing."""
+        self._install(self._with(trusted_origins=[*self.policy.trusted_origins, origin]))
+
+    def add_insecure_bypass_pattern(self, pattern: str) -> None:
+        """Exempt one more pattern, for the requests that follow (Go's AddInsecureBypassPattern); an
+        invalid or over-broad one raises ProtectionConfigError and changes nothing."""
+        self._install(self._with(insecure_bypass_patterns=[*self.insecure_bypass_patterns, pattern]))
+
+    def set_deny_handler(self, handler: ASGIApp | None) -> None:
+        """Answer refused requests with `handler` (None: the JSON 403), as Go's SetDenyHandler."""
+        self.deny_handler = handler
+
+    def _with(self, **changed: list[str]) -> ProtectionPolicy:
+        options: dict[str, Any] = {
+            "trusted_origins": sorted(self.policy.trusted_origins),
+            "insecure_bypass_patterns": list(self.insecure_bypass_patterns),
+            **changed,
+        }
+        return compile_protection(**options)
 
     @property
     def trusted_origins(self) -> frozenset[str]:
@@ -466,16 +505,11 @@ class CrossOriginProtection:
             scope.get("root_path", ""),
         )
 
-    def _header_verdict(
-        self, site: bytes | None, origin: bytes | None, host: bytes | None, scheme: str | None
-    ) -> str | None:
-        return header_refusal(self.policy, _text(site), _text(origin), _text(host), scheme)
-
     def _reason(self, scope: Scope) -> str | None:
         """`check`, with the header part memoised (as the CORS engine memoises its decisions)."""
         site, origin, host = _request_fields(scope["headers"])
         size = sum(len(value) for value in (site, origin, host) if value is not None)
-        verdict = self._memo if size <= MEMO_MAX_INPUT_BYTES else self._header_verdict
+        verdict = self._memo if size <= MEMO_MAX_INPUT_BYTES else self._verdict
         reason = verdict(site, origin, host, scope.get("scheme"))
         if reason is None or not self.policy.bypasses:
             return reason

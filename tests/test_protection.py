@@ -30,7 +30,7 @@ from flask_cors_asgi import (
     ProtectionConfigError,
     protection_problems,
 )
-from flask_cors_asgi.protection import REPORT_LIMIT
+from flask_cors_asgi.protection import REPORT_LIMIT, compile_protection, refusal
 
 ATTACKER = "https://attacker.example"
 TRUSTED = "https://trusted.example"
@@ -508,3 +508,70 @@ async def test_cors_alone_lets_the_cross_site_post_run() -> None:
         response = await client.post("/api/x", headers={"Origin": ATTACKER, "Sec-Fetch-Site": "cross-site"})
     assert ran == ["POST"]
     assert "access-control-allow-origin" not in response.headers
+
+
+# The decision itself, as plain data: no ASGI.
+POLICY = compile_protection(trusted_origins=[TRUSTED], insecure_bypass_patterns=["POST /hook"])
+DECISIONS = [
+    # (method, Sec-Fetch-Site, Origin, Host, scheme, path, refused)
+    pytest.param("POST", "cross-site", ATTACKER, "example.com", "https", "/", True, id="cross-site"),
+    pytest.param("POST", "cross-site", TRUSTED, "example.com", "https", "/", False, id="trusted"),
+    pytest.param("POST", "cross-site", ATTACKER, "example.com", "https", "/hook", False, id="bypass"),
+    pytest.param(
+        "PUT", "cross-site", ATTACKER, "example.com", "https", "/hook", True, id="bypass, other method"
+    ),
+    pytest.param("POST", None, "https://example.com", "example.com", "https", "/", False, id="same origin"),
+    pytest.param("POST", None, "https://example.com", "example.com", None, "/", False, id="scheme unknown"),
+    pytest.param("POST", None, "http://example.com", "example.com", "https", "/", True, id="other scheme"),
+    pytest.param("POST", "", None, None, "https", "/", False, id="empty header is absent"),
+    pytest.param("GET", "cross-site", ATTACKER, "example.com", "https", "/", False, id="safe"),
+]
+
+
+@pytest.mark.parametrize(("method", "site", "origin", "host", "scheme", "path", "refused"), DECISIONS)
+def test_refusal_is_a_pure_function(
+    method: str,
+    site: str | None,
+    origin: str | None,
+    host: str | None,
+    scheme: str | None,
+    path: str,
+    refused: bool,
+) -> None:
+    assert (refusal(POLICY, method, site, origin, host, scheme, path) is not None) is refused
+
+
+async def test_adding_a_trusted_origin_and_a_bypass_applies_to_later_requests() -> None:
+    # TestCrossOriginProtectionAddingBypassesConcurrently, without the goroutine: the refusal was
+    # memoised; the added origin and pattern must win over it.
+    app = CrossOriginProtection(ok_app)
+    assert (await answer(app, origin="https://concurrent.example", sec_fetch_site="cross-site"))[0] == 403
+    app.add_trusted_origin("https://concurrent.example")
+    assert (await answer(app, origin="https://concurrent.example", sec_fetch_site="cross-site"))[0] == 200
+    assert (await answer(app, "POST", "/foo/", sec_fetch_site="cross-site"))[0] == 403
+    app.add_insecure_bypass_pattern("/foo/")
+    assert (await answer(app, "POST", "/foo/", sec_fetch_site="cross-site"))[0] == 200
+    assert app.insecure_bypass_patterns == ("/foo/",)
+    assert app.trusted_origins == frozenset({"https://concurrent.example"})
+
+
+def test_an_invalid_addition_raises_and_changes_nothing() -> None:
+    app = CrossOriginProtection(ok_app, trusted_origins=[TRUSTED])
+    with pytest.raises(ProtectionConfigError) as caught:
+        app.add_insecure_bypass_pattern("/{all:path}")
+    assert [p.id for p in caught.value.problems] == ["E002"]
+    with pytest.raises(ProtectionConfigError):
+        app.add_trusted_origin("https://a.example/")
+    assert (app.trusted_origins, app.insecure_bypass_patterns) == (frozenset({TRUSTED}), ())
+
+
+async def test_set_deny_handler_none_restores_the_403() -> None:
+    async def teapot(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 418, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    app = CrossOriginProtection(ok_app)
+    app.set_deny_handler(teapot)
+    assert (await answer(app, sec_fetch_site="cross-site"))[0] == 418
+    app.set_deny_handler(None)
+    assert (await answer(app, sec_fetch_site="cross-site"))[0] == 403
