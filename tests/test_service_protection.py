@@ -5,6 +5,7 @@ what the service answers with it on, off and in report mode."""
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,7 @@ from service.startup import startup_line
 from settings import ConfigurationError, load_settings
 from settings.base import BaseAppSettings
 from settings.environments import DevelopmentSettings, ProductionSettings, StagingSettings, TestSettings
+from tests.servers import PYTHON, clean_env, free_port, serving
 
 APP = "https://app.example.com"
 EVIL = "https://evil.example"
@@ -155,3 +157,27 @@ async def test_preflight_is_untouched() -> None:
         )
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == APP
+
+
+def test_report_mode_lines_reach_the_server_log(tmp_path: Path) -> None:
+    # Written by the server's own handlers (uvicorn's format), one escaped line per request.
+    port = free_port()
+    env = clean_env(APP_ENV="production", CORS_ORIGINS=APP, CROSS_ORIGIN_PROTECTION="report")
+    command = [PYTHON, "-m", "service", "--host", "127.0.0.1", "--port", str(port)]
+    log = tmp_path / "server.log"
+    with (
+        log.open("wb") as output,
+        serving(command, f"http://127.0.0.1:{port}/healthz", env=env, cwd=tmp_path, output=output.fileno()),
+    ):
+        headers = {
+            "Origin": "https://evil.example\x85forged".encode("latin-1"),
+            "Sec-Fetch-Site": b"cross-site",
+        }
+        response = httpx.post(f"http://127.0.0.1:{port}/api/foo", json=BODY, headers=headers, timeout=5)
+        assert response.json() == {"result": 4}
+        deadline = time.monotonic() + 5
+        while "report-only" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    (line,) = [ln for ln in log.read_text().splitlines() if "report-only" in ln]
+    assert line.startswith("WARNING:  report-only: would refuse POST /api/foo from Origin")
+    assert "\\x85forged" in line
