@@ -1,8 +1,9 @@
 """CrossOriginProtection in real browsers: headless Chromium and Firefox send a form POST and
 fetch() calls from a page of another site (http://127.0.0.1:P1, where the target is
-http://localhost:P2: browsers treat the two hosts as different sites) and from the target's own
-origin. The target (tests/protection_app.py) records what each request carried and what it was
-answered: the browsers' own Sec-Fetch-Site, the protection's 403, and whether the endpoint ran.
+http://localhost:P2: browsers treat the two hosts as different sites), from another origin of the
+same site (http://localhost:P1) and from the target's own origin. The target
+(tests/protection_app.py) records what each request carried and what it was answered: the
+browsers' own Sec-Fetch-Site, the protection's 403, and whether the endpoint ran.
 `/open/transfer` (CORS only) shows what the protection is for: there the cross-site POST runs."""
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ def sites() -> Iterator[dict[str, str]]:
             "target": f"http://localhost:{target_port}",
             "target_log": f"http://127.0.0.1:{target_port}/log",
             "other": f"http://127.0.0.1:{other.server_address[1]}",
+            # The same page as localhost: another origin (its port) of the target's site.
+            "same_site": f"http://localhost:{other.server_address[1]}",
         }
 
 
@@ -70,6 +73,7 @@ def browser(request: pytest.FixtureRequest) -> Iterator[Chromium | Firefox]:
 def pages(browser: Chromium | Firefox, sites: dict[str, str]) -> dict[str, Page]:
     return {
         "cross-site": browser.page(f"{sites['other']}/"),
+        "same-site": browser.page(f"{sites['same_site']}/"),
         "same-origin": browser.page(f"{sites['target']}/page"),
     }
 
@@ -114,12 +118,16 @@ def send(kind: str, page: Page, url: str) -> None:
         page.fetch(url, {"method": "POST", "mode": "no-cors", "body": "x"})
 
 
+@pytest.mark.parametrize("page", ["cross-site", "same-site"])
 @pytest.mark.parametrize("kind", ["form", "fetch", "no-cors"])
-def test_cross_site_post_is_refused(pages: dict[str, Page], sites: dict[str, str], kind: str) -> None:
+def test_post_from_another_origin_is_refused(
+    pages: dict[str, Page], sites: dict[str, str], kind: str, page: str
+) -> None:
+    # Same-site (another port of localhost) is another origin too: refused, as in Go.
     request_id = uuid.uuid4().hex
-    send(kind, pages["cross-site"], f"{sites['target']}/protected/transfer?id={request_id}")
+    send(kind, pages[page], f"{sites['target']}/protected/transfer?id={request_id}")
     seen = record(sites, request_id)
-    assert seen["sec-fetch-site"] == "cross-site"  # what the browser itself said
+    assert seen["sec-fetch-site"] == page  # what the browser itself said
     assert (seen["status"], seen["ran"]) == (403, False)
 
 
