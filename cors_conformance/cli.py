@@ -149,7 +149,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
     observations = _observations(target, args, plan)
     found = findings.derive(observations, production=_production(target, args))
     if args.forgery:
-        found = [*found, *forgery.findings(target, sorted({o.probe.path for o in observations}))]
+        found = forgery.merged(found, forgery.findings(target, sorted({o.probe.path for o in observations})))
     rows = report.policy_rows(observations)
     note = _local_network_note(args.target)
     if args.json:

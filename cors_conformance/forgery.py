@@ -151,9 +151,15 @@ def broad_bypasses(patterns: Sequence[str]) -> list[Finding]:
     return found
 
 
+def merged(*groups: Iterable[Finding]) -> list[Finding]:
+    """Findings of several probes in one list, most severe first (as `findings.derive` sorts)."""
+    found = [f for group in groups for f in group]
+    return sorted(found, key=lambda f: (SEVERITIES.index(f.severity), f.id, f.origin, f.request))
+
+
 def findings(target: Target, paths: Iterable[str]) -> list[Finding]:
     """X01 and X02 for the target, most severe first."""
     found = forged_writes(target, paths)
     if target.app is not None:
         found += broad_bypasses(bypass_patterns(target))
-    return sorted(found, key=lambda f: (SEVERITIES.index(f.severity), f.id, f.request))
+    return merged(found)

@@ -36,7 +36,7 @@ async def post(app: Any, path: str, **headers: str) -> httpx.Response:
 
 
 def test_the_page_has_its_examples() -> None:
-    assert len(blocks("python")) == 4
+    assert (len(blocks("python")), len(blocks("console"))) == (4, 1)
 
 
 async def test_use_it() -> None:
@@ -114,3 +114,14 @@ def test_every_id_is_documented() -> None:
     text = PAGE.read_text()
     assert all(f"| `protection.{problem_id}` |" in text for problem_id in PROTECTION_CHECKS)
     json.loads(blocks("json")[0])  # the body shown is JSON
+
+
+def test_the_toolkit_command_reports_what_the_page_says(capsys: pytest.CaptureFixture[str]) -> None:
+    from cors_conformance.cli import main
+
+    (command,) = [line for block in blocks("console") for line in block.splitlines() if line.startswith("$ ")]
+    argv = command.removeprefix("$ cors-conformance ").split()
+    status = main(argv)
+    out = capsys.readouterr().out
+    assert "HIGH X01 a state-changing request from another site reaches the app" in out
+    assert status == 1
