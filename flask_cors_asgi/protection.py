@@ -24,7 +24,10 @@ Deliberate differences from Go, each pinned by a test:
   (`protection.E001`...), where Go returns one error per call (and takes any bypass pattern).
 - `report_only=True` logs what would be refused (rate-limited) and lets it through.
 
-Every decision is the pure function `refusal`; the middleware only reads the scope and answers.
+Every decision is the pure function `refusal`; the middleware reads the scope and answers. Its one
+shortcut, a single scan of the headers that lets the common passing requests through (a same-origin
+browser request, a trusted origin, no browser at all), agrees with `refusal` on every request
+(tests/test_protection_fuzz.py).
 """
 
 from __future__ import annotations

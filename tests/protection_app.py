@@ -97,3 +97,14 @@ broad = _accepting(
         insecure_bypass_patterns=["/{tenant}/hook", "/hooks/{rest:path}", "POST /webhooks/{provider}"],
     )
 )
+
+
+# TestCrossOriginProtectionServer's handler (tests/test_protection.py serves it with uvicorn).
+async def ok(scope: Scope, receive: Receive, send: Send) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
+    await send({"type": "http.response.body", "body": b""})
+
+
+go_server = CrossOriginProtection(
+    ok, trusted_origins=["https://trusted.example"], insecure_bypass_patterns=["/bypass/"]
+)

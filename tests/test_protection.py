@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
@@ -31,6 +32,7 @@ from flask_cors_asgi import (
     protection_problems,
 )
 from flask_cors_asgi.protection import REPORT_LIMIT, compile_protection, refusal
+from tests.servers import clean_env, free_port, serving, uvicorn_command
 
 ATTACKER = "https://attacker.example"
 TRUSTED = "https://trusted.example"
@@ -575,3 +577,29 @@ async def test_set_deny_handler_none_restores_the_403() -> None:
     assert (await answer(app, sec_fetch_site="cross-site"))[0] == 418
     app.set_deny_handler(None)
     assert (await answer(app, sec_fetch_site="cross-site"))[0] == 403
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[str]:
+    port = free_port()
+    command = uvicorn_command("tests.protection_app:go_server", port, "--log-level", "warning")
+    with serving(command, f"http://127.0.0.1:{port}/", env=clean_env()):
+        yield f"http://127.0.0.1:{port}"
+
+
+# TestCrossOriginProtectionServer: (path, Origin, Sec-Fetch-Site, status); "{url}" is the server's.
+SERVER = [
+    pytest.param("/", ATTACKER, "cross-site", 403, id="cross-site"),
+    pytest.param("/", "", "same-origin", 200, id="same-origin"),
+    pytest.param("/", "{url}", "", 200, id="origin matches host"),
+    pytest.param("/", TRUSTED, "", 200, id="trusted origin"),
+    pytest.param("/", ATTACKER, "", 403, id="untrusted origin"),
+    pytest.param("/bypass/", ATTACKER, "", 200, id="bypass path"),
+]
+
+
+@pytest.mark.parametrize(("path", "origin", "site", "expected"), SERVER)
+def test_a_real_server(live: str, path: str, origin: str, site: str, expected: int) -> None:
+    headers = {"Origin": origin.format(url=live), "Sec-Fetch-Site": site}
+    response = httpx.post(live + path, headers={k: v for k, v in headers.items() if v}, timeout=5)
+    assert response.status_code == expected
