@@ -184,6 +184,24 @@ async def test_bypass_pattern(path: str, sec_fetch_site: str, expected: int) -> 
     assert status == expected
 
 
+# Go's patterns as written, added one by one as Go's test adds them: read as Starlette paths
+# ("/bypass/" is then that path only, not a subtree), every row of Go's own table still holds.
+GO_PATTERNS_AS_WRITTEN = ["/bypass/", "/only/{foo}", "/no-trailing", "/yes-trailing/", "PUT /put-only/",
+                          "GET /get-only/", "POST /post-only/"]  # fmt: skip
+GO_ROWS = PATTERN_BYPASS[
+    : PATTERN_BYPASS.index(next(p for p in PATTERN_BYPASS if p.id == "inside the subtree"))
+]
+
+
+@pytest.mark.parametrize(("path", "sec_fetch_site", "expected"), GO_ROWS)
+async def test_go_patterns_as_written(path: str, sec_fetch_site: str, expected: int) -> None:
+    app = CrossOriginProtection(ok_app)
+    for pattern in GO_PATTERNS_AS_WRITTEN:
+        app.add_insecure_bypass_pattern(pattern)
+    status, _ = await answer(app, "POST", path, origin=ATTACKER, sec_fetch_site=sec_fetch_site)
+    assert status == expected
+
+
 async def test_bypass_pattern_percent_decoded_path_matches_as_starlette_routes() -> None:
     # Starlette routes on the decoded path: /only/a%20b reaches Route("/only/{foo}").
     app = CrossOriginProtection(ok_app, insecure_bypass_patterns=["/only/{foo}"])
