@@ -232,8 +232,8 @@ def compile_protection(trusted_origins: Any = None, insecure_bypass_patterns: An
     for origin in origins:
         problem = _origin_problem(origin)
         if problem is None:
-            # Browsers serialise an origin's scheme and host in lower case.
-            trusted.add(origin.lower())
+            # Matched exactly as written (Go's rule), and as browsers serialise it: in lower case.
+            trusted.update((origin, origin.lower()))
         else:
             problems.append(problem)
     bypasses = []
@@ -484,7 +484,7 @@ class CrossOriginProtection:
 
     @property
     def trusted_origins(self) -> frozenset[str]:
-        """The trusted origins, as compiled (lower case)."""
+        """The trusted origins, as written and in lower case."""
         return self.policy.trusted_origins
 
     @property

@@ -127,6 +127,12 @@ TRUSTED_ORIGIN = [
 ]
 
 
+@pytest.mark.parametrize("origin", ["https://Trusted.example", "https://trusted.example"])
+async def test_trusted_origin_written_in_capitals_matches_itself_and_the_browsers_form(origin: str) -> None:
+    app = CrossOriginProtection(ok_app, trusted_origins=["https://Trusted.example"])
+    assert (await answer(app, origin=origin, sec_fetch_site="cross-site"))[0] == 200
+
+
 @pytest.mark.parametrize(("origin", "sec_fetch_site", "expected"), TRUSTED_ORIGIN)
 async def test_trusted_origin(origin: str, sec_fetch_site: str, expected: int) -> None:
     app = CrossOriginProtection(ok_app, trusted_origins=[TRUSTED])
