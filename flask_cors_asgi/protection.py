@@ -228,7 +228,7 @@ def compile_protection(trusted_origins: Any = None, insecure_bypass_patterns: An
     origins, problems = _as_list("trusted_origins", trusted_origins)
     patterns, pattern_problems = _as_list("insecure_bypass_patterns", insecure_bypass_patterns)
     problems += pattern_problems
-    trusted = set()
+    trusted: set[str] = set()
     for origin in origins:
         problem = _origin_problem(origin)
         if problem is None:
