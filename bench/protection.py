@@ -10,8 +10,9 @@ every variant is answered as expected).
 The variants are the paths a state-changing request takes through the protection: a modern
 browser's same-origin request (Sec-Fetch-Site: same-origin), the benchmark's request as is (an
 Origin and no Sec-Fetch-Site: the trusted-origin lookup), a cross-site request from a trusted
-origin (the longest path that passes), a client that is not a browser (neither header), and a
-cross-site request refused with 403 (no endpoint runs: a negative cost is possible there).
+origin (the longest path that passes), a client that is not a browser (neither header), a
+cross-site request refused with 403 (no endpoint runs: a negative cost is possible there), and a
+refusal of an 8 kB Origin, too large for the memo, as a client crafting its requests gets.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ VARIANTS = {
     "trusted Origin, cross-site": _with_headers((b"sec-fetch-site", b"cross-site")),
     "no browser (no Origin)": _with_headers(origin=False),
     "refused (cross-site, untrusted)": _with_headers((b"sec-fetch-site", b"cross-site"), origin=False),
+    # What a client crafting its request costs: too large to memoise, decided afresh every time.
+    "refused, 8 kB Origin (not memoised)": _with_headers(
+        (b"origin", b"https://" + b"a" * 8000), origin=False
+    ),
 }
 EXPECTED_STATUS = {name: 403 if name.startswith("refused") else 200 for name in VARIANTS}
 
