@@ -2,7 +2,8 @@
 chart.png to --out (default docs/bench), and with --docs puts the Markdown into docs/performance.md.
 
 Parts: inprocess (µs per request, every app), hostile (crafted preflights, in process), scaling (how
-the engine's cost grows with its configuration), ratios (end to end, interleaved rounds over several
+the engine's cost grows with its configuration), protection (the cross-origin protection's cost per
+request against the CORS engine's, in process), ratios (end to end, interleaved rounds over several
 runs: the service's req/s over its peers'), profiles (the fetch profile's cost beside the Flask-CORS
 profile's and Starlette's stock middleware's, in process), endtoend (req/s, latency and memory of
 every server), workers (1 vs 2 uvicorn workers).
@@ -31,10 +32,10 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bench import endtoend, hostile, inprocess, peers, profiles, ratios, report
+from bench import endtoend, hostile, inprocess, peers, profiles, protection, ratios, report
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ("inprocess", "hostile", "scaling", "profiles", "ratios", "endtoend", "workers")
+PARTS = ("inprocess", "hostile", "scaling", "profiles", "protection", "ratios", "endtoend", "workers")
 LOAD_PARTS = {"ratios", "endtoend", "workers"}  # the parts that need wrk
 DOCS_START, DOCS_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
@@ -209,6 +210,8 @@ def run(args: argparse.Namespace) -> int:
     problems = inprocess.check_apps() + inprocess.check_scaling_configs()
     if "hostile" in args.parts:
         problems += hostile.check_cases()
+    if "protection" in args.parts:
+        problems += protection.check()
     if problems:
         print(
             "error: the apps do not answer as the benchmark expects:", *problems, sep="\n  ", file=sys.stderr
@@ -236,6 +239,7 @@ def run(args: argparse.Namespace) -> int:
         "hostile": lambda: hostile.measure_hostile(args.requests, args.repeats, progress),
         "scaling": lambda: inprocess.measure_scaling(args.requests, args.repeats),
         "profiles": lambda: profiles.measure_profiles(args.requests, args.repeats),
+        "protection": lambda: protection.measure_protection(args.requests, args.repeats),
         "ratios": lambda: ratios.measure_ratios(
             args.modes, args.rounds, args.runs, args.duration, args.warmup, args.connections, pin, progress
         ),
@@ -255,6 +259,8 @@ def run(args: argparse.Namespace) -> int:
     print(report.render_text(results))
     if "profiles" in results:
         print(profiles.render_text(results["profiles"]))
+    if "protection" in results:
+        print("\n" + protection.render_text(results["protection"]))
     args.out.mkdir(parents=True, exist_ok=True)
     markdown = report.render_markdown(results)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")

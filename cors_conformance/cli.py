@@ -20,7 +20,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path as FilePath
 from urllib.parse import urlsplit
 
-from cors_conformance import __version__, discover, findings, flask_config, har, port, profiles, report, trust
+from cors_conformance import (
+    __version__,
+    discover,
+    findings,
+    flask_config,
+    forgery,
+    har,
+    port,
+    profiles,
+    report,
+    trust,
+)
 from cors_conformance.browser import (
     BROWSERS,
     AddressSpace,
@@ -287,6 +298,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
     (observations,) = _observations([target], args, plan)
     cov = _coverage([target], [observations], plan)
     found = _findings(target, observations, args)
+    if args.forgery:
+        found = forgery.merged(found, forgery.findings(target, sorted({o.probe.path for o in observations})))
     rows = report.policy_rows(observations)
     note = _local_network_note(args.target)
     status = max(findings.exit_status(found, args.fail_on), _coverage_status(cov, args))
@@ -558,6 +571,12 @@ def parser() -> argparse.ArgumentParser:
         help="exit 1 on a finding this severe (default medium)",
     )
     probe.add_argument("--every-origin", action="store_true", help="show every adversarial origin's row")
+    probe.add_argument(
+        "--forgery",
+        action="store_true",
+        help="also send each path a cross-site form POST and fetch() as browsers do: X01 if they reach the "
+        "app (CORS does not stop them), X02 for a broad CrossOriginProtection bypass",
+    )
     probe.set_defaults(run=cmd_probe)
 
     explain = commands.add_parser("explain", help="one request as a browser would make it, and its verdict")

@@ -3,7 +3,8 @@ extension, `config=` its `app.config`), `cross_origin` (the view decorator) and 
 (`CORS(blueprint)`), with Flask-CORS's option names, types and defaults; `resolve_options` is its
 layering of defaults, app config, arguments and resource options; `audit` lists what is broken or
 unsafe in an option set. `profile="fetch"` picks the strict Fetch-standard profile instead
-(`flask_cors_asgi.fetch`, jub0bs/cors's answers).
+(`flask_cors_asgi.fetch`, jub0bs/cors's answers). `CrossOriginProtection` (opt-in, independent of
+CORS) refuses the state-changing requests a browser sends from another origin, which CORS lets run.
 
 The second group of names is for tools built on the engine (the toolkit, the service's settings, the
 benchmarks): Flask-CORS's option table and its reading, the compiled policy and the pure decision,
@@ -29,20 +30,31 @@ from flask_cors_asgi.options import (
     resolve_options,
     resource_sort_key,
 )
+from flask_cors_asgi.protection import (
+    PROTECTION_CHECKS,
+    CrossOriginProtection,
+    ProtectionConfigError,
+    ProtectionProblem,
+    protection_problems,
+)
 from flask_cors_asgi.routing import find_router, tried_routes
 
 __all__ = [
     "CHECKS",
     "CONFIG_KEYS",
     "DEFAULTS",
+    "PROTECTION_CHECKS",
     "ROUTE_OPTION_NAMES",
     "ROUTE_POLICY",
     "CORSMiddleware",
     "CORSRequest",
+    "CrossOriginProtection",
     "FetchCORSMiddleware",
     "FetchConfigError",
     "Policy",
     "Problem",
+    "ProtectionConfigError",
+    "ProtectionProblem",
     "Resource",
     "StrictProposal",
     "__version__",
@@ -55,6 +67,7 @@ __all__ = [
     "is_regex",
     "match_resource",
     "printable",
+    "protection_problems",
     "resolve_options",
     "resource_sort_key",
     "strict_equivalent",

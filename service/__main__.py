@@ -72,6 +72,8 @@ def _default_text(option: str, value: Any) -> str:
         return as_text(value)
     if option == "origins":
         return "none, start-up refused"
+    if option not in DEFAULTS:
+        return "unset"
     flask_cors = DEFAULTS[option]
     return f"unset, Flask-CORS's {'none' if flask_cors is None else as_text(flask_cors)}"
 

@@ -13,9 +13,9 @@ from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, Router
-from starlette.types import Lifespan, Receive, Scope, Send
+from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 
-from flask_cors_asgi import CORSMiddleware, FetchCORSMiddleware
+from flask_cors_asgi import CORSMiddleware, CrossOriginProtection, FetchCORSMiddleware
 from service.api import Foo
 from service.logging import follow_server_log, install_log_escaping
 from service.openapi import openapi_document
@@ -63,7 +63,7 @@ class Service:
         self.router = _router(settings, version)
         # `app`, as middleware name what they wrap: the engine and the toolkit find the router
         # through `.app` attributes.
-        self.app = CORSMiddleware(self.router, **settings.cors_options())
+        self.app = CORSMiddleware(_protected(self.router, settings), **settings.cors_options())
         # The settings the app was built with, for the guarded protocol (service/server.py) and tests.
         self.state = State()
         self.state.settings = settings
@@ -76,9 +76,19 @@ class FetchService(FetchCORSMiddleware):
     """The service under CORS_PROFILE=fetch: the same router behind the strict fetch profile."""
 
     def __init__(self, settings: BaseAppSettings, version: str) -> None:
-        super().__init__(_router(settings, version), **settings.fetch_options())
+        super().__init__(_protected(_router(settings, version), settings), **settings.fetch_options())
         self.state = State()
         self.state.settings = settings
+
+
+def _protected(router: Router, settings: BaseAppSettings) -> ASGIApp:
+    """The routes behind the cross-origin protection, when the settings turn it on. It goes inside
+    the CORS engine: a refusal carries the CORS headers, so a page the policy lets read sees why it
+    was refused."""
+    protection = settings.cross_origin_protection_options()
+    if protection is None:
+        return router
+    return CrossOriginProtection(router, **protection)
 
 
 def _router(settings: BaseAppSettings, version: str) -> Router:

@@ -43,6 +43,7 @@ RUN_BY = {
     "engine-shapes.md": "test_engine_shapes_doc.py",
     "fetch-profile.md": "test_fetch_docs.py",  # one tutorial: its blocks run in order
     "toolkit.md": "test_toolkit_docs.py",
+    "cross-origin-protection.md": "test_docs_protection.py",
 }
 BLOCKS = [
     (page, line, source, reason)
