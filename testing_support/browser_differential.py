@@ -30,7 +30,7 @@ from cors_conformance.browser import (
     needs_preflight,
     preflight_request_headers,
 )
-from tests.driver import Page
+from testing_support.driver import Page
 
 Line = tuple[str, str]
 Credentials = Literal["omit", "same-origin", "include"]

@@ -1,6 +1,6 @@
 """Deliberately misconfigured APIs, one per misconfiguration class that Corsy, CORScanner, nuclei's
 CORS template and ZAP test, and correctly configured ones, as targets for `cors-conformance probe`
-(`asgi:tests.misconfigured:<name>`). The front end's origin is https://shop.example (or
+(`asgi:testing_support.misconfigured:<name>`). The front end's origin is https://shop.example (or
 https://www.shop.example for the unescaped-dot case).
 
 The misconfigured ones check the Origin the way hand-written CORS code gets it wrong (a predicate

@@ -1,4 +1,4 @@
-"""The target of the cross-origin protection's browser tests (tests/test_protection_browsers.py),
+"""The target of the cross-origin protection's browser tests (tests/browsers/test_protection_browsers.py),
 served by uvicorn on 127.0.0.1: `/protected/*` behind `CrossOriginProtection`, `/open/*` behind CORS
 only, both under one recorder that keeps, per request id (`?id=`), what the browser sent and what
 was answered, and whether the endpoint ran. `GET /log` returns the records; `GET /page` is a page
@@ -78,7 +78,7 @@ app = Recorder(
 )
 
 
-# Targets of the toolkit's forgery probe (tests/test_conformance_forgery.py): one POST endpoint
+# Targets of the toolkit's forgery probe (tests/toolkit/test_conformance_forgery.py): one POST endpoint
 # that accepts any body, alone, behind the protection, and behind it with broad bypass patterns.
 async def accept(request: Request) -> Response:
     await request.body()
@@ -99,7 +99,7 @@ broad = _accepting(
 )
 
 
-# TestCrossOriginProtectionServer's handler (tests/test_protection.py serves it with uvicorn).
+# TestCrossOriginProtectionServer's handler (tests/engine/test_protection.py serves it with uvicorn).
 async def ok(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
     await send({"type": "http.response.body", "body": b""})

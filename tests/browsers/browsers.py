@@ -10,7 +10,7 @@ import os
 import pytest
 
 from cors_conformance.browser import BROWSERS, Browser
-from tests import chromium, firefox
+from tests.browsers import chromium, firefox
 
 __all__ = ["BROWSERS", "Browser", "launch"]
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from cors_conformance.browser import Browser
-from tests.driver import Driver
-from tests.driver import Page as ScriptPage
+from testing_support.driver import Driver
+from testing_support.driver import Page as ScriptPage
 
 FLAGS = (
     "--headless",

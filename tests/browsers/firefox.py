@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from cors_conformance.browser import Browser
-from tests.driver import Driver
-from tests.driver import Page as ScriptPage
+from testing_support.driver import Driver
+from testing_support.driver import Page as ScriptPage
 
 INSTALL_HINT = "install Debian's firefox-esr (apt-get install firefox-esr) or set FIREFOX=/path/to/firefox"
 

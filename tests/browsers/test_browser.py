@@ -25,15 +25,14 @@ import pytest
 from cors_conformance.matrix import Case, Probe
 from cors_conformance.observe import observe
 from cors_conformance.targets import Target
-from tests.browsers import BROWSERS, launch
-from tests.chromium import Chromium
-from tests.driver import Page
-from tests.firefox import Firefox
-from tests.servers import clean_env, free_port, gunicorn_command, serving, uvicorn_command
+from testing_support import clean_env, free_port, gunicorn_command, serving, uvicorn_command
+from testing_support.driver import Page
+from tests.browsers.browsers import BROWSERS, launch
+from tests.browsers.chromium import Chromium
+from tests.browsers.firefox import Firefox
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
 ALLOWED, DISALLOWED = "http://localhost:3000", "http://localhost:3001"
 JSON = (("Content-Type", "application/json"),)
 BODY = '{"inputVar": 2}'

@@ -1,6 +1,6 @@
 """The browser model against real browsers: seeded random cross-origin fetch() calls in headless
 Chromium and Firefox, each compared with the model's prediction for that browser (see
-tests/browser_differential.py for what is compared, and how a disagreement is shrunk and printed);
+testing_support/browser_differential.py for what is compared, and how a disagreement is shrunk and printed);
 cases aimed at each rule where the model was wrong or the browsers differ; Local Network Access.
 
     BROWSER_DIFF_CASES=4000 ./scripts/test -k random   # more random cases (default 300 per browser)
@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import pytest
 
 from cors_conformance.browser import sends_preflight
-from tests.browser_differential import Answer, Body, Case, CaseServer, Run, random_cases
-from tests.browsers import BROWSERS, launch
-from tests.chromium import Chromium
-from tests.firefox import Firefox
+from testing_support.browser_differential import Answer, Body, Case, CaseServer, Run, random_cases
+from tests.browsers.browsers import BROWSERS, launch
+from tests.browsers.chromium import Chromium
+from tests.browsers.firefox import Firefox
 
 pytestmark = pytest.mark.browser
 

@@ -32,12 +32,12 @@ from cors_conformance.observe import observe
 from cors_conformance.targets import Target
 from flask_cors_asgi import CORSMiddleware
 from flask_cors_asgi.fetch import FetchCORSMiddleware
-from tests.browsers import BROWSERS, launch
-from tests.chromium import Chromium
-from tests.driver import Page
-from tests.firefox import Firefox
-from tests.servers import free_port
-from tests.test_browser import PageHandler
+from testing_support import free_port
+from testing_support.driver import Page
+from tests.browsers.browsers import BROWSERS, launch
+from tests.browsers.chromium import Chromium
+from tests.browsers.firefox import Firefox
+from tests.browsers.test_browser import PageHandler
 
 pytestmark = pytest.mark.browser
 

@@ -2,7 +2,7 @@
 fetch() calls from a page of another site (http://127.0.0.1:P1, where the target is
 http://localhost:P2: browsers treat the two hosts as different sites), from another origin of the
 same site (http://localhost:P1) and from the target's own origin. The target
-(tests/protection_app.py) records what each request carried and what it was answered: the
+(testing_support/protection_app.py) records what each request carried and what it was answered: the
 browsers' own Sec-Fetch-Site, the protection's 403, and whether the endpoint ran.
 `/open/transfer` (CORS only) shows what the protection is for: there the cross-site POST runs."""
 
@@ -20,11 +20,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browsers import BROWSERS, launch
-from tests.chromium import Chromium
-from tests.driver import Page
-from tests.firefox import Firefox
-from tests.servers import clean_env, free_port, serving, uvicorn_command
+from testing_support import clean_env, free_port, serving, uvicorn_command
+from testing_support.driver import Page
+from tests.browsers.browsers import BROWSERS, launch
+from tests.browsers.chromium import Chromium
+from tests.browsers.firefox import Firefox
 
 pytestmark = pytest.mark.browser
 
@@ -48,7 +48,7 @@ def sites() -> Iterator[dict[str, str]]:
     """The target (localhost) and a page of another site (127.0.0.1), both on 127.0.0.1."""
     target_port = free_port()
     other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), OtherSite)
-    command = uvicorn_command("tests.protection_app:app", target_port)
+    command = uvicorn_command("testing_support.protection_app:app", target_port)
     with contextlib.ExitStack() as stack:
         stack.enter_context(serving(command, f"http://127.0.0.1:{target_port}/log", env=clean_env()))
         threading.Thread(target=other.serve_forever, daemon=True).start()

@@ -1,5 +1,5 @@
 """An ASGI app that sends its response headers as a generator (ASGI allows any iterable; uvicorn
-takes one), behind CORSMiddleware: served by uvicorn in tests/test_asgi_iterables.py."""
+takes one), behind CORSMiddleware: served by uvicorn in tests/engine/test_asgi_iterables.py."""
 
 from __future__ import annotations
 

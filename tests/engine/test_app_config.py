@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from flask_cors_asgi import CONFIG_KEYS, CORSMiddleware, audit, cors_blueprint, cross_origin, resolve_options
-from tests.differential import Req, compare, is_automatic_options, send_asgi_sync, send_flask
+from testing_support import Req, compare, is_automatic_options, send_asgi_sync, send_flask
 
 A = "https://a.example"
 B = "https://b.example"

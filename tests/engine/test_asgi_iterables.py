@@ -15,10 +15,9 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from flask_cors_asgi import CORSMiddleware, cross_origin
-from tests.differential import RawReq, asgi_scope
-from tests.iterable_headers_app import APP_ORIGIN
-from tests.iterable_headers_app import app as generator_app
-from tests.servers import free_port, serving, uvicorn_command
+from testing_support import RawReq, asgi_scope, free_port, serving, uvicorn_command
+from tests.engine.iterable_headers_app import APP_ORIGIN
+from tests.engine.iterable_headers_app import app as generator_app
 
 A = "https://a.example"
 
@@ -120,7 +119,7 @@ async def test_an_error_answer_with_generator_headers_keeps_them() -> None:
 def test_response_headers_as_a_generator_under_uvicorn() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with serving(uvicorn_command("tests.iterable_headers_app:app", port), f"{base}/"):
+    with serving(uvicorn_command("tests.engine.iterable_headers_app:app", port), f"{base}/"):
         plain = httpx.get(f"{base}/", headers={"Origin": A}, timeout=10)
         own = httpx.get(f"{base}/own-acao", headers={"Origin": A}, timeout=10)
     assert plain.headers["content-type"] == "application/json"

@@ -1,5 +1,5 @@
 """`CORS(blueprint, **options)` ported with `cors_blueprint`, proven against the real Flask +
-Flask-CORS 6.0.5 side by side (tests/differential.py's contract): headers on what the blueprint's
+Flask-CORS 6.0.5 side by side (testing_support/differential.py's contract): headers on what the blueprint's
 routes answer (Flask's automatic OPTIONS answer and their errors included), none on a 404 under its
 prefix or a 405 on one of its routes, together with an app-wide policy, decorated routes, nested
 blueprints, `resources` inside the blueprint's options and path parameters."""
@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from flask_cors_asgi import CORSMiddleware, cors_blueprint, cross_origin
-from tests.differential import Req, compare, is_automatic_options, send_asgi_sync, send_flask
+from testing_support import Req, compare, is_automatic_options, send_asgi_sync, send_flask
 
 A = "https://a.example"
 ADMIN = "https://admin.example"
@@ -473,7 +473,7 @@ def test_cors_blueprint_refuses_fastapi_routes_it_cannot_wrap() -> None:
 
 # --- drawn shapes: app policy, blueprint policy, decorator and handlers in every combination ---------
 
-# CORS_DIFF_EXAMPLES (tests/test_cors_differential.py) scales this hunt too.
+# CORS_DIFF_EXAMPLES (tests/engine/test_cors_differential.py) scales this hunt too.
 BLUEPRINT_EXAMPLES = max(150, int(os.environ.get("CORS_DIFF_EXAMPLES", "1000")) // 6)
 origin_lists = st.lists(
     st.sampled_from([A, ADMIN, OTHER, "*", r"https://.*\.example"]), min_size=1, max_size=2

@@ -2,7 +2,7 @@
 class-based views, apps mounted under a prefix (Werkzeug's DispatcherMiddleware on the Flask side;
 a Mount of a Starlette app, or of a bare Router wrapped in the middleware, here) and decorated
 FastAPI path operations. Each pair serves the same routes; every request must get the same status,
-the same Access-Control-* lines and the same Vary tokens (tests/differential.py's contract).
+the same Access-Control-* lines and the same Vary tokens (testing_support/differential.py's contract).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from werkzeug.exceptions import HTTPException as WerkzeugHTTPException
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from flask_cors_asgi import CORSMiddleware, cross_origin
-from tests.differential import Req, compare, is_automatic_options, send_asgi, send_flask
+from testing_support import Req, compare, is_automatic_options, send_asgi, send_flask
 
 A = "https://a.example"
 B = "https://b.example"

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tests.differential import (
+from testing_support import (
     Req,
     RouteSpec,
     compare,

@@ -2,7 +2,7 @@
 HTTPEndpoint classes and methods, FastAPI path operations of any signature, ASGI apps), the app's
 own exception handlers, every placement of the middleware, and options that fail the start-up.
 
-What Flask + Flask-CORS does for the same shapes is proven in tests/test_cors_apps.py; these tests
+What Flask + Flask-CORS does for the same shapes is proven in tests/engine/test_cors_apps.py; these tests
 pin what only the ASGI side has (FastAPI's validation and OpenAPI document, threads, logging).
 """
 
@@ -30,8 +30,7 @@ from starlette.routing import Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
 from flask_cors_asgi import CORSMiddleware, cross_origin
-from tests.servers import ROOT, clean_env, free_port, uvicorn_command
-from tests.test_refused_config import run_bounded
+from testing_support import ROOT, clean_env, free_port, run_bounded, uvicorn_command
 
 A = "https://a.example"
 B = "https://b.example"
@@ -284,7 +283,7 @@ async def test_httpendpoint_sync_handler_runs_in_the_thread_pool() -> None:
 async def test_httpendpoint_class_answers_preflights_as_a_decorated_methodview(middleware: bool) -> None:
     # Flask's MethodView with decorators=[cross_origin(...)]: OPTIONS is Flask's automatic answer
     # (Allow: the methods the class defines) without the route's headers; only the extension's
-    # policy applies, here none (resources=[]). Proven against Flask in tests/test_cors_apps.py.
+    # policy applies, here none (resources=[]). Proven against Flask in tests/engine/test_cors_apps.py.
     answer = await request(starlette_endpoints(middleware), "OPTIONS", "/items", headers=preflight_headers())
     assert (answer.status_code, answer.content, acao(answer)) == (200, b"", [])
     assert answer.headers["allow"] == "GET, HEAD, OPTIONS, POST"
@@ -435,7 +434,7 @@ PREFIX = {"mounted app": "/api", "mounted bare Router": "/api"}
 
 @pytest.mark.parametrize("placement", list(placements()))
 async def test_every_placement_answers_as_flask_does(placement: str) -> None:
-    # Expected values from Flask + Flask-CORS (tests/test_cors_apps.py proves the mounted cases
+    # Expected values from Flask + Flask-CORS (tests/engine/test_cors_apps.py proves the mounted cases
     # against Werkzeug's DispatcherMiddleware): automatic OPTIONS, 404 and 405 all carry CORS headers.
     app = placements()[placement]
     prefix = PREFIX.get(placement, "")

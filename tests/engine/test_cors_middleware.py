@@ -17,7 +17,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from flask_cors_asgi import CORSMiddleware, cross_origin
 from flask_cors_asgi.middleware import MEMO_MAX_INPUT_BYTES, header_block
-from tests.differential import Req, RouteSpec, flask_app, send_asgi, send_flask
+from testing_support import Req, RouteSpec, flask_app, send_asgi, send_flask
 
 A = "http://a.com"
 

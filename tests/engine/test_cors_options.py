@@ -14,7 +14,7 @@ from starlette.responses import PlainTextResponse
 
 from flask_cors_asgi import CORSMiddleware, cross_origin
 from flask_cors_asgi.options import DEFAULTS, ROUTE_OPTION_NAMES, CORSOptions, RouteOptions
-from tests.differential import Req, RouteSpec, flask_app, send_flask
+from testing_support import Req, RouteSpec, flask_app, send_flask
 
 
 async def noop_app(scope: Any, receive: Any, send: Any) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.differential import (
+from testing_support import (
     Req,
     RouteSpec,
     compare,

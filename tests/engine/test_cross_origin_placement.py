@@ -19,7 +19,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from flask_cors_asgi import CORSMiddleware, cross_origin
-from tests.differential import Req, send_asgi, send_flask
+from testing_support import Req, send_asgi, send_flask
 
 FRONT = "https://front.example"
 PREFLIGHT = Req("OPTIONS", "/items", {"Origin": FRONT, "Access-Control-Request-Method": "POST"})

@@ -1,7 +1,7 @@
-"""The fetch profile answers as jub0bs/cors v1.0.2 answers: its own test tables (tests/fetch_tables.py),
-run through `CORSMiddleware(app, profile="fetch", ...)` in the shape of its TestMiddleware (config,
-debug flag, request -> outcome and the exact header set, any extra header a failure), and its
-configuration tables through the problems we raise."""
+"""The fetch profile answers as jub0bs/cors v1.0.2 answers: its own test tables
+(tests/engine/fetch_tables.py), run through `CORSMiddleware(app, profile="fetch", ...)` in the shape
+of its TestMiddleware (config, debug flag, request -> outcome and the exact header set, any extra
+header a failure), and its configuration tables through the problems we raise."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from flask_cors_asgi import CORSMiddleware
 from flask_cors_asgi.fetch import FetchConfigError, FetchCORSMiddleware, compile_fetch, decide
 from flask_cors_asgi.fetch.decision import request_headers_allowed
 from flask_cors_asgi.fetch.origins import ANY_PORT, OriginSet, PatternError, parse_origin, parse_pattern
-from tests.fetch_tables import (
+from tests.engine.fetch_tables import (
     ACRH_TABLES,
     ACTUAL,
     FAILS_AFTER_CORS_CHECK,

@@ -27,13 +27,14 @@ Inputs left out, and why:
   server must refuse them; LF would make a different request (or end the headers early).
 - Content-Length and Transfer-Encoding: framing, which the server decides before the app; every
   request carries its body's true length. A body over MAX_BODY_BYTES (1 MiB, 413) is not drawn:
-  tests/test_service_contract.py pins the limit.
+  tests/service/test_service_contract.py pins the limit.
 - In-process (1, 2) values keep surrounding spaces and other bytes that h11 or httptools would strip
   or refuse (\x0b, \x7f, ...): a superset of what servers deliver, given identically to both sides.
 - OPTIONS in 2 and 3: a preflight, fuzzed in 1.
 
 Longer hunts:
-FUZZ_CORS_EXAMPLES=30000 FUZZ_API_EXAMPLES=20000 FUZZ_SERVER_EXAMPLES=2000 ./scripts/test tests/test_fuzz.py
+FUZZ_CORS_EXAMPLES=30000 FUZZ_API_EXAMPLES=20000 FUZZ_SERVER_EXAMPLES=2000 \\
+    ./scripts/test tests/engine/test_fuzz.py
 """
 
 from __future__ import annotations
@@ -54,18 +55,21 @@ from hypothesis import strategies as st
 
 from service.app import create_app
 from settings.environments import SEED_ORIGINS, TestSettings
-from testing_support import create_seed_app
-from tests.differential import (
+from testing_support import (
     RawAnswer,
     RawReq,
     RouteSpec,
+    clean_env,
     compare,
+    create_seed_app,
     flask_app,
+    free_port,
     send_asgi_raw,
     send_flask_raw,
+    serving,
     starlette_app,
+    uvicorn_command,
 )
-from tests.servers import clean_env, free_port, serving, uvicorn_command
 
 T = TypeVar("T")
 

@@ -22,9 +22,17 @@ from starlette.routing import Mount, Route
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from flask_cors_asgi import CORSMiddleware
-from tests.differential import Req, compare, is_automatic_options, send_asgi_sync, send_flask
-from tests.servers import free_port, serving, uvicorn_command
-from tests.test_readme import app_of, examples
+from testing_support import (
+    Req,
+    compare,
+    free_port,
+    is_automatic_options,
+    send_asgi_sync,
+    send_flask,
+    serving,
+    uvicorn_command,
+)
+from testing_support.doc_examples import app_of, examples
 
 SHOP, PARTNER, ADMIN = "https://shop.example", "https://partner.example", "https://admin.example"
 
@@ -166,7 +174,7 @@ def test_outer_empty_policy_and_mounted_policy_answer_the_blueprints_routes_as_f
 def test_difference_a_mounted_policy_covers_its_whole_prefix() -> None:
     # A mounted app's own CORSMiddleware sees every request under its prefix, as a Flask app under
     # DispatcherMiddleware does; a blueprint's policy skips its 404s and 405s: cors_blueprint ports
-    # that one (tests/test_blueprints.py).
+    # that one (tests/engine/test_blueprints.py).
     flask_app = flask_blueprint_app()
     port = starlette_mounted_policy()
     for request in (

@@ -32,7 +32,7 @@ from flask_cors_asgi import (
     protection_problems,
 )
 from flask_cors_asgi.protection import REPORT_LIMIT, compile_protection, refusal
-from tests.servers import clean_env, free_port, serving, uvicorn_command
+from testing_support import clean_env, free_port, serving, uvicorn_command
 
 ATTACKER = "https://attacker.example"
 TRUSTED = "https://trusted.example"
@@ -606,7 +606,7 @@ async def test_set_deny_handler_none_restores_the_403() -> None:
 @pytest.fixture(scope="module")
 def live() -> Iterator[str]:
     port = free_port()
-    command = uvicorn_command("tests.protection_app:go_server", port, "--log-level", "warning")
+    command = uvicorn_command("testing_support.protection_app:go_server", port, "--log-level", "warning")
     with serving(command, f"http://127.0.0.1:{port}/", env=clean_env()):
         yield f"http://127.0.0.1:{port}"
 

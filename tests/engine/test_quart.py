@@ -17,8 +17,8 @@ import quart
 import quart.views
 
 from flask_cors_asgi import CORSMiddleware, cross_origin
-from tests.differential import Req, RouteSpec, compare, flask_app, send_asgi, send_flask
-from tests.test_cors_scenarios import SCENARIOS, Scenario
+from testing_support import Req, RouteSpec, compare, flask_app, send_asgi, send_flask
+from tests.engine.test_cors_scenarios import SCENARIOS, Scenario
 
 PARTNER = "https://partner.example"
 SITE = "https://site.example"

@@ -12,8 +12,8 @@ import pytest
 import quart
 
 from flask_cors_asgi import CORSMiddleware
-from tests.differential import Req, compare, flask_app, send_asgi, send_flask
-from tests.test_quart import OTHER, PARTNER, REQUESTS, ROUTES, SITE, quart_app
+from testing_support import Req, compare, flask_app, send_asgi, send_flask
+from tests.engine.test_quart import OTHER, PARTNER, REQUESTS, ROUTES, SITE, quart_app
 
 # (the app's CORS_* config, CORS(app)'s arguments), each row with what it shows.
 CONFIGS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {

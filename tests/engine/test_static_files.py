@@ -18,7 +18,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from flask_cors_asgi import CORSMiddleware
-from tests.differential import Observed, Req, compare, send_asgi, send_flask
+from testing_support import Observed, Req, compare, send_asgi, send_flask
 
 FRONT = "https://front.example"
 OTHER = "https://other.example"

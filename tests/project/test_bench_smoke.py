@@ -20,10 +20,7 @@ from starlette.types import ASGIApp
 
 from bench import ceiling, endtoend, floor, hostile, inprocess, peers, ratios
 from bench.__main__ import main as bench_main
-from tests.differential import RawReq, send_asgi_raw
-from tests.servers import PYTHON, clean_env, free_port, serving
-
-ROOT = Path(__file__).resolve().parent.parent
+from testing_support import PYTHON, ROOT, RawReq, clean_env, free_port, send_asgi_raw, serving
 
 
 def run_bench(*args: str) -> subprocess.CompletedProcess[str]:

@@ -24,8 +24,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 import flask_cors_asgi
-from tests.servers import ROOT
-from tests.test_runtime import checkout_copy
+from testing_support import ROOT
+from tests.project.test_runtime import checkout_copy
 
 BUILD_TIMEOUT = 180  # seconds, per build or pip command
 NEVER = {"service", "settings", "uvicorn", "pydantic_settings", "httptools", "uvloop", "flask"}

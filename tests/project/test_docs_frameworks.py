@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import sys
 import types
-from pathlib import Path
 
 import flask
 import pytest
@@ -15,9 +14,9 @@ from litestar import Litestar
 from litestar.middleware import DefineMiddleware
 
 from flask_cors_asgi import CORSMiddleware
-from tests.differential import Observed, Req, send_asgi, send_flask
+from testing_support import ROOT, Observed, Req, send_asgi, send_flask
 
-PAGE = Path(__file__).resolve().parent.parent / "docs" / "frameworks.md"
+PAGE = ROOT / "docs" / "frameworks.md"
 FRONT = "https://front.example"
 OTHER = "https://other.example"
 

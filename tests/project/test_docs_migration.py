@@ -7,14 +7,13 @@ from __future__ import annotations
 import re
 import sys
 import types
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.differential import Req, send_asgi, send_flask
+from testing_support import ROOT, Req, send_asgi, send_flask
 
-PAGE = Path(__file__).resolve().parent.parent / "docs" / "migration.md"
+PAGE = ROOT / "docs" / "migration.md"
 FRONT = "https://front.example"
 PARTNER = "https://partner.example"
 OTHER = "https://other.example"

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.servers import ROOT
+from testing_support import ROOT
 
 PAGE = ROOT / "docs" / "cross-origin-protection.md"
 EVIL = "https://evil.example"

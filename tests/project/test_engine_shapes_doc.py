@@ -1,8 +1,8 @@
 """docs/engine-shapes.md, run as written: each "# Flask original" block and the "# Port" block after
-it are complete modules whose `app` must give the same answers (tests/differential.py's contract)
+it are complete modules whose `app` must give the same answers (testing_support/differential.py's contract)
 to requests from several origins, preflights and errors included;
 every other Python block runs and its assertions hold. (The request-hook pairs are the migration
-guide's: tests/test_docs_migration.py.)"""
+guide's: tests/project/test_docs_migration.py.)"""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.differential import Req, compare, is_automatic_options, send_asgi_sync, send_flask
-from tests.servers import ROOT
-from tests.test_docs_migration import heading_id
+from testing_support import ROOT, Req, compare, is_automatic_options, send_asgi_sync, send_flask
+from tests.project.test_docs_migration import heading_id
 
 PAGE = ROOT / "docs" / "engine-shapes.md"
 ORIGINS = ("https://app.example", "https://admin.example", "https://evil.example")

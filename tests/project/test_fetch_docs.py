@@ -19,7 +19,7 @@ import pytest
 from cors_conformance.cli import main
 from service.app import FetchService, create_app
 from settings import load_settings
-from tests.servers import ROOT
+from testing_support import ROOT
 
 PAGE = (ROOT / "docs" / "fetch-profile.md").read_text()
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import ROOT
-from tests.test_runtime import checkout_copy
+from testing_support import ROOT
+from tests.project.test_runtime import checkout_copy
 
 TIMEOUT = 300  # seconds per command: a build backend and the dependencies may be downloaded
 SH_BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)

@@ -1,8 +1,10 @@
 """The layers import one way: service -> settings -> engine, and toolkit -> engine. A library never
-imports the app, so each installs and works on its own (tests/test_distributions.py). The benchmarks
-and the tests share support code only through testing_support, never by importing tests/. Across
-packages only the names a package's `__init__` exports (`__all__`) are imported, and no package
-re-exports another's names as its own."""
+imports the app, so each installs and works on its own (tests/project/test_distributions.py). The
+benchmarks and the tests share support code only through testing_support, never by importing tests/.
+Across packages only the names a package's `__init__` exports (`__all__`) are imported, and no
+package re-exports another's names as its own. The tests are laid out the same way: one folder per
+layer, and a layer's tests import no other layer's tests (what two layers share is in
+testing_support)."""
 
 from __future__ import annotations
 
@@ -57,6 +59,9 @@ def test_imports_point_one_way(package: str) -> None:
 
 # Subpackages with a face of their own (an `__init__` with `__all__`), used like the package's.
 PUBLIC_SUBPACKAGES = frozenset({"flask_cors_asgi.fetch"})
+# Support code whose subject is a package's internals, as a test's is: the browser differential's
+# harness compares real browsers with the toolkit's browser model, which the toolkit does not export.
+INTERNALS_UNDER_TEST = frozenset({("testing_support/browser_differential.py", "cors_conformance.browser")})
 
 
 @pytest.mark.parametrize("package", list(ALLOWED))
@@ -67,6 +72,8 @@ def test_other_packages_are_used_through_their_public_names_only(package: str) -
         if top == package or top not in FIRST_PARTY:
             continue
         where = f"{path.relative_to(ROOT)}:{line}"
+        if (str(path.relative_to(ROOT)), module) in INTERNALS_UNDER_TEST:
+            continue
         if module in PUBLIC_SUBPACKAGES and names:
             wrong += [
                 f"{where}: {module}.{name} is not in its __all__"
@@ -102,3 +109,28 @@ def test_settings_do_not_alias_the_engines_defaults() -> None:
             if value is flask_cors_asgi.DEFAULTS and name != "DEFAULTS"
         ]
     assert aliases == []
+
+
+# The test folders, one per layer; shared support lives in testing_support (bench uses it too).
+TEST_LAYERS = ("engine", "toolkit", "settings", "service", "browsers", "project")
+
+
+def test_every_test_file_lives_in_a_layer_folder() -> None:
+    tests = ROOT / "tests"
+    # Only the set-up that applies to every layer (the CI skip rule, the hermetic environment) stays
+    # at the top.
+    assert sorted(p.name for p in tests.glob("*.py")) == ["__init__.py", "conftest.py"]
+    folders = {p.name for p in tests.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))}
+    assert folders == set(TEST_LAYERS)
+    assert all((tests / layer / "__init__.py").is_file() for layer in TEST_LAYERS)
+
+
+@pytest.mark.parametrize("layer", TEST_LAYERS)
+def test_a_layers_tests_import_no_other_layers_tests(layer: str) -> None:
+    # What two layers share goes to testing_support, so each layer's folder runs and reads alone.
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line}: {module}"
+        for path, line, module, names in imports(f"tests/{layer}")
+        if module.split(".")[0] == "tests" and module.split(".")[:2] != ["tests", layer]
+    ]
+    assert wrong == []

@@ -1,39 +1,20 @@
 """The engine's examples, run as written: the README's one and those of the engine reference
 (docs/engine.md, "Examples"). Each Python block is a complete module; its app must answer as the page
-says. (tests/test_docs.py runs every example of the docs too; here their answers are checked.)"""
+says. (tests/project/test_docs.py runs every example of the docs too; here their answers are checked.)"""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.servers import ROOT
-
-
-def blocks(path: str, heading: str) -> list[str]:
-    text = (ROOT / path).read_text()
-    section = text[text.index(heading) :]
-    section = section[: section.index("\n## ", len(heading))]
-    return re.findall(r"```python\n(.*?)```", section, re.DOTALL)
-
-
-def examples() -> list[str]:
-    """The engine reference's examples: Starlette, then FastAPI."""
-    return blocks("docs/engine.md", "## Examples")
+from testing_support.doc_examples import app_of, blocks, examples
 
 
 def readme_example() -> str:
     (found,) = blocks("README.md", "## The engine")
     return found
-
-
-def app_of(source: str) -> Any:
-    namespace: dict[str, Any] = {"__name__": "readme_example"}
-    exec(compile(source, "example", "exec"), namespace)
-    return namespace["app"]
 
 
 async def answer(app: Any, method: str, path: str, origin: str, **headers: str) -> httpx.Response:

@@ -1,6 +1,6 @@
 """The README's links resolve in a clone: every relative link names a file of the repository, every
 anchor a heading (of the README, or of the docs page it names), and nothing points outside the
-repository. (tests/test_docs.py checks the links of the docs pages.)"""
+repository. (tests/project/test_docs.py checks the links of the docs pages.)"""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.servers import ROOT
+from testing_support import ROOT
 
 README = (ROOT / "README.md").read_text()
 LINKS = re.findall(r"\]\(([^)\s]+)\)", README)

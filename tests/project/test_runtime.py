@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 import flask_cors_asgi
-from tests.servers import ROOT, clean_env, free_port, wait_until_serving
+from testing_support import ROOT, clean_env, free_port, wait_until_serving
 
 RUNTIME_LOCK = ROOT / "requirements-runtime.lock"
 DEVELOPMENT_LOCK = ROOT / "requirements.lock"

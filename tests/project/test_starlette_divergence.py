@@ -5,12 +5,10 @@ committed document must be what the script generates today."""
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 from types import ModuleType
 
 from settings.environments import SEED_ORIGINS
-
-ROOT = Path(__file__).resolve().parent.parent
+from testing_support import ROOT
 
 
 def script() -> ModuleType:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from cors_conformance.cli import main
-from tests.servers import ROOT
+from testing_support import ROOT
 
 PAGE = (ROOT / "docs" / "toolkit.md").read_text()
 EXAMPLES = PAGE[PAGE.index("## Examples") :]
@@ -59,14 +59,15 @@ def printed(*argv: str) -> dict[str, Any]:
 
 
 def test_the_documented_json_keys_are_the_printed_ones() -> None:
-    probe = printed("probe", "asgi:tests.misconfigured:suffix", "--origin", "https://shop.example")
+    probe = printed("probe", "asgi:testing_support.misconfigured:suffix", "--origin", "https://shop.example")
     assert documented_keys("`probe --json`:") == list(probe)
     assert documented_keys("`coverage`:") == list(probe["coverage"])
-    diff = printed("diff", "asgi:tests.misconfigured:suffix", "asgi:tests.misconfigured:prefix", "--origin",
-                   "https://shop.example")  # fmt: skip
+    diff = printed("diff", "asgi:testing_support.misconfigured:suffix",
+                   "asgi:testing_support.misconfigured:prefix",
+                   "--origin", "https://shop.example")  # fmt: skip
     assert documented_keys("`diff --json`:") == list(diff)
-    explain = printed("explain", "asgi:tests.misconfigured:suffix", "--path", "/api/data", "--origin",
-                      "https://shop.example", "--method", "GET")  # fmt: skip
+    explain = printed("explain", "asgi:testing_support.misconfigured:suffix", "--path", "/api/data",
+                      "--origin", "https://shop.example", "--method", "GET")  # fmt: skip
     assert documented_keys("`explain --json`:") == list(explain)
-    from_flask = printed("from-flask", "wsgi:tests.flask_corpus:blueprint_app")
+    from_flask = printed("from-flask", "wsgi:testing_support.flask_corpus:blueprint_app")
     assert documented_keys("`from-flask --json`:") == list(from_flask)

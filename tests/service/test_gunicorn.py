@@ -19,7 +19,7 @@ import pytest
 from gunicorn.arbiter import Arbiter
 
 from service.worker import GuardedUvicornWorker
-from tests.servers import PYTHON, clean_env, free_port, serving
+from testing_support import PYTHON, clean_env, free_port, serving
 
 ORIGIN = "https://app.example.com"
 HEADER_TIMEOUT = 1.0

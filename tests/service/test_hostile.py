@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from settings import BaseAppSettings
-from tests.servers import clean_env, free_port, serving
-from tests.test_procfile import web_command
+from testing_support import clean_env, free_port, serving
+from tests.service.test_procfile import web_command
 
 LOCAL, EVIL = "http://localhost:3000", "https://evil.example"
 TIMEOUT = 1.0  # HEADER_TIMEOUT and BODY_TIMEOUT here (deployed: 10 s and 30 s), to keep tests short

@@ -17,8 +17,8 @@ import pytest
 
 from flask_cors_asgi import printable
 from service.logging import EscapeControlCharacters
-from tests.servers import clean_env, free_port, serving, uvicorn_command
-from tests.test_procfile import web_command
+from testing_support import clean_env, free_port, serving, uvicorn_command
+from tests.service.test_procfile import web_command
 
 # What a forger would write after a line break: a plausible access-log line, and a colour.
 FORGED = 'INFO:     6.6.6.6:666 - "GET /forged HTTP/1.1" 200 OK'

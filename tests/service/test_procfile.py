@@ -14,9 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.servers import clean_env, free_port
+from testing_support import ROOT, clean_env, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
 ORIGIN = "https://app.example.com"
 
 
@@ -82,7 +81,7 @@ def test_run_script_serves_as_the_procfile_does() -> None:
 
 def test_request_heads_are_guarded(server: tuple[str, subprocess.Popen[str]]) -> None:
     # service/server.py's protocol is the one serving, in every worker: a 431, where plain uvicorn
-    # with httptools accepts any header size (tests/test_hostile.py has the rest).
+    # with httptools accepts any header size (tests/service/test_hostile.py has the rest).
     base, _ = server
     response = httpx.get(f"{base}/healthz", headers={"X-Big": "a" * 20_000})
     assert (response.status_code, response.headers["content-type"]) == (431, "application/json")

@@ -12,20 +12,16 @@ configuration that triggers it."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from flask_cors_asgi import CHECKS
-from tests.servers import ROOT, clean_env, free_port, uvicorn_command
-from tests.test_gunicorn import gunicorn_command
-from tests.test_procfile import web_command
+from testing_support import ROOT, clean_env, free_port, run_bounded, uvicorn_command
+from tests.service.test_gunicorn import gunicorn_command
+from tests.service.test_procfile import web_command
 
-REFUSAL_BOUND = 15.0  # seconds; a refusal takes one or two interpreter start-ups (about 1 s)
 ORIGIN = "https://app.example.com"
 
 # id -> (variables on top of APP_ENV=production, every id the refusal must list)
@@ -55,27 +51,6 @@ def check_ids() -> list[str]:
     for source in (ROOT / "settings").glob("*.py"):
         found |= set(re.findall(r'Problem\(\s*"(E\d{3})"', source.read_text()))
     return sorted(found)
-
-
-def run_bounded(command: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
-    """Run `command` in its own process group; its status and output, or a failure (after killing
-    the group, workers included) if it is still running after REFUSAL_BOUND seconds."""
-    process = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        output, _ = process.communicate(timeout=REFUSAL_BOUND)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
-        pytest.fail(f"still running {REFUSAL_BOUND:g} s after start:\n{output[-3000:]}")
-    return process.returncode, output
 
 
 COMMANDS = {

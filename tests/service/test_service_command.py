@@ -14,7 +14,7 @@ import pytest
 from service.__main__ import APP, command
 from service.deployed import PROTOCOL
 from settings.base import BaseAppSettings
-from tests.servers import ROOT, clean_env
+from testing_support import ROOT, clean_env
 
 VARIABLES = ["APP_ENV", *(name.upper() for name in BaseAppSettings.model_fields)]
 

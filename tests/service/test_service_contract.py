@@ -13,8 +13,7 @@ import pytest
 
 from service.app import create_app
 from settings.environments import DevelopmentSettings, TestSettings
-from testing_support import create_seed_app
-from tests.differential import compare, observe
+from testing_support import compare, create_seed_app, observe
 
 LOCAL, EVIL = "http://localhost:3000", "https://evil.example"
 JSON = "application/json"

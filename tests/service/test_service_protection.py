@@ -16,7 +16,7 @@ from service.startup import startup_line
 from settings import ConfigurationError, load_settings
 from settings.base import BaseAppSettings
 from settings.environments import DevelopmentSettings, ProductionSettings, StagingSettings, TestSettings
-from tests.servers import PYTHON, clean_env, free_port, serving
+from testing_support import PYTHON, clean_env, free_port, serving
 
 APP = "https://app.example.com"
 EVIL = "https://evil.example"

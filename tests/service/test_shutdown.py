@@ -31,8 +31,8 @@ from service.deployed import GRACEFUL_SHUTDOWN_SECONDS as GRACEFUL_SHUTDOWN_SECO
 from service.deployed import UVICORN_DEFAULTS
 from service.server import SHUTDOWN_DRAIN_SECONDS
 from settings.base import BaseAppSettings
-from tests.servers import clean_env, free_port, serving
-from tests.test_procfile import web_command
+from testing_support import clean_env, free_port, serving
+from tests.service.test_procfile import web_command
 
 ORIGIN = "https://app.example.com"
 BODY = b'{"inputVar": 2}'

@@ -3,7 +3,7 @@
 requests. Every answer must be exactly the one its kind expects, nothing may fail at the transport
 level, and the process tree's resident memory must stay flat after a warm-up.
 
-`pytest -s tests/test_soak.py` prints the figures; `SOAK_SECONDS=300` soaks longer."""
+`pytest -s tests/service/test_soak.py` prints the figures; `SOAK_SECONDS=300` soaks longer."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.servers import clean_env, free_port, serving
-from tests.test_procfile import web_command
+from testing_support import clean_env, free_port, serving
+from tests.service.test_procfile import web_command
 
 SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "20"))  # read once, here
 WARM_UP_SECONDS = 3.0  # imports, the CORS engine's decision memo and the allocator's arenas fill up

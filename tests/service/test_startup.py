@@ -19,8 +19,8 @@ from service import startup
 from service.app import create_app
 from service.startup import policy, startup_line
 from settings.environments import ProductionSettings, TestSettings
-from tests.servers import ROOT, clean_env, free_port, serving, uvicorn_command
-from tests.test_procfile import web_command
+from testing_support import ROOT, clean_env, free_port, serving, uvicorn_command
+from tests.service.test_procfile import web_command
 
 VERSION = flask_cors_asgi.__version__
 LINE = re.compile(r"flask-cors-port \S+, APP_ENV=\w+ \| CORS .+ \| limits .+ \| request-head guards .+")

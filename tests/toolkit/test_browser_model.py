@@ -1,8 +1,9 @@
 """The browser model (cors_conformance.browser), one rule per test, as tables.
 
 Expected values come from the Fetch standard (https://fetch.spec.whatwg.org/) and, where a browser
-differs or adds to it, from what Chromium 156 and Firefox ESR 153 do (tests/test_browser_differential.py
-checks every row marked "Chromium" or "Firefox" against the real browser too).
+differs or adds to it, from what Chromium 156 and Firefox ESR 153 do
+(tests/browsers/test_browser_differential.py checks every row marked "Chromium" or "Firefox" against
+the real browser too).
 """
 
 from __future__ import annotations

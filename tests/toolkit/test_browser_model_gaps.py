@@ -1,5 +1,5 @@
 """The browser model's last gaps, found by real-browser differentials on held-out random cases
-(each is pinned against the real browser in tests/test_browser_differential.py): Firefox takes a
+(each is pinned against the real browser in tests/browsers/test_browser_differential.py): Firefox takes a
 Range position of 2**63 - 1 as simple and a Content-Type with a non-ASCII byte as unsafe; without
 the Local Network Access permission a browser sends nothing, not even a preflight."""
 

@@ -15,7 +15,7 @@ from cors_conformance.matrix import CASES, Probe
 from cors_conformance.observe import Observation
 from cors_conformance.report import policy_rows
 from cors_conformance.targets import Response
-from tests.browser_differential import Answer, Case, CaseServer
+from testing_support.browser_differential import Answer, Case, CaseServer
 
 SERVICE = "asgi-factory:service.app:create_app"
 PAGE = "http://localhost:3000"

@@ -16,7 +16,7 @@ from dotenv import dotenv_values
 from cors_conformance.cli import main
 from cors_conformance.discover import paths
 from cors_conformance.targets import Target
-from tests.servers import ROOT, clean_env, free_port, serving, uvicorn_command
+from testing_support import ROOT, clean_env, free_port, serving, uvicorn_command
 
 SEED = "wsgi:testing_support.seed_app:seed"
 SEED_INTENDED = "wsgi:testing_support.seed_app:seed_without_decorator"
@@ -53,10 +53,10 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
             "wsgi:service.app:create_app",
             "builds an ASGI app (Service); write asgi-factory:service.app:create_app",
         ),
-        ("wsgi:tests.misconfigured:anchored_regex", "is an ASGI app (Starlette); write asgi:"),
-        ("asgi-factory:tests.misconfigured:anchored_regex", "not a factory; write asgi:"),
+        ("wsgi:testing_support.misconfigured:anchored_regex", "is an ASGI app (Starlette); write asgi:"),
+        ("asgi-factory:testing_support.misconfigured:anchored_regex", "not a factory; write asgi:"),
         ("asgi-factory:testing_support.seed_app:seed", "is a Flask (WSGI) app; write wsgi:"),
-        ("asgi:tests.misconfigured:FRONT_END", "is a str, not an app"),
+        ("asgi:testing_support.misconfigured:FRONT_END", "is a str, not an app"),
     ],
 )
 @pytest.mark.parametrize("command", ["probe", "diff"])
@@ -80,10 +80,10 @@ def test_unreachable_url_is_a_one_line_error(capsys: pytest.CaptureFixture[str])
 
 def test_an_app_answering_only_5xx_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     status, _, err = run(
-        capsys, "probe", "asgi:tests.misconfigured:anchored_regex", "--path", "/boom", "--allow-404"
+        capsys, "probe", "asgi:testing_support.misconfigured:anchored_regex", "--path", "/boom", "--allow-404"
     )
     assert status == 0  # a 404 is an answer, probed on purpose
-    broken = "asgi:tests.test_conformance_cli:always_500"
+    broken = "asgi:tests.toolkit.test_conformance_cli:always_500"
     status, _, err = run(capsys, "probe", broken, "--path", "/")
     assert status == 2
     assert "answered every request with 500" in err
@@ -97,8 +97,10 @@ async def always_500(scope: dict[str, object], receive: object, send: object) ->
 
 
 def test_flask_routes_are_found_with_sample_values() -> None:
-    assert [str(p) for p in paths(Target("wsgi:tests.misconfigured:flask_unanchored"))] == ["/v1/orders/1"]
-    assert [str(p) for p in paths(Target("wsgi:tests.test_conformance_cli:dispatcher"))] == [
+    assert [str(p) for p in paths(Target("wsgi:testing_support.misconfigured:flask_unanchored"))] == [
+        "/v1/orders/1"
+    ]
+    assert [str(p) for p in paths(Target("wsgi:tests.toolkit.test_conformance_cli:dispatcher"))] == [
         "/",
         "/api/items/1/1",
         "/api/items/a",
@@ -110,7 +112,7 @@ def dispatcher_app() -> object:
     import flask
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-    from tests.misconfigured import flask_unanchored
+    from testing_support.misconfigured import flask_unanchored
 
     outer, inner = flask.Flask("outer"), flask.Flask("inner")
     outer.add_url_rule("/", "root", lambda: "root")
@@ -125,7 +127,7 @@ dispatcher = dispatcher_app()
 def test_starlette_and_fastapi_routes_are_found() -> None:
     found = [str(p) for p in paths(Target(SERVICE))]
     assert found == ["/api/foo", "/healthz", "/openapi.json"]
-    mounted = [str(p) for p in paths(Target("asgi:tests.test_conformance_cli:mounted"))]
+    mounted = [str(p) for p in paths(Target("asgi:tests.toolkit.test_conformance_cli:mounted"))]
     assert mounted == [
         "/api/items/1",
         "/api/things/1/1",
@@ -178,7 +180,7 @@ def test_without_paths_diff_probes_both_sides_routes(capsys: pytest.CaptureFixtu
 
 
 def test_nothing_to_probe_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
-    status, _, err = run(capsys, "probe", "asgi:tests.test_conformance_cli:always_500")
+    status, _, err = run(capsys, "probe", "asgi:tests.toolkit.test_conformance_cli:always_500")
     assert status == 2
     assert "no paths found" in err
     assert "--path" in err
@@ -319,7 +321,9 @@ def test_from_flask_reports_what_flask_cors_ignores_and_the_open_route(
 
 
 def test_from_flask_judges_each_rule_by_its_own_resource(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = run(capsys, "from-flask", "wsgi:tests.misconfigured:flask_wider_rule", "--json")
+    status, out, _ = run(
+        capsys, "from-flask", "wsgi:testing_support.misconfigured:flask_wider_rule", "--json"
+    )
     assert [line.split(" ", 1)[0] for line in json.loads(out)["wider"]] == ["/v1/export"]
     assert status == 0
 
@@ -328,13 +332,17 @@ def test_from_flask_compares_a_literal_resource_with_the_whole_path(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     # As Flask-CORS does: only a pattern with regex characters is a regex (matched from the start).
-    status, out, _ = run(capsys, "from-flask", "wsgi:tests.misconfigured:flask_literal_resource", "--json")
+    status, out, _ = run(
+        capsys, "from-flask", "wsgi:testing_support.misconfigured:flask_literal_resource", "--json"
+    )
     assert json.loads(out)["wider"] == []
     assert status == 0
 
 
 def test_from_flask_audits_the_recorded_options(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = run(capsys, "from-flask", "wsgi:tests.misconfigured:flask_unanchored", "--json")
+    status, out, _ = run(
+        capsys, "from-flask", "wsgi:testing_support.misconfigured:flask_unanchored", "--json"
+    )
     problems = {(p["id"], p["option"]) for p in json.loads(out)["problems"]}
     assert ("E004", "resources['/v1/*'].origins") in problems
     assert status == 0
@@ -348,7 +356,7 @@ def from_flask_env(capsys: pytest.CaptureFixture[str], app: str, directory: Path
     return path
 
 
-@pytest.mark.parametrize("app", [SEED_INTENDED, "wsgi:tests.misconfigured:flask_unanchored"])
+@pytest.mark.parametrize("app", [SEED_INTENDED, "wsgi:testing_support.misconfigured:flask_unanchored"])
 def test_from_flask_env_reads_alike_in_dotenv_and_in_a_shell(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, app: str
 ) -> None:
@@ -364,7 +372,7 @@ def test_from_flask_env_reads_alike_in_dotenv_and_in_a_shell(
 def test_a_safe_flask_policy_migrates_to_a_production_configuration(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from_flask_env(capsys, "wsgi:tests.misconfigured:flask_safe", tmp_path)
+    from_flask_env(capsys, "wsgi:testing_support.misconfigured:flask_safe", tmp_path)
     check = subprocess.run(
         [sys.executable, "-m", "settings", "--check"],
         cwd=tmp_path,

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from cors_conformance.cli import main
 from cors_conformance.origins import admitted, candidates, meant, neighbours, sendable
 from cors_conformance.regex_samples import samples
-from tests.cors_corpus import LOCALHOST_ANY_PORT
+from testing_support.cors_corpus import LOCALHOST_ANY_PORT
 
-FLASK = "wsgi:tests.cors_corpus:regex_groups_flask"
-PORT = "asgi:tests.cors_corpus:regex_groups_port"
+FLASK = "wsgi:testing_support.cors_corpus:regex_groups_flask"
+PORT = "asgi:testing_support.cors_corpus:regex_groups_port"
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
@@ -125,7 +125,7 @@ def test_the_diff_of_a_regex_app_and_its_port_tests_allowed_origins(
 
 def test_the_report_counts_what_was_probed(capsys: pytest.CaptureFixture[str]) -> None:
     _, document = run_json(
-        capsys, "probe", "asgi:tests.misconfigured:suffix", "--origin", "https://shop.example"
+        capsys, "probe", "asgi:testing_support.misconfigured:suffix", "--origin", "https://shop.example"
     )
     coverage = document["coverage"]
     assert document["schema_version"] == 1
@@ -145,7 +145,7 @@ def test_the_report_counts_what_was_probed(capsys: pytest.CaptureFixture[str]) -
 def test_a_run_that_tested_no_allowed_origin_says_so(
     capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
-    target = "asgi:tests.cors_corpus:no_cors"
+    target = "asgi:testing_support.cors_corpus:no_cors"
     argv = [command, target] if command == "probe" else [command, target, target]
     status, document = run_json(capsys, *argv)
     assert document["coverage"]["tested_allowed_origin"] is False
@@ -159,7 +159,7 @@ def test_a_run_that_tested_no_allowed_origin_says_so(
 
 def test_a_hand_written_localhost_prefix_check_is_caught(capsys: pytest.CaptureFixture[str]) -> None:
     # Found allowed (http://localhost, tried for every target), it contributes its neighbours.
-    status, document = run_json(capsys, "probe", "asgi:tests.misconfigured:localhost_prefix")
+    status, document = run_json(capsys, "probe", "asgi:testing_support.misconfigured:localhost_prefix")
     found = {(f["id"], f["origin"]) for f in document["findings"]}
     assert ("C03", "http://localhost.attacker.example") in found
     assert status == 1

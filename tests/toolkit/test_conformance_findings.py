@@ -1,5 +1,5 @@
 """`cors-conformance probe` as a security check: one deliberately misconfigured API per class that
-established scanners test (tests/misconfigured.py) must give its finding, by id and severity, with
+established scanners test (testing_support/misconfigured.py) must give its finding, by id and severity, with
 the origin that demonstrates it; correctly configured APIs give nothing above low and exit 0."""
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def probe(capsys: pytest.CaptureFixture[str], target: str, *options: str) -> tup
 def test_each_misconfiguration_is_a_finding(capsys: pytest.CaptureFixture[str], app: str) -> None:
     options, (check_id, severity, origin) = MISCONFIGURED[app]
     kind = "wsgi" if app.startswith("flask_") else "asgi"
-    status, document = probe(capsys, f"{kind}:tests.misconfigured:{app}", *options)
+    status, document = probe(capsys, f"{kind}:testing_support.misconfigured:{app}", *options)
     found = {(f["id"], f["severity"], f["origin"]) for f in document["findings"]}
     assert (check_id, severity, origin) in found
     assert status == (1 if severity in ("high", "medium") else 0)
@@ -80,13 +80,13 @@ def test_each_misconfiguration_is_a_finding(capsys: pytest.CaptureFixture[str], 
 @pytest.mark.parametrize(
     "app",
     [
-        "asgi:tests.misconfigured:exact_with_credentials",
-        "asgi:tests.misconfigured:anchored_regex",
-        "asgi:tests.misconfigured:public_wildcard",
-        "asgi:tests.misconfigured:engine_public",
-        "wsgi:tests.misconfigured:flask_public",
-        "wsgi:tests.misconfigured:flask_safe",
-        "asgi:tests.misconfigured:engine_own_github_pages",
+        "asgi:testing_support.misconfigured:exact_with_credentials",
+        "asgi:testing_support.misconfigured:anchored_regex",
+        "asgi:testing_support.misconfigured:public_wildcard",
+        "asgi:testing_support.misconfigured:engine_public",
+        "wsgi:testing_support.misconfigured:flask_public",
+        "wsgi:testing_support.misconfigured:flask_safe",
+        "asgi:testing_support.misconfigured:engine_own_github_pages",
     ],
 )
 def test_a_correct_configuration_passes(capsys: pytest.CaptureFixture[str], app: str) -> None:
@@ -97,7 +97,7 @@ def test_a_correct_configuration_passes(capsys: pytest.CaptureFixture[str], app:
 
 def test_every_probed_origin_is_one_a_browser_can_send(capsys: pytest.CaptureFixture[str]) -> None:
     _, document = probe(
-        capsys, "asgi:tests.misconfigured:reflect_any", *FRONT, "--origin", "http://localhost:3000"
+        capsys, "asgi:testing_support.misconfigured:reflect_any", *FRONT, "--origin", "http://localhost:3000"
     )
     origins = {o["origin"] for o in document["observations"]}
     assert all(sendable(origin) for origin in origins)
@@ -122,16 +122,21 @@ def test_reverse_substring_for_names_not_addresses(trusted: str, reverse_substri
 
 @pytest.mark.parametrize(("gate", "status"), [("high", 1), ("medium", 1), ("low", 1), ("none", 0)])
 def test_fail_on_sets_the_exit_status(capsys: pytest.CaptureFixture[str], gate: str, status: int) -> None:
-    assert probe(capsys, "asgi:tests.misconfigured:suffix", *FRONT, "--fail-on", gate)[0] == status
+    assert probe(capsys, "asgi:testing_support.misconfigured:suffix", *FRONT, "--fail-on", gate)[0] == status
 
 
 def test_low_findings_pass_the_default_gate(capsys: pytest.CaptureFixture[str]) -> None:
-    assert probe(capsys, "asgi:tests.misconfigured:any_subdomain_public", *FRONT)[0] == 0
-    assert probe(capsys, "asgi:tests.misconfigured:any_subdomain_public", *FRONT, "--fail-on", "low")[0] == 1
+    assert probe(capsys, "asgi:testing_support.misconfigured:any_subdomain_public", *FRONT)[0] == 0
+    assert (
+        probe(capsys, "asgi:testing_support.misconfigured:any_subdomain_public", *FRONT, "--fail-on", "low")[
+            0
+        ]
+        == 1
+    )
 
 
 def test_text_output_starts_with_a_summary_then_the_findings(capsys: pytest.CaptureFixture[str]) -> None:
-    status = main(["probe", "asgi:tests.misconfigured:suffix", *FRONT])
+    status = main(["probe", "asgi:testing_support.misconfigured:suffix", *FRONT])
     out = capsys.readouterr().out
     assert status == 1
     # What failed, and the first thing to fix, before anything else.
@@ -142,7 +147,7 @@ def test_text_output_starts_with_a_summary_then_the_findings(capsys: pytest.Capt
 
 
 def test_markdown_suits_a_pull_request_comment(capsys: pytest.CaptureFixture[str]) -> None:
-    main(["probe", "asgi:tests.misconfigured:suffix", *FRONT, "--markdown"])
+    main(["probe", "asgi:testing_support.misconfigured:suffix", *FRONT, "--markdown"])
     out = capsys.readouterr().out
-    assert out.startswith("### CORS policy of `asgi:tests.misconfigured:suffix`")
+    assert out.startswith("### CORS policy of `asgi:testing_support.misconfigured:suffix`")
     assert "| high | C04 |" in out

@@ -11,7 +11,7 @@ from cors_conformance import forgery
 from cors_conformance.cli import main
 from cors_conformance.targets import Target
 
-APP = "tests.protection_app"
+APP = "testing_support.protection_app"
 
 
 def ids(target: str, *paths: str) -> list[tuple[str, str, str]]:

@@ -22,14 +22,14 @@ from cors_conformance.port import decorator_name
 from cors_conformance.targets import Target
 
 CORPUS = {
-    "blueprint": "wsgi:tests.flask_corpus:blueprint_app",
-    "blueprint_resources": "wsgi:tests.flask_corpus:blueprint_resources_app",
-    "factory": "wsgi-factory:tests.flask_corpus:create_app",
-    "list_resources": "wsgi:tests.flask_corpus:list_resources_app",
-    "compiled_resources": "wsgi:tests.flask_corpus:compiled_resources_app",
-    "config_dict": "wsgi:tests.flask_corpus:config_dict_app",
-    "hooks": "wsgi:tests.flask_corpus:hooks_app",
-    "twice": "wsgi:tests.flask_corpus:twice_app",
+    "blueprint": "wsgi:testing_support.flask_corpus:blueprint_app",
+    "blueprint_resources": "wsgi:testing_support.flask_corpus:blueprint_resources_app",
+    "factory": "wsgi-factory:testing_support.flask_corpus:create_app",
+    "list_resources": "wsgi:testing_support.flask_corpus:list_resources_app",
+    "compiled_resources": "wsgi:testing_support.flask_corpus:compiled_resources_app",
+    "config_dict": "wsgi:testing_support.flask_corpus:config_dict_app",
+    "hooks": "wsgi:testing_support.flask_corpus:hooks_app",
+    "twice": "wsgi:testing_support.flask_corpus:twice_app",
 }
 twin: Starlette | None = None  # the Starlette port under test, as a target: asgi:<this module>:twin
 

@@ -1,5 +1,5 @@
 """`--har`: replaying what a browser really sent. Here from a HAR file written as DevTools writes
-one; tests/test_browser.py records one from real Chromium against the service and replays it."""
+one; tests/browsers/test_browser.py records one from real Chromium against the service and replays it."""
 
 from __future__ import annotations
 

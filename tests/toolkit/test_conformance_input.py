@@ -11,9 +11,9 @@ import pytest
 
 import cors_conformance
 from cors_conformance.cli import main
-from tests.servers import ROOT
+from testing_support import ROOT
 
-APP = "asgi:tests.misconfigured:suffix"
+APP = "asgi:testing_support.misconfigured:suffix"
 SEED = "wsgi:testing_support.seed_app:seed"
 
 

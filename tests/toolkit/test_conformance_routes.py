@@ -11,8 +11,8 @@ from cors_conformance.cli import main
 from cors_conformance.discover import paths
 from cors_conformance.targets import Target
 
-FLASK = "wsgi:tests.cors_corpus:routes_flask"
-PORT = "asgi:tests.cors_corpus:routes_port"
+FLASK = "wsgi:testing_support.cors_corpus:routes_flask"
+PORT = "asgi:testing_support.cors_corpus:routes_port"
 
 
 def test_twin_routes_have_one_pattern_and_one_sample() -> None:
@@ -38,7 +38,10 @@ def test_a_diff_reports_only_the_routes_of_one_side(capsys: pytest.CaptureFixtur
 
 
 def test_equal_apps_pass_strict_without_route_differences(capsys: pytest.CaptureFixture[str]) -> None:
-    flask_app, port = "wsgi:tests.cors_corpus:regex_groups_flask", "asgi:tests.cors_corpus:regex_groups_port"
+    flask_app, port = (
+        "wsgi:testing_support.cors_corpus:regex_groups_flask",
+        "asgi:testing_support.cors_corpus:regex_groups_port",
+    )
     status = main(["diff", flask_app, port, "--strict", "--json"])
     document = json.loads(capsys.readouterr().out)
     assert document["differences"] == []

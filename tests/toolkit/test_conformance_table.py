@@ -11,7 +11,7 @@ from cors_conformance.cli import main
 
 # A route serving only GET: from https://shop.example the POST's 405 is readable and the GET's 200
 # blocked (the issue saw the table claim "yes" from such a 405 alone).
-TARGET = "asgi:tests.cors_corpus:get_blocked_post_readable"
+TARGET = "asgi:testing_support.cors_corpus:get_blocked_post_readable"
 
 
 def policy(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, dict[str, str]]:

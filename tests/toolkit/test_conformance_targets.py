@@ -10,9 +10,9 @@ import sys
 import pytest
 
 from cors_conformance.cli import main
-from tests.servers import ROOT
+from testing_support import ROOT
 
-FACTORY = "wsgi-factory:tests.cors_corpus:create_flask_app"
+FACTORY = "wsgi-factory:testing_support.cors_corpus:create_flask_app"
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -42,14 +42,17 @@ def test_a_flask_factory_is_a_target_and_its_blueprint_policy_is_probed(
 @pytest.mark.parametrize(
     ("target", "message"),
     [
-        ("wsgi:tests.cors_corpus:create_flask_app", "builds a Flask (WSGI) app; write wsgi-factory:"),
+        (
+            "wsgi:testing_support.cors_corpus:create_flask_app",
+            "builds a Flask (WSGI) app; write wsgi-factory:",
+        ),
         (
             "wsgi-factory:testing_support.seed_app:seed",
             "not a factory; write wsgi:testing_support.seed_app:seed",
         ),
         ("wsgi-factory:service.app:create_app", "an ASGI app: write asgi-factory:service.app:create_app"),
-        ("wsgi-factory:tests.misconfigured:anchored_regex", "write asgi:"),
-        ("wsgi-factory:tests.cors_corpus:LOCALHOST_ANY_PORT", "is a str, not an app"),
+        ("wsgi-factory:testing_support.misconfigured:anchored_regex", "write asgi:"),
+        ("wsgi-factory:testing_support.cors_corpus:LOCALHOST_ANY_PORT", "is a str, not an app"),
     ],
 )
 def test_the_wrong_kind_says_what_to_write(
@@ -87,7 +90,7 @@ def test_nothing_of_the_apps_output_reaches_the_terminal() -> None:
 
 def test_a_blueprints_policy_reads_no_app_config(capsys: pytest.CaptureFixture[str]) -> None:
     # As Flask-CORS does: CORS(blueprint) allows every origin even with app.config['CORS_ORIGINS'] set.
-    _, out, _ = run(capsys, "probe", "wsgi:tests.cors_corpus:blueprint_ignores_config", "--json")
+    _, out, _ = run(capsys, "probe", "wsgi:testing_support.cors_corpus:blueprint_ignores_config", "--json")
     document = json.loads(out)
     assert document["coverage"]["configured_patterns"] == []  # "*": nothing to derive origins from
     unrelated = [o for o in document["observations"] if o["origin"] == "https://attacker.example"]

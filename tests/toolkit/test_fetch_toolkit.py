@@ -23,7 +23,7 @@ def api(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-# The app the CLI tests import (asgi:tests.test_fetch_toolkit:app): a Flask-CORS-profile policy.
+# The app the CLI tests import (asgi:tests.toolkit.test_fetch_toolkit:app): a Flask-CORS-profile policy.
 app = Starlette(
     routes=[Route("/api", api, methods=["GET", "POST", "PUT", "DELETE"])],
     middleware=[
@@ -101,7 +101,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any, str]:
 
 
 def test_diff_against_the_fetch_profile_separates_browser_changes(capsys: pytest.CaptureFixture[str]) -> None:
-    target = "asgi:tests.test_fetch_toolkit:app"
+    target = "asgi:tests.toolkit.test_fetch_toolkit:app"
     status, document, err = run(capsys, "diff", target, f"fetch:{target}", "--path", "/api", "--json")
     assert "profile='fetch'" in err
     assert "https://*.example.com" in err
@@ -125,8 +125,8 @@ def test_diff_shows_a_browser_visible_change(capsys: pytest.CaptureFixture[str])
     # Flask-CORS fails the preflight of a method it was not given (POST JSON, here); the fetch
     # profile lets the safelisted methods through: a request that starts working, in both browsers.
     status, document, _ = run(
-        capsys, "diff", "asgi:tests.test_fetch_toolkit:narrow", "fetch:asgi:tests.test_fetch_toolkit:narrow",
-        "--path", "/api", "--json",
+        capsys, "diff", "asgi:tests.toolkit.test_fetch_toolkit:narrow",
+        "fetch:asgi:tests.toolkit.test_fetch_toolkit:narrow", "--path", "/api", "--json",
     )  # fmt: skip
     changed = [d for d in document["differences"] if d["kind"] == "browser"]
     assert changed
@@ -143,7 +143,7 @@ narrow = Starlette(
 
 
 def test_a_fetch_target_needs_a_compat_middleware_in_the_list(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["probe", "fetch:asgi:tests.test_fetch_toolkit:bare"]) == 2
+    assert main(["probe", "fetch:asgi:tests.toolkit.test_fetch_toolkit:bare"]) == 2
     assert "no Flask-CORS-profile CORSMiddleware" in capsys.readouterr().err
 
 
@@ -151,7 +151,9 @@ bare = Starlette(routes=[Route("/api", api)])
 
 
 def test_from_flask_proposes_the_strict_equivalent(capsys: pytest.CaptureFixture[str]) -> None:
-    status, document, _ = run(capsys, "from-flask", "wsgi:tests.misconfigured:flask_unanchored", "--json")
+    status, document, _ = run(
+        capsys, "from-flask", "wsgi:testing_support.misconfigured:flask_unanchored", "--json"
+    )
     (strict,) = document["strict"]
     assert strict["resource"] == "/v1/*"
     assert strict["options"]["origins"] == ["https://*.shop.example"]
