@@ -112,7 +112,8 @@ def code(port: Port, app: str) -> str:
         if port.sources:
             lines += ["", f"# {'; '.join(port.sources)}:"]
         else:
-            lines += ["", "# No CORS(app): it answers OPTIONS as Flask does; no app-wide policy."]
+            note = "# No CORS(app): the middleware answers OPTIONS as Flask does, with no app-wide policy."
+            lines += ["", note]
         lines += ["app.add_middleware(", "    CORSMiddleware,"]
         if port.config:
             lines.append("    config=CORS_CONFIG,")
