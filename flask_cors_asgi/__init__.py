@@ -4,6 +4,18 @@ defaults; `audit` lists what is broken or unsafe in an option set."""
 
 from flask_cors_asgi.audit import CHECKS, Problem, audit, printable
 from flask_cors_asgi.decorator import cross_origin
+from flask_cors_asgi.dynamic import OriginCheck, dynamic_origins
 from flask_cors_asgi.middleware import CORSMiddleware
+from flask_cors_asgi.validation import OptionsRefused
 
-__all__ = ["CHECKS", "CORSMiddleware", "Problem", "audit", "cross_origin", "printable"]
+__all__ = [
+    "CHECKS",
+    "CORSMiddleware",
+    "OptionsRefused",
+    "OriginCheck",
+    "Problem",
+    "audit",
+    "cross_origin",
+    "dynamic_origins",
+    "printable",
+]

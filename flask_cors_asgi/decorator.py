@@ -70,6 +70,13 @@ def cross_origin(*args: Any, **options: Unpack[RouteOptions]) -> Callable[[Endpo
         )
     check_names(options, ROUTE_OPTION_NAMES, "cross_origin()")
     policy = compile_policy({**DEFAULTS, **options})
+    if policy.origin_check is not None:
+        # A route's headers are decided inside the endpoint, where a sync one cannot wait for an
+        # answer; the middleware asks the callable before the app runs.
+        raise TypeError(
+            "cross_origin(): origins decided by a callable are for CORSMiddleware (resources="
+            "{path: {'origins': ...}}), not for one route"
+        )
 
     def decorator(endpoint: Endpoint) -> Endpoint:
         decorated: Any

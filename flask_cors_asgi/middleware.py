@@ -11,15 +11,17 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-from collections.abc import Sequence
-from types import FrameType
-from typing import TYPE_CHECKING
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import FrameType, MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from flask_cors_asgi.decision import CORSRequest, Headers, cors_headers, match_resource
+from flask_cors_asgi.decision import CORSRequest, Headers, cors_headers, match_resource, needs_verdict
 from flask_cors_asgi.errors import (
     ERROR_HEADERS,
     answer_handled,
@@ -29,8 +31,9 @@ from flask_cors_asgi.errors import (
     registered_handler,
     server_error_layer,
 )
-from flask_cors_asgi.options import CORSOptions, Policy, compile_options
+from flask_cors_asgi.options import DEFAULTS, CORSOptions, Policy, Resource, compile_options
 from flask_cors_asgi.routing import OPTIONS_CONTENT_TYPE, AutomaticOptions, automatic_options, find_router
+from flask_cors_asgi.validation import validated
 
 if TYPE_CHECKING:
     from typing import Unpack
@@ -70,7 +73,8 @@ def raw_inputs(headers: Sequence[tuple[bytes, bytes]]) -> RawInputs:
 
 def to_request(method: str, raw: RawInputs) -> CORSRequest:
     # Werkzeug upper-cases request.method, so "options" is a preflight for Flask-CORS.
-    return CORSRequest(method.upper(), *(None if v is None else v.decode("latin-1") for v in raw))
+    origin, acrm, acrh, acrpn = (None if v is None else v.decode("latin-1") for v in raw)
+    return CORSRequest(method.upper(), origin, acrm, acrh, acrpn)
 
 
 def read_request(scope: Scope) -> CORSRequest:
@@ -108,6 +112,13 @@ def input_size(path: str, raw: RawInputs) -> int:
 
 def headers_for(policy: Policy, request: CORSRequest, memo: bool) -> tuple[tuple[bytes, bytes], ...]:
     return header_block(policy, request) if memo else tuple(encode(cors_headers(policy, request)))
+
+
+def _match(resources: tuple[Resource, ...], path: str, root_path: str) -> Resource | None:
+    # The path without the mount prefix, as Werkzeug's request.path excludes SCRIPT_NAME.
+    if root_path and path.startswith(root_path):
+        path = path[len(root_path) :]
+    return match_resource(resources, path)
 
 
 class _Refused:
@@ -148,25 +159,45 @@ def _built_by_a_starlette_app() -> bool:
     return False
 
 
+Decided = tuple[CORSRequest, tuple[tuple[bytes, bytes], ...]]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PolicyState:
+    """Everything a request reads of a middleware's policy, as one immutable object: `reconfigure`
+    replaces it whole, and each request reads it once, so it sees one policy from start to end."""
+
+    options: Mapping[str, Any]  # as given (read-only): what a reconfiguration compares against
+    resources: tuple[Resource, ...]
+    # The memoised decision and path match over these resources (their memos go with them).
+    decide: Callable[..., Decided]
+    match: Callable[[str, str], Resource | None]
+    # Some resource's origins hold a callable: requests may have to ask it first.
+    dynamic: bool
+
+
 class CORSMiddleware:
     """`CORSMiddleware(app, **options)` takes Flask-CORS 6.0.5's `CORS(app, **options)` options.
 
     Options it refuses raise TypeError or ValueError here; inside a Starlette app's `middleware=[...]`
-    (built lazily, when the server starts the app) they fail the app's start-up instead."""
+    (built lazily, when the server starts the app) they fail the app's start-up instead.
+    `reconfigure(**options)` replaces the policy of a running middleware, atomically."""
 
     def __init__(self, app: ASGIApp, **options: Unpack[CORSOptions]) -> None:
         try:
-            self.resources = compile_options(options, "CORSMiddleware")
+            resources = compile_options(options, "CORSMiddleware")
         except (TypeError, ValueError) as exc:
             if not _built_by_a_starlette_app():
                 raise
             app = _Refused(f"flask_cors_asgi: {type(exc).__name__}: {exc}")
-            self.resources = ()
+            resources = ()
         self.app = app
         # Flask's automatic OPTIONS needs the routes below; None when they cannot be seen.
         self.router = find_router(app)
-        # The whole decision is a pure function of these request fields: memoise it, bounded.
-        self._decide = functools.lru_cache(maxsize=4096)(self._decision)
+        # The one attribute holding the policy (see PolicyState); reconfigure swaps it under a lock
+        # so that concurrent reconfigurations compare against the policy they replace.
+        self._state = self._new_state(options, resources)
+        self._reconfiguring = threading.Lock()
         # So is Flask's automatic OPTIONS answer, of the path and the routes (their number stands
         # for them: a route added later is seen; one changed in place is not).
         self._automatic = functools.lru_cache(maxsize=1024)(self._automatic_answer)
@@ -184,28 +215,85 @@ class CORSMiddleware:
         }
         return automatic_options(self.router.routes, scope)
 
+    @property
+    def resources(self) -> tuple[Resource, ...]:
+        """The compiled resources of the policy in force."""
+        return self._state.resources
+
+    @property
+    def options(self) -> Mapping[str, Any]:
+        """The options of the policy in force, as given (read-only)."""
+        return self._state.options
+
+    def _new_state(self, options: Mapping[str, Any], resources: tuple[Resource, ...]) -> PolicyState:
+        # The whole decision is a pure function of these request fields: memoise it, bounded.
+        decide = functools.lru_cache(maxsize=4096)(functools.partial(self._decision, resources))
+        match = functools.lru_cache(maxsize=1024)(functools.partial(_match, resources))
+        dynamic = any(resource.policy.origin_check is not None for resource in resources)
+        return PolicyState(MappingProxyType(dict(options)), resources, decide, match, dynamic)
+
+    def reconfigure(self, **options: Unpack[CORSOptions]) -> bool:
+        """Replace the policy with the one `CORSMiddleware(app, **options)` would have (the options
+        replace the current ones, they are not merged into them). Safe from any task or thread.
+
+        Validates first: on any problem raises `OptionsRefused` (a TypeError and a ValueError)
+        listing every problem, and the policy in force keeps serving. Returns False, changing
+        nothing (memos stay warm), when the options are the ones in force; True once swapped.
+        Nothing else of the middleware (its app, its routes, a debug flag) changes."""
+        with self._reconfiguring:
+            if {**DEFAULTS, **self._state.options} == {**DEFAULTS, **options}:
+                return False
+            resources = validated(options, "CORSMiddleware.reconfigure()")
+            self._state = self._new_state(options, resources)
+            return True
+
     def _decision(
-        self, path: str, root_path: str, method: str, *raw: bytes | None, memo: bool = True
-    ) -> tuple[CORSRequest, tuple[tuple[bytes, bytes], ...]]:
+        self,
+        resources: tuple[Resource, ...],
+        path: str,
+        root_path: str,
+        method: str,
+        *raw: bytes | None,
+        memo: bool = True,
+        verdict: bool | None = None,
+    ) -> Decided:
         """The request's CORS inputs and the encoded headers its resource's policy gives it."""
         request = to_request(method, raw)  # type: ignore[arg-type]
-        # The path without the mount prefix, as Werkzeug's request.path excludes SCRIPT_NAME.
-        if root_path and path.startswith(root_path):
-            path = path[len(root_path) :]
-        resource = match_resource(self.resources, path)
+        if verdict is not None:
+            request = request._replace(origin_verdict=verdict)
+        resource = _match(resources, path, root_path)
         if resource is None:
             return request, ()
         return request, headers_for(resource.policy, request, memo)
+
+    async def _verdict(self, state: PolicyState, scope: Scope, raw: RawInputs, memo: bool) -> bool | None:
+        """The answer of the request's resource's origin callable, when it must be asked."""
+        if not raw[0]:
+            return None
+        path, root_path = scope["path"], scope.get("root_path", "")
+        resource = state.match(path, root_path) if memo else _match(state.resources, path, root_path)
+        if resource is None:
+            return None
+        policy, origin = resource.policy, raw[0].decode("latin-1")
+        if not needs_verdict(policy, origin):
+            return None
+        assert policy.origin_check is not None
+        return await policy.origin_check.verdict(origin, scope)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        state = self._state  # once: this request, its error answers included, sees one policy
         path = scope["path"]
         raw = raw_inputs(scope["headers"])
         memo = input_size(path, raw) <= MEMO_MAX_INPUT_BYTES
-        decide = self._decide if memo else functools.partial(self._decision, memo=False)
-        request, added = decide(path, scope.get("root_path", ""), scope["method"], *raw)
+        decide = state.decide if memo else functools.partial(self._decision, state.resources, memo=False)
+        if state.dynamic:
+            verdict = await self._verdict(state, scope, raw, memo)
+            request, added = decide(path, scope.get("root_path", ""), scope["method"], *raw, verdict=verdict)
+        else:
+            request, added = decide(path, scope.get("root_path", ""), scope["method"], *raw)
 
         if request.method == "OPTIONS" and self.router is not None:
             if memo:
