@@ -194,7 +194,8 @@ class OriginCheck:
             self._failures.report(self.name, origin, f"no answer within {self.timeout:g} s")
             return False
         except Exception as exc:
-            self._failures.report(self.name, origin, f"raised {type(exc).__name__}: {exc}")
+            # Quoted as repr quotes it: an exception's text may hold line breaks.
+            self._failures.report(self.name, origin, f"raised {type(exc).__name__}: {str(exc)!r}")
             return False
         if not isinstance(answer, bool):
             # Deliberately strict: None (a forgotten return) or a truthy row is a bug to see, not
