@@ -22,6 +22,7 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flask_cors_asgi.decision import CORSRequest, Headers, cors_headers, match_resource, needs_verdict
+from flask_cors_asgi.dynamic import OriginCheck
 from flask_cors_asgi.errors import (
     ERROR_HEADERS,
     answer_handled,
@@ -224,6 +225,15 @@ class CORSMiddleware:
     def options(self) -> Mapping[str, Any]:
         """The options of the policy in force, as given (read-only)."""
         return self._state.options
+
+    def origin_check_for(self, path: str, origin: str) -> OriginCheck | None:
+        """The origin callable a request to `path` (outside any mount) from `origin` would ask; None
+        where the listed origins decide, or no resource covers the path. For tools that say which
+        answers are decided at request time."""
+        resource = _match(self.resources, path, "")
+        if resource is None or not needs_verdict(resource.policy, origin):
+            return None
+        return resource.policy.origin_check
 
     def _new_state(self, options: Mapping[str, Any], resources: tuple[Resource, ...]) -> PolicyState:
         # The whole decision is a pure function of these request fields: memoise it, bounded.
