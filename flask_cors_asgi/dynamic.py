@@ -40,7 +40,7 @@ logger = logging.getLogger("flask_cors_asgi")
 
 CheckFunction = Callable[[str, Scope], "bool | Awaitable[bool]"]
 
-# Where a request's verdicts wait for the rest of the request: {id(check): bool}.
+# Where a request's verdicts wait for the rest of the request: {check: bool}.
 VERDICTS = "flask_cors_asgi.origin_verdicts"
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_LOG_INTERVAL = 10.0
@@ -54,6 +54,7 @@ class OriginCheck:
 
     __slots__ = (
         "_cache",
+        "_caching",
         "_clock",
         "_failures",
         "_is_async",
@@ -106,9 +107,10 @@ class OriginCheck:
         self.vary_keys = tuple(h.lower().encode("latin-1") for h in self.vary)
         self.log_interval = float(log_interval)
         self._clock = clock
+        self._caching = self.caching
         self._is_async = _is_async(check)
-        self._cache: OrderedDict[tuple[str, tuple[bytes | None, ...]], tuple[bool, float]] = OrderedDict()
-        # The cache is touched from the event loop, and from threads when a sync app calls it.
+        self._cache: OrderedDict[Any, tuple[bool, float]] = OrderedDict()
+        # Writes may come from several threads (a sync caller in the thread pool): one at a time.
         self._lock = threading.Lock()
         self._failures = _FailureLog(self.log_interval, clock)
 
@@ -126,9 +128,9 @@ class OriginCheck:
         """The Vary header a response decided by this check carries."""
         return ", ".join(("Origin", *self.vary))
 
-    def _key(self, origin: str, scope: Scope) -> tuple[str, tuple[bytes | None, ...]]:
+    def _key(self, origin: str, scope: Scope) -> Any:
         if not self.vary_keys:
-            return origin, ()
+            return origin
         values: dict[bytes, bytes] = {}
         for name, value in scope.get("headers", ()):
             if name in self.vary_keys:
@@ -136,20 +138,21 @@ class OriginCheck:
         return origin, tuple(values.get(name) for name in self.vary_keys)
 
     def cached(self, origin: str, scope: Scope) -> bool | None:
-        """The cached verdict for this origin (and declared headers), None when none is fresh."""
-        if not self.caching:
+        """The cached verdict for this origin (and declared headers), None when none is fresh.
+
+        Reads take no lock (a hit is the hot path): a dict read and move_to_end are each atomic,
+        and an entry evicted in between is simply not moved."""
+        if not self._caching:
             return None
-        key = self._key(origin, scope)
-        with self._lock:
-            entry = self._cache.get(key)
-            if entry is None:
-                return None
-            verdict, expires = entry
-            if self._clock() >= expires:
-                del self._cache[key]
-                return None
-            self._cache.move_to_end(key)
-            return verdict
+        key = self._key(origin, scope) if self.vary_keys else origin
+        entry = self._cache.get(key)
+        if entry is None or entry[1] <= self._clock():
+            return None
+        try:  # noqa: SIM105 (contextlib.suppress costs more than the rest of a hit)
+            self._cache.move_to_end(key)  # least recently used first, for eviction
+        except KeyError:  # evicted meanwhile
+            pass
+        return entry[0]
 
     def _store(self, origin: str, scope: Scope, verdict: bool) -> None:
         if not self.caching:
@@ -166,18 +169,42 @@ class OriginCheck:
         with self._lock:
             self._cache.clear()
 
+    def known(self, origin: str, scope: Scope) -> bool | None:
+        """The verdict without asking: this request's, or a fresh cached one (then kept as this
+        request's); None when only `verdict` can tell. Synchronous: the hot path awaits nothing."""
+        verdicts = scope.get(VERDICTS)
+        if verdicts is not None and self in verdicts:
+            return bool(verdicts[self])
+        if not self._caching:
+            return None
+        # self.cached(), inlined: this is the whole cost of a cached answer.
+        key = self._key(origin, scope) if self.vary_keys else origin
+        entry = self._cache.get(key)
+        if entry is None or entry[1] <= self._clock():
+            return None
+        try:  # noqa: SIM105 (contextlib.suppress costs more than the rest of a hit)
+            self._cache.move_to_end(key)
+        except KeyError:  # evicted meanwhile
+            pass
+        verdict = entry[0]
+        if verdicts is None:
+            scope[VERDICTS] = {self: verdict}
+        else:
+            verdicts[self] = verdict
+        return verdict
+
     async def verdict(self, origin: str, scope: Scope) -> bool:
         """Whether the check admits `origin` for this request: once per request, cached, bounded in
         time, False on any failure. Never raises (except for the request's own cancellation)."""
+        verdict = self.known(origin, scope)
+        if verdict is not None:
+            return verdict
+        verdict = await self._ask(origin, scope)
         verdicts = scope.get(VERDICTS)
-        if verdicts is not None and id(self) in verdicts:
-            return bool(verdicts[id(self)])
-        verdict = self.cached(origin, scope)
-        if verdict is None:
-            verdict = await self._ask(origin, scope)
         if verdicts is None:
-            verdicts = scope[VERDICTS] = {}
-        verdicts[id(self)] = verdict
+            scope[VERDICTS] = {self: verdict}
+        else:
+            verdicts[self] = verdict
         return verdict
 
     async def _ask(self, origin: str, scope: Scope) -> bool:

@@ -161,6 +161,9 @@ def _built_by_a_starlette_app() -> bool:
 
 
 Decided = tuple[CORSRequest, tuple[tuple[bytes, bytes], ...]]
+# The origin callable to ask (None where the listed origins decide), the origin to ask about, and
+# the decision if it admits the origin, then if it does not.
+Plan = tuple[OriginCheck | None, str, Decided, Decided]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -170,11 +173,12 @@ class PolicyState:
 
     options: Mapping[str, Any]  # as given (read-only): what a reconfiguration compares against
     resources: tuple[Resource, ...]
-    # The memoised decision and path match over these resources (their memos go with them).
+    # The memoised decision over these resources (its memo goes with them).
     decide: Callable[..., Decided]
-    match: Callable[[str, str], Resource | None]
-    # Some resource's origins hold a callable: requests may have to ask it first.
+    # Some resource's origins hold a callable: requests may have to ask it first. Then `plan`
+    # (memoised like `decide`) says which callable to ask, and holds the decision for either answer.
     dynamic: bool
+    plan: Callable[..., Plan]
 
 
 class CORSMiddleware:
@@ -238,9 +242,9 @@ class CORSMiddleware:
     def _new_state(self, options: Mapping[str, Any], resources: tuple[Resource, ...]) -> PolicyState:
         # The whole decision is a pure function of these request fields: memoise it, bounded.
         decide = functools.lru_cache(maxsize=4096)(functools.partial(self._decision, resources))
-        match = functools.lru_cache(maxsize=1024)(functools.partial(_match, resources))
         dynamic = any(resource.policy.origin_check is not None for resource in resources)
-        return PolicyState(MappingProxyType(dict(options)), resources, decide, match, dynamic)
+        plan = functools.lru_cache(maxsize=4096)(functools.partial(self._plan, resources))
+        return PolicyState(MappingProxyType(dict(options)), resources, decide, dynamic, plan)
 
     def reconfigure(self, **options: Unpack[CORSOptions]) -> bool:
         """Replace the policy with the one `CORSMiddleware(app, **options)` would have (the options
@@ -276,19 +280,34 @@ class CORSMiddleware:
             return request, ()
         return request, headers_for(resource.policy, request, memo)
 
-    async def _verdict(self, state: PolicyState, scope: Scope, raw: RawInputs, memo: bool) -> bool | None:
-        """The answer of the request's resource's origin callable, when it must be asked."""
-        if not raw[0]:
-            return None
-        path, root_path = scope["path"], scope.get("root_path", "")
-        resource = state.match(path, root_path) if memo else _match(state.resources, path, root_path)
-        if resource is None:
-            return None
-        policy, origin = resource.policy, raw[0].decode("latin-1")
-        if not needs_verdict(policy, origin):
-            return None
-        assert policy.origin_check is not None
-        return await policy.origin_check.verdict(origin, scope)
+    def _plan(
+        self,
+        resources: tuple[Resource, ...],
+        path: str,
+        root_path: str,
+        method: str,
+        *raw: bytes | None,
+        memo: bool = True,
+    ) -> Plan:
+        """For a policy whose origins hold a callable: the callable to ask and the origin to ask
+        about (None, "" when the listed origins decide), and the decision for each answer (both
+        the same then). Both are decided at once, so that a memoised plan costs what a memoised
+        static decision does, and a cached answer only picks one."""
+        raw_origin = raw[0]
+        if raw_origin:
+            origin = raw_origin.decode("latin-1")
+            resource = _match(resources, path, root_path)
+            if resource is not None and needs_verdict(resource.policy, origin):
+                assert resource.policy.origin_check is not None
+                admitted = self._decision(resources, path, root_path, method, *raw, memo=memo, verdict=True)
+                refused = self._decision(resources, path, root_path, method, *raw, memo=memo, verdict=False)
+                return resource.policy.origin_check, origin, admitted, refused
+        decided = self._decision(resources, path, root_path, method, *raw, memo=memo)
+        return None, "", decided, decided
+
+    def _planned(self, state: PolicyState, scope: Scope, raw: RawInputs, memo: bool) -> Plan:
+        plan = state.plan if memo else functools.partial(self._plan, state.resources, memo=False)
+        return plan(scope["path"], scope.get("root_path", ""), scope["method"], *raw)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -298,11 +317,16 @@ class CORSMiddleware:
         path = scope["path"]
         raw = raw_inputs(scope["headers"])
         memo = input_size(path, raw) <= MEMO_MAX_INPUT_BYTES
-        decide = state.decide if memo else functools.partial(self._decision, state.resources, memo=False)
         if state.dynamic:
-            verdict = await self._verdict(state, scope, raw, memo)
-            request, added = decide(path, scope.get("root_path", ""), scope["method"], *raw, verdict=verdict)
+            # Ask the origin callable first, when it must be asked; a cached answer awaits nothing.
+            check, origin, admitted, refused = self._planned(state, scope, raw, memo)
+            verdict = True if check is None else check.known(origin, scope)
+            if verdict is None:
+                assert check is not None
+                verdict = await check.verdict(origin, scope)
+            request, added = admitted if verdict else refused
         else:
+            decide = state.decide if memo else functools.partial(self._decision, state.resources, memo=False)
             request, added = decide(path, scope.get("root_path", ""), scope["method"], *raw)
 
         if request.method == "OPTIONS" and self.router is not None:

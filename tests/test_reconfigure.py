@@ -192,7 +192,7 @@ async def test_swaps_from_other_threads_never_mix_two_policies() -> None:
 
 def test_concurrent_reconfigurations_end_in_one_of_them() -> None:
     middleware = CORSMiddleware(plain_app)
-    policies = [{"origins": [f"https://p{n}.example"], "max_age": n} for n in range(8)]
+    policies = [{"origins": [f"https://p{n}.example"], "max_age": n + 1} for n in range(8)]
     barrier = threading.Barrier(len(policies))
 
     def reconfigure(options: dict[str, Any]) -> None:
