@@ -27,17 +27,19 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import typing
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import anyio.from_thread
 from starlette.endpoints import HTTPEndpoint, WebSocketEndpoint
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from flask_cors_asgi.decision import cors_headers
-from flask_cors_asgi.middleware import EVALUATED, ROUTE_POLICY, encode, read_request
+from flask_cors_asgi.middleware import EVALUATED, ROUTE_POLICY, asked_for, encode, known_for, read_request
 from flask_cors_asgi.options import (
     DEFAULTS,
     ROUTE_OPTION_NAMES,
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
     from typing import Unpack
 
 Endpoint = TypeVar("Endpoint")
+logger = logging.getLogger("flask_cors_asgi")
 
 # The parameters the wrapper adds for FastAPI to fill in, when the endpoint has none of its own.
 _REQUEST_PARAMETER = "__cors_request"
@@ -70,13 +73,6 @@ def cross_origin(*args: Any, **options: Unpack[RouteOptions]) -> Callable[[Endpo
         )
     check_names(options, ROUTE_OPTION_NAMES, "cross_origin()")
     policy = compile_policy({**DEFAULTS, **options})
-    if policy.origin_check is not None:
-        # A route's headers are decided inside the endpoint, where a sync one cannot wait for an
-        # answer; the middleware asks the callable before the app runs.
-        raise TypeError(
-            "cross_origin(): origins decided by a callable are for CORSMiddleware (resources="
-            "{path: {'origins': ...}}), not for one route"
-        )
 
     def decorator(endpoint: Endpoint) -> Endpoint:
         decorated: Any
@@ -124,6 +120,7 @@ def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any
         def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
             request, sub_response = split(args, kwargs)
             if request is not None and sub_response is not None:
+                _ask_from_thread(policy, request.scope)
                 _decorate(sub_response, request, policy)
             return endpoint(*args, **kwargs)
 
@@ -134,6 +131,7 @@ def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any
             request, sub_response = split(args, kwargs)
             if request is None:  # not an HTTP request (a WebSocket): CORS does not apply
                 return await endpoint(*args, **kwargs)
+            await _ask(policy, request.scope)
             if _answers_preflight(policy, request):
                 return _decorate(_default_options(request), request, policy)
             result = await endpoint(*args, **kwargs)
@@ -146,6 +144,7 @@ def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any
             request, sub_response = split(args, kwargs)
             if request is None:
                 return endpoint(*args, **kwargs)
+            _ask_from_thread(policy, request.scope)
             if _answers_preflight(policy, request):
                 return _decorate(_default_options(request), request, policy)
             result = endpoint(*args, **kwargs)
@@ -205,6 +204,27 @@ def _parameter_of(annotations: dict[str, Any], cls: type) -> str | None:
     return None
 
 
+async def _ask(policy: Policy, scope: Scope) -> None:
+    """Ask the route's origin callable, when it must be asked: its answer waits in the scope for
+    the headers (`known_for`)."""
+    if policy.origin_check is not None:
+        await asked_for(policy, read_request(scope), scope)
+
+
+def _ask_from_thread(policy: Policy, scope: Scope) -> None:
+    """`_ask` from a sync endpoint, which its framework runs in anyio's thread pool; elsewhere the
+    callable is not asked, and the origin counts as refused (fails closed)."""
+    if policy.origin_check is not None:
+        try:
+            anyio.from_thread.run(_ask, policy, scope)
+        except RuntimeError:  # not in a worker thread of a running event loop
+            logger.warning(
+                "cross_origin: %r cannot be asked from this thread (not anyio's thread pool); "
+                "the origin is refused",
+                policy.origin_check,
+            )
+
+
 def _answers_preflight(policy: Policy, request: Request) -> bool:
     return policy.automatic_options and request.method.upper() == "OPTIONS"
 
@@ -226,7 +246,7 @@ def _decorate_result(result: Any, sub_response: Response | None, request: Reques
 def _decorate(response: Response, request: Request, policy: Policy) -> Response:
     # Appended, never set: like Flask-CORS's decorator, an ACAO the view set itself is kept and a
     # second one added (R6.6).
-    for name, value in cors_headers(policy, read_request(request.scope)):
+    for name, value in cors_headers(policy, known_for(policy, read_request(request.scope), request.scope)):
         response.headers.append(name, value)
     request.scope[EVALUATED] = True
     return response
@@ -299,6 +319,7 @@ class _CrossOriginApp:
             return
         if self.policy.automatic_options and scope["method"].upper() == "OPTIONS":
             request = Request(scope, receive)
+            await _ask(self.policy, scope)
             await _decorate(_default_options(request), request, self.policy)(scope, receive, send)
             return
         await self.app(scope, receive, _sending_route_headers(scope, send, self.policy))
@@ -310,7 +331,7 @@ def _sending_route_headers(scope: Scope, send: Send, policy: Policy) -> Send:
 
     async def send_with_route_headers(message: Message) -> None:
         if message["type"] == "http.response.start":
-            added = encode(cors_headers(policy, read_request(scope)))
+            added = encode(cors_headers(policy, await asked_for(policy, read_request(scope), scope)))
             message["headers"] = [*message.get("headers", ()), *added]
             scope[EVALUATED] = True
         await send(message)

@@ -83,6 +83,25 @@ def read_request(scope: Scope) -> CORSRequest:
     return to_request(scope["method"], raw_inputs(scope["headers"]))
 
 
+def known_for(policy: Policy, request: CORSRequest, scope: Scope) -> CORSRequest:
+    """The request with the answer of *this* policy's origin callable (another policy's may be in
+    it): the one this request already got, else a cached one; an origin the callable was not asked
+    about, or failed to answer, counts as refused (fails closed)."""
+    if not needs_verdict(policy, request.origin):
+        return request if request.origin_verdict is None else request._replace(origin_verdict=None)
+    assert policy.origin_check is not None
+    assert request.origin
+    return request._replace(origin_verdict=bool(policy.origin_check.known(request.origin, scope)))
+
+
+async def asked_for(policy: Policy, request: CORSRequest, scope: Scope) -> CORSRequest:
+    """`known_for`, asking the policy's origin callable first when it must be asked."""
+    if policy.origin_check is not None and needs_verdict(policy, request.origin):
+        assert request.origin
+        await policy.origin_check.verdict(request.origin, scope)
+    return known_for(policy, request, scope)
+
+
 def encode(headers: Headers) -> list[tuple[bytes, bytes]]:
     return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
 
@@ -341,7 +360,8 @@ class CORSMiddleware:
                 # resource's, unless it was decorated with automatic_options=False.
                 route_policy: Policy | None = getattr(automatic.endpoint, ROUTE_POLICY, None)
                 if route_policy is not None and route_policy.automatic_options:
-                    added = headers_for(route_policy, request, memo)
+                    route_request = await asked_for(route_policy, request, scope)
+                    added = headers_for(route_policy, route_request, memo)
                 headers = [(b"content-type", _OPTIONS_CONTENT_TYPE), (b"allow", automatic.allow.encode())]
                 headers += added
                 headers.append((b"content-length", b"0"))
