@@ -28,8 +28,10 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import threading
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.from_thread
@@ -49,6 +51,7 @@ from flask_cors_asgi.options import (
     compile_policy,
 )
 from flask_cors_asgi.routing import OPTIONS_CONTENT_TYPE, allow_header
+from flask_cors_asgi.validation import validated_route
 
 if TYPE_CHECKING:
     from typing import Unpack
@@ -62,8 +65,9 @@ _RESPONSE_PARAMETER = "__cors_response"
 _ASGI_PARAMETERS = 3  # scope, receive, send
 
 
-def cross_origin(*args: Any, **options: Unpack[RouteOptions]) -> Callable[[Endpoint], Endpoint]:
-    """Flask-CORS's decorator: the same options, checked and compiled once, here."""
+def cross_origin(*args: Any, **options: Unpack[RouteOptions]) -> CrossOrigin:
+    """Flask-CORS's decorator: the same options, checked and compiled once, here. The decorator it
+    returns has `reconfigure(**options)`, for every endpoint it decorated."""
     if args:
         # Flask-CORS silently drops positional arguments: @cross_origin("https://a.example")
         # allows every origin. Refusing them is a deliberate improvement.
@@ -72,29 +76,52 @@ def cross_origin(*args: Any, **options: Unpack[RouteOptions]) -> Callable[[Endpo
             f"did you mean origins={args[0]!r}?"
         )
     check_names(options, ROUTE_OPTION_NAMES, "cross_origin()")
-    policy = compile_policy({**DEFAULTS, **options})
+    return CrossOrigin(options, compile_policy({**DEFAULTS, **options}))
 
-    def decorator(endpoint: Endpoint) -> Endpoint:
+
+class CrossOrigin:
+    """What `cross_origin(**options)` returns: the decorator, and the policy of every endpoint it
+    decorated, which `reconfigure` replaces at once (each request reads it once)."""
+
+    def __init__(self, options: Mapping[str, Any], policy: Policy) -> None:
+        self.options: Mapping[str, Any] = MappingProxyType(dict(options))
+        self.policy = policy
+        self._decorated: list[Any] = []  # what carries ROUTE_POLICY for the middleware
+        self._reconfiguring = threading.Lock()
+
+    def __call__(self, endpoint: Endpoint) -> Endpoint:
         decorated: Any
         if isinstance(endpoint, type):
             # No route policy for the middleware's preflight answer: see _endpoint_class.
-            return typing.cast(Endpoint, _endpoint_class(endpoint, policy))
+            return typing.cast(Endpoint, _endpoint_class(endpoint, self))
         if _is_asgi_app(endpoint):
-            decorated = _CrossOriginApp(typing.cast(Any, endpoint), policy)
+            decorated = _CrossOriginApp(typing.cast(Any, endpoint), self)
         elif callable(endpoint):
-            decorated = _function(endpoint, policy)
+            decorated = _function(endpoint, self)
         else:
             raise TypeError(f"cross_origin() decorates endpoints; got {endpoint!r}, which is not callable")
-        setattr(decorated, ROUTE_POLICY, policy)
+        setattr(decorated, ROUTE_POLICY, self.policy)
+        self._decorated.append(decorated)
         return typing.cast(Endpoint, decorated)
 
-    return decorator
+    def reconfigure(self, **options: Unpack[RouteOptions]) -> bool:
+        """Replace the policy of every endpoint this decorated with `cross_origin(**options)`'s, as
+        `CORSMiddleware.reconfigure` does: every problem at once (OptionsRefused) and nothing
+        changed, or one swap; False for the options in force."""
+        with self._reconfiguring:
+            if {**DEFAULTS, **self.options} == {**DEFAULTS, **options}:
+                return False
+            policy = validated_route(options, "cross_origin().reconfigure()")
+            self.policy, self.options = policy, MappingProxyType(dict(options))
+            for decorated in self._decorated:
+                setattr(decorated, ROUTE_POLICY, policy)
+            return True
 
 
 # --- functions: Starlette request functions, HTTPEndpoint methods, FastAPI path operations -------
 
 
-def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any]:
+def _function(endpoint: Callable[..., Any], route: CrossOrigin) -> Callable[..., Any]:
     target = _called(endpoint)
     try:
         signature = inspect.signature(endpoint)
@@ -118,6 +145,7 @@ def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any
     if inspect.isasyncgenfunction(target) or inspect.isgeneratorfunction(target):
         # FastAPI streams a generator endpoint's items: its headers are decided when it is called.
         def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
+            policy = route.policy  # once: the request sees one policy
             request, sub_response = split(args, kwargs)
             if request is not None and sub_response is not None:
                 _ask_from_thread(policy, request.scope)
@@ -128,6 +156,7 @@ def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any
     elif inspect.iscoroutinefunction(target):
 
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            policy = route.policy
             request, sub_response = split(args, kwargs)
             if request is None:  # not an HTTP request (a WebSocket): CORS does not apply
                 return await endpoint(*args, **kwargs)
@@ -141,6 +170,7 @@ def _function(endpoint: Callable[..., Any], policy: Policy) -> Callable[..., Any
     else:
         # Sync: the framework runs the wrapper in its thread pool, as it would the endpoint.
         def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
+            policy = route.policy
             request, sub_response = split(args, kwargs)
             if request is None:
                 return endpoint(*args, **kwargs)
@@ -255,7 +285,7 @@ def _decorate(response: Response, request: Request, policy: Policy) -> Response:
 # --- classes and ASGI apps ------------------------------------------------------------------------
 
 
-def _endpoint_class(cls: type, policy: Policy) -> type:
+def _endpoint_class(cls: type, route: CrossOrigin) -> type:
     """A subclass whose answers carry the route's headers. Its preflights are Flask's automatic
     OPTIONS answer *without* them, as for a Flask `MethodView` whose `decorators` hold
     `cross_origin`: `as_view` resets the view's `provide_automatic_options`, so Flask answers OPTIONS
@@ -269,12 +299,13 @@ def _endpoint_class(cls: type, policy: Policy) -> type:
 
     class CrossOriginEndpoint(cls):  # type: ignore[misc]
         def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
-            super().__init__(scope, receive, _sending_route_headers(scope, send, policy))
+            self.cors_policy = route.policy  # once per request: built for each one
+            super().__init__(scope, receive, _sending_route_headers(scope, send, self.cors_policy))
             self.send_without_route_headers = send
 
         async def dispatch(self) -> None:
             if self.scope["method"].upper() == "OPTIONS" and (
-                not answers_options or policy.automatic_options
+                not answers_options or self.cors_policy.automatic_options
             ):
                 # Without an options() handler Flask answers OPTIONS itself, without the route's
                 # headers (reached here without the middleware, which answers first otherwise); with
@@ -308,21 +339,26 @@ def _is_asgi_app(endpoint: Any) -> bool:
 class _CrossOriginApp:
     """An ASGI app whose answers carry the route's headers; it answers preflights itself."""
 
-    def __init__(self, app: Callable[[Scope, Receive, Send], Any], policy: Policy) -> None:
+    def __init__(self, app: Callable[[Scope, Receive, Send], Any], route: CrossOrigin) -> None:
         self.app = app
-        self.policy = policy
+        self.route = route
         functools.update_wrapper(self, app, updated=())
+
+    @property
+    def policy(self) -> Policy:
+        return self.route.policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self.policy.automatic_options and scope["method"].upper() == "OPTIONS":
+        policy = self.route.policy  # once: the request sees one policy
+        if policy.automatic_options and scope["method"].upper() == "OPTIONS":
             request = Request(scope, receive)
-            await _ask(self.policy, scope)
-            await _decorate(_default_options(request), request, self.policy)(scope, receive, send)
+            await _ask(policy, scope)
+            await _decorate(_default_options(request), request, policy)(scope, receive, send)
             return
-        await self.app(scope, receive, _sending_route_headers(scope, send, self.policy))
+        await self.app(scope, receive, _sending_route_headers(scope, send, policy))
 
 
 def _sending_route_headers(scope: Scope, send: Send, policy: Policy) -> Send:

@@ -12,7 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask_cors_asgi.options import DEFAULTS, Resource, compile_options, compile_policy, compile_resources
+from flask_cors_asgi.options import (
+    DEFAULTS,
+    ROUTE_OPTION_NAMES,
+    Policy,
+    Resource,
+    compile_options,
+    compile_policy,
+    compile_resources,
+    unknown_option_error,
+)
 
 
 class OptionsRefused(TypeError, ValueError):
@@ -62,3 +71,27 @@ def _message(compile_: Any) -> str:
     except (TypeError, ValueError) as exc:
         return str(exc)
     return ""
+
+
+def every_route_problem(options: Mapping[str, Any], where: str) -> list[str]:
+    """`every_problem` for the options of `cross_origin` (no resources, no app-level options)."""
+    unknown = [name for name in options if name not in ROUTE_OPTION_NAMES]
+    problems = [str(unknown_option_error(unknown, ROUTE_OPTION_NAMES, where))] if unknown else []
+    for name, value in options.items():
+        if name in ROUTE_OPTION_NAMES:
+            problem = _message(lambda name=name, value=value: compile_policy({**DEFAULTS, name: value}))
+            if problem:
+                problems.append(problem)
+    if not problems:
+        whole = _message(lambda: compile_policy({**DEFAULTS, **options}))
+        if whole:
+            problems.append(whole)
+    return problems
+
+
+def validated_route(options: Mapping[str, Any], where: str) -> Policy:
+    """The compiled policy of `cross_origin(**options)`, or OptionsRefused listing every problem."""
+    problems = every_route_problem(options, where)
+    if problems:
+        raise OptionsRefused(where, problems)
+    return compile_policy({**DEFAULTS, **options})

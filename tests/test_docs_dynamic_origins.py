@@ -28,12 +28,13 @@ def run(source: str) -> dict[str, Any]:
     return namespace
 
 
-def test_the_page_has_its_three_examples() -> None:
+def test_the_page_has_its_four_examples() -> None:
     found = examples()
-    assert len(found) == 3
+    assert len(found) == 4
     assert "aiosqlite" in found[0]
     assert 'vary=["X-Tenant"]' in found[1]
-    assert "reconfigure" in found[2]
+    assert "cors.reconfigure" in found[2]
+    assert "partners.reconfigure" in found[3]
 
 
 class Clock:
@@ -117,3 +118,16 @@ async def test_the_reconfigure_example() -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         beta = await client.get("/", headers={"Origin": "https://beta.example.com"})
     assert beta.headers["access-control-allow-origin"] == "https://beta.example.com"
+
+
+async def test_the_route_reconfigure_example() -> None:
+    app = run(examples()[3])["app"]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        second = await client.get("/feed", headers={"Origin": "https://second.example"})
+        preflight = await client.options(
+            "/feed", headers={"Origin": "https://second.example", "Access-Control-Request-Method": "GET"}
+        )
+    assert second.headers["access-control-allow-origin"] == "https://second.example"
+    assert second.headers["access-control-allow-credentials"] == "true"
+    assert preflight.headers["access-control-allow-origin"] == "https://second.example"

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from flask_cors_asgi import CORSMiddleware, OptionsRefused
+from flask_cors_asgi import CORSMiddleware, OptionsRefused, cross_origin
 from tests.test_cors_middleware import call, header_values, http_scope, plain_app
 
 A = "http://a.com"
@@ -162,7 +162,7 @@ async def test_swaps_from_other_threads_never_mix_two_policies() -> None:
     stop = threading.Event()
 
     def swapper(first: dict[str, Any], second: dict[str, Any]) -> None:
-        for _ in range(2000):  # bounded in count, and by `stop`
+        for _ in range(100_000):  # bounded in count, and by `stop`
             if stop.is_set():
                 return
             middleware.reconfigure(**first)
@@ -222,3 +222,79 @@ async def test_a_reconfiguration_to_a_callable_asks_it() -> None:
     assert header_values(sent[0], b"access-control-allow-origin") == [B.encode()]
     assert calls == [B]
     assert middleware.reconfigure(origins=[A, check]) is False  # the same function: a no-op
+
+
+# --- a decorated route's policy -------------------------------------------------------------------
+
+
+def decorated(route: Any) -> Starlette:
+    async def view(request: Request) -> Response:
+        return Response("ok")
+
+    class AsgiView:
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            await Response("ok")(scope, receive, send)
+
+    # GET only: the middleware answers the route's preflight, with the route's policy.
+    return Starlette(
+        routes=[Route("/fn", route(view), methods=["GET"]), Route("/app", route(AsgiView()))],
+        middleware=[Middleware(CORSMiddleware, origins=[])],
+    )
+
+
+@pytest.mark.parametrize("path", ["/fn", "/app"])
+@pytest.mark.parametrize("method", ["GET", "OPTIONS"])
+async def test_a_decorated_routes_policy_is_reconfigured(path: str, method: str) -> None:
+    route = cross_origin(origins=[A])
+    app = decorated(route)
+    assert route.reconfigure(origins=[B], max_age=30) is True
+    transport = httpx.ASGITransport(app=app)
+    headers = {"Origin": B, "Access-Control-Request-Method": "GET"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.request(method, path, headers=headers)
+        old = await client.request(method, path, headers={**headers, "Origin": A})
+    assert response.headers["access-control-allow-origin"] == B
+    assert response.headers.get("access-control-max-age") == ("30" if method == "OPTIONS" else None)
+    assert "access-control-allow-origin" not in old.headers
+
+
+def test_a_decorated_routes_refused_options_name_every_problem() -> None:
+    route = cross_origin(origins=[A])
+    with pytest.raises(OptionsRefused) as caught:
+        route.reconfigure(origins=[5], resources="/x", send_wildcard="no")  # type: ignore[call-arg]
+    assert len(caught.value.problems) == 3
+    assert any("'resources'" in p for p in caught.value.problems)  # not a route option
+    assert dict(route.options) == {"origins": [A]}
+    assert route.reconfigure(origins=[A]) is False
+
+
+async def test_route_swaps_from_a_thread_never_mix_two_policies() -> None:
+    route = cross_origin(**POLICY_A)
+    transport = httpx.ASGITransport(app=decorated(route))
+    stop = threading.Event()
+
+    def swapper() -> None:
+        for _ in range(100_000):  # bounded in count, and by `stop`
+            if stop.is_set():
+                return
+            route.reconfigure(**POLICY_B)
+            route.reconfigure(**POLICY_A)
+
+    thread = threading.Thread(target=swapper)
+    thread.start()
+    seen = set()
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            for _ in range(200):
+                response = await client.get("/fn", headers={"Origin": A})
+                shown = (
+                    response.headers["access-control-expose-headers"],
+                    response.headers.get("access-control-allow-credentials"),
+                    response.headers.get("vary"),
+                )
+                assert shown in {("X-From-A", None, None), ("X-From-B", "true", "Origin")}, shown
+                seen.add(shown[0])
+    finally:
+        stop.set()
+        thread.join(10)
+    assert seen == {"X-From-A", "X-From-B"}
