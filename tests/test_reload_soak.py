@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -183,3 +184,46 @@ async def test_reloads_under_load_answer_every_request_by_one_policy(tmp_path: P
     assert "settings.E009" in output_text
     assert "Traceback" not in output_text
     assert '" 5' not in output_text  # no access-log line with a 5xx status
+
+
+async def test_the_documented_command_reloads_every_worker_in_place(tmp_path: Path) -> None:
+    """Under uvicorn's supervisor (two workers), docs/dynamic-origins.md's pkill reaches each worker,
+    and each swaps its policy without restarting (same worker processes before and after)."""
+    port = free_port()
+    env = clean_env(HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="2", APP_ENV="production")
+    write_env(tmp_path, ENV_FILES[1])
+    log = tmp_path / "server.log"
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    with (
+        log.open("wb") as output,
+        serving(
+            ["bash", "-c", web_command()], f"http://127.0.0.1:{port}/healthz", env=env, cwd=tmp_path,
+            output=output.fileno(),
+        ) as process,
+    ):  # fmt: skip
+        await wait_for_log(log, "Application startup complete", 2, deadline)
+        workers = workers_of(process.pid)
+        assert len(workers) == 2
+        write_env(tmp_path, ENV_FILES[2])
+        command = ["pkill", "-HUP", "-P", str(process.pid), "-f", "multiprocessing.spawn"]
+        assert subprocess.run(command, check=False, timeout=10).returncode == 0
+        await wait_for_log(log, "reload: CORS policy replaced", 2, deadline)
+        answers = set()
+        for _ in range(20):  # keep-alive off: each request may reach either worker
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            try:
+                _, _, cors, _ = await exchange(reader, writer, encode(KINDS["B"], port))
+            finally:
+                writer.close()
+                await writer.wait_closed()
+            answers.add(tuple(cors))
+        assert workers_of(process.pid) == workers
+    assert answers == {tuple(sorted(EXPECTED["B"][2].items()))}
+
+
+def workers_of(pid: int) -> set[int]:
+    """The supervisor's worker processes (their command line runs multiprocessing's spawn)."""
+    found = subprocess.run(
+        ["pgrep", "-P", str(pid), "-f", "multiprocessing.spawn"], capture_output=True, text=True, check=False
+    )
+    return {int(line) for line in found.stdout.split()}
