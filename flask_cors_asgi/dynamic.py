@@ -15,6 +15,12 @@ the whole runtime contract, and any profile can call it:
   allowed", and is logged (at most one line per `log_interval` seconds per check, the origin
   quoted); it never becomes a 500, and never waits longer than `timeout`.
 
+For a profile (the Flask-CORS one in options.py and middleware.py; any other the same way): split
+the configured origins with `is_origin_check`, wrap the callable with `as_origin_check` once at
+compile time, decide the listed origins first, and only then, per request, take `check.known(origin,
+scope)` (no await: this request's answer, or a fresh cached one) and, when it is None, `await
+check.verdict(origin, scope)`; the answers it decided carry `Vary: check.vary_value()`.
+
 A timed-out sync callable cannot be stopped: its thread runs on, and holds one of the thread pool's
 slots, until it returns. Give it its own timeouts (a database's statement timeout) too.
 """

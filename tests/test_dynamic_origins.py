@@ -583,3 +583,28 @@ async def test_a_fastapi_path_operation_asks_its_callable_once(kind: str, origin
     assert response.headers.get_list("access-control-allow-origin") == expected
     assert response.headers.get_list("vary") == ["Origin"]
     assert check.calls == [origin]
+
+
+# --- OriginCheck on its own (what another profile calls) ----------------------------------------
+
+
+async def test_verdict_is_asked_once_per_scope_and_known_after() -> None:
+    recorder = Recorder(TENANT)
+    check = OriginCheck(recorder)  # no cache
+    scope, other = origin_scope(TENANT), origin_scope(TENANT)
+    assert check.known(TENANT, scope) is None
+    assert await check.verdict(TENANT, scope) is True
+    assert await check.verdict(TENANT, scope) is True
+    assert check.known(TENANT, scope) is True
+    assert await check.verdict(TENANT, other) is True
+    assert recorder.calls == [TENANT, TENANT]
+
+
+async def test_the_cache_stays_bounded_under_concurrent_requests() -> None:
+    recorder = Recorder()
+    check = OriginCheck(recorder, cache_size=16, ttl=60, clock=Clock())
+    origins = [f"https://c{n}.example" for n in range(200)]
+    await asyncio.gather(*(check.verdict(origin, origin_scope(origin)) for origin in origins))
+    assert len(recorder.calls) == 200
+    cached = [origin for origin in origins if check.cached(origin, origin_scope(origin)) is not None]
+    assert len(cached) == 16
