@@ -324,10 +324,6 @@ class CORSMiddleware:
         decided = self._decision(resources, path, root_path, method, *raw, memo=memo)
         return None, "", decided, decided
 
-    def _planned(self, state: PolicyState, scope: Scope, raw: RawInputs, memo: bool) -> Plan:
-        plan = state.plan if memo else functools.partial(self._plan, state.resources, memo=False)
-        return plan(scope["path"], scope.get("root_path", ""), scope["method"], *raw)
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -338,7 +334,8 @@ class CORSMiddleware:
         memo = input_size(path, raw) <= MEMO_MAX_INPUT_BYTES
         if state.dynamic:
             # Ask the origin callable first, when it must be asked; a cached answer awaits nothing.
-            check, origin, admitted, refused = self._planned(state, scope, raw, memo)
+            plan = state.plan if memo else functools.partial(self._plan, state.resources, memo=False)
+            check, origin, admitted, refused = plan(path, scope.get("root_path", ""), scope["method"], *raw)
             verdict = True if check is None else check.known(origin, scope)
             if verdict is None:
                 assert check is not None
