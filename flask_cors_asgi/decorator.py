@@ -299,13 +299,13 @@ def _endpoint_class(cls: type, route: CrossOrigin) -> type:
 
     class CrossOriginEndpoint(cls):  # type: ignore[misc]
         def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
-            self.cors_policy = route.policy  # once per request: built for each one
-            super().__init__(scope, receive, _sending_route_headers(scope, send, self.cors_policy))
+            self._cors_route_policy = route.policy  # once per request: built for each one
+            super().__init__(scope, receive, _sending_route_headers(scope, send, self._cors_route_policy))
             self.send_without_route_headers = send
 
         async def dispatch(self) -> None:
             if self.scope["method"].upper() == "OPTIONS" and (
-                not answers_options or self.cors_policy.automatic_options
+                not answers_options or self._cors_route_policy.automatic_options
             ):
                 # Without an options() handler Flask answers OPTIONS itself, without the route's
                 # headers (reached here without the middleware, which answers first otherwise); with
