@@ -9,7 +9,11 @@ import re
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from flask_cors_asgi.decision import CORSRequest, cors_headers, needs_verdict
+from flask_cors_asgi.options import DEFAULTS, compile_policy
 from tests.differential import Req, RouteSpec, compare, flask_app, send_asgi, send_flask, starlette_app
 
 ADMITTED = ("https://tenant-a.example", "https://tenant-b.example:8443")
@@ -76,3 +80,49 @@ async def test_answers_match_flask_cors_with_the_same_origins_as_regexes(
             assert got.vary == expected.vary | {"origin"}, sent
             got = type(got)(got.status, got.cors, expected.vary, got.allow)
         assert compare(expected, got, automatic_options=True) == [], sent
+
+
+# --- the pure decision, property-based ----------------------------------------------------------
+
+POOL = ("https://a.example", "https://b.example", "http://localhost:3000", "null")
+
+
+@given(
+    admitted=st.sets(st.sampled_from(POOL)),
+    origin=st.one_of(st.none(), st.sampled_from(POOL)),
+    method=st.sampled_from(["GET", "POST", "OPTIONS"]),
+    requested_method=st.one_of(st.none(), st.sampled_from(["GET", "PUT", "DELETE"])),
+    options=st.fixed_dictionaries(
+        {},
+        optional={
+            "supports_credentials": st.booleans(),
+            "always_send": st.booleans(),
+            "vary_header": st.booleans(),
+            "allow_private_network": st.booleans(),
+            "max_age": st.sampled_from([None, 0, 600, "60"]),
+            "expose_headers": st.sampled_from([None, ["X-A"], ["X-B", "X-A"]]),
+            "methods": st.sampled_from([["GET"], ["GET", "PUT"], "*"]),
+        },
+    ),
+)
+def test_a_callables_decision_is_the_regex_lists_but_for_vary_on_refusals(
+    admitted: set[str],
+    origin: str | None,
+    method: str,
+    requested_method: str | None,
+    options: dict[str, Any],
+) -> None:
+    regexes = [f"^{re.escape(o)}$" for o in sorted(admitted)] or [r"^never\.invalid$"]
+    static = compile_policy({**DEFAULTS, **options, "origins": regexes})
+    dynamic = compile_policy({**DEFAULTS, **options, "origins": lambda o, scope: o in admitted})
+    request = CORSRequest(method, origin, requested_method, None, None)
+    asked = needs_verdict(dynamic, origin)
+    assert asked == bool(origin)
+    verdict = (origin in admitted) if asked else None
+    got = cors_headers(dynamic, request._replace(origin_verdict=verdict))
+    expected = cors_headers(static, request)
+    if asked and not verdict and dynamic.vary_header:
+        assert got == [("Vary", "Origin")]
+        assert expected == []
+    else:
+        assert got == expected
