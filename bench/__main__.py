@@ -2,7 +2,8 @@
 chart.png to --out (default docs/bench), and with --docs puts the Markdown into docs/performance.md.
 
 Parts: inprocess (µs per request, every app), hostile (crafted preflights, in process), scaling (how
-the engine's cost grows with its configuration), ratios (end to end, interleaved rounds over several
+the engine's cost grows with its configuration), dynamic (origins decided by a function, and the hot
+path with reconfigure, against the static engine), ratios (end to end, interleaved rounds over several
 runs: the service's req/s over its peers'), endtoend (req/s, latency and memory of every server),
 workers (1 vs 2 uvicorn workers).
 
@@ -30,10 +31,10 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bench import endtoend, hostile, inprocess, peers, ratios, report
+from bench import dynamic, endtoend, hostile, inprocess, peers, ratios, report
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ("inprocess", "hostile", "scaling", "ratios", "endtoend", "workers")
+PARTS = ("inprocess", "hostile", "scaling", "dynamic", "ratios", "endtoend", "workers")
 LOAD_PARTS = {"ratios", "endtoend", "workers"}  # the parts that need wrk
 DOCS_START, DOCS_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
@@ -205,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
         print(profile_service(args.requests))
         return 0
 
-    problems = inprocess.check_apps() + inprocess.check_scaling_configs()
+    problems = inprocess.check_apps() + inprocess.check_scaling_configs() + dynamic.check()
     if "hostile" in args.parts:
         problems += hostile.check_cases()
     if problems:
@@ -234,6 +235,7 @@ def run(args: argparse.Namespace) -> int:
         "inprocess": lambda: inprocess.measure_apps(args.requests, args.repeats),
         "hostile": lambda: hostile.measure_hostile(args.requests, args.repeats, progress),
         "scaling": lambda: inprocess.measure_scaling(args.requests, args.repeats),
+        "dynamic": lambda: dynamic.measure(args.requests, args.repeats),
         "ratios": lambda: ratios.measure_ratios(
             args.modes, args.rounds, args.runs, args.duration, args.warmup, args.connections, pin, progress
         ),
@@ -251,8 +253,12 @@ def run(args: argparse.Namespace) -> int:
     results["elapsed_s"] = {"total": round(time.monotonic() - started), **seconds}
 
     print(report.render_text(results))
+    if "dynamic" in results:
+        print(dynamic.render_text(results["dynamic"]))
     args.out.mkdir(parents=True, exist_ok=True)
     markdown = report.render_markdown(results)
+    if "dynamic" in results:
+        markdown += dynamic.render_markdown(results["dynamic"])
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "results.md").write_text(markdown)
     report.chart(results, args.out / "chart.png")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path as FilePath
 from urllib.parse import urlsplit
 
-from cors_conformance import discover, findings, flask_config, har, report
+from cors_conformance import discover, dynamic, findings, flask_config, har, report
 from cors_conformance.browser import (
     BROWSERS,
     AddressSpace,
@@ -159,6 +159,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
                     "findings": [report.finding_json(f) for f in found],
                     "policy": policy,
                     "local_network": note,
+                    "sampled": dynamic.sampled_note(target),
                     "observations": [report.observation_json(o) for o in observations],
                 }
             )
@@ -175,8 +176,9 @@ def cmd_probe(args: argparse.Namespace) -> int:
         if hidden:
             more = f"no more than {UNRELATED}"
             print(f"\n({hidden} rows of adversarial origins allowed nothing, or {more}: see --every-origin)")
-        if note:
-            print(f"\n{note}")
+        for text in (note, dynamic.sampled_note(target)):
+            if text:
+                print(f"\n{text}")
     return findings.exit_status(found, args.fail_on)
 
 
@@ -214,8 +216,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     )
     observation = replace(observation, verdict=verdict, verdicts={args.browser: verdict})
     status = 0 if verdict.allowed else 1
+    decided_by = dynamic.decided_by(target, args.path, args.origin)
     if args.json:
-        print(report.dumps(report.observation_json(observation)))
+        print(report.dumps({**report.observation_json(observation), "decided_by": decided_by}))
         return status
     flags = ["credentials"] if request.credentials else []
     print(
@@ -237,6 +240,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
         for name, value in observation.response.cors or (("(no CORS headers)", ""),):
             print(f"  {name}: {value}" if value else f"  {name}")
     print(f"\nbrowser verdict: {observation.verdict.reason}")
+    if decided_by is not None:
+        print(f"\nthe origin was decided at request time by {decided_by}: another request may differ")
     return status
 
 
@@ -267,6 +272,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     )
     if args.json:
         document = report.diff_json(differences, args.a, args.b)
+        document["sampled"] = [text for text in map(dynamic.sampled_note, (a, b)) if text]
         document["findings"] = [
             {**report.finding_json(f), "side": side} for side, side_found in found.items() for f in side_found
         ]
@@ -286,6 +292,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
               + ", ".join(f"{n} {k}" for k, n in counts.items()))  # fmt: skip
         for side, label in (("a", "A"), ("b", "B")):
             print(f"\n{label}: {report.findings_text(found[side])}")
+        for text in map(dynamic.sampled_note, (a, b)):
+            if text:
+                print(f"\n{text}")
         if differences:
             print("\n" + report.diff_text(differences))
     return status

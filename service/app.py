@@ -19,6 +19,7 @@ from flask_cors_asgi import CORSMiddleware
 from service.api import Foo
 from service.logging import follow_server_log, install_log_escaping
 from service.openapi import openapi_document
+from service.reload import reload_policy, reloading_on_signal
 from service.startup import head_guards_in_use, service_version, startup_line
 from settings import BaseAppSettings, ConfigurationError, load_settings
 
@@ -74,7 +75,7 @@ class Service:
             # Werkzeug never redirects "/api/foo/" to "/api/foo": answer 404 as Flask does.
             redirect_slashes=False,
             default=not_found,
-            lifespan=_lifespan(settings, version),
+            lifespan=_lifespan(settings, version, self),
         )
         # `app`, as middleware name what they wrap: the engine and the toolkit find the router
         # through `.app` attributes.
@@ -82,19 +83,29 @@ class Service:
         # The settings the app was built with, for the guarded protocol (service/server.py) and tests.
         self.state = State()
         self.state.settings = settings
+        self.version = version
+
+    def reload(self) -> None:
+        """The operator's reload (SIGHUP, service/reload.py): the settings' CORS policy, read and
+        checked again, swapped in, or refused with every problem while the old one keeps serving."""
+        self.state.settings = reload_policy(
+            self.app, self.state.settings, guarded=head_guards_in_use(), version=self.version
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
 
 
-def _lifespan(settings: BaseAppSettings, version: str) -> Lifespan[Any]:
-    """Logs the start-up line once per server process (each worker runs the lifespan once)."""
+def _lifespan(settings: BaseAppSettings, version: str, service: Service) -> Lifespan[Any]:
+    """Logs the start-up line once per server process (each worker runs the lifespan once), and
+    reloads the CORS policy on SIGHUP while the process serves."""
 
     @asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
         follow_server_log()  # again: under gunicorn --preload, create_app ran before logging was set up
         logger.info("%s", startup_line(settings, guarded=head_guards_in_use(), version=version))
-        yield
+        with reloading_on_signal(service.reload):
+            yield
 
     return lifespan
 
