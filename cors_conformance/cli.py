@@ -20,7 +20,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path as FilePath
 from urllib.parse import urlsplit
 
-from cors_conformance import __version__, discover, findings, flask_config, har, port, profiles, report, trust
+from cors_conformance import (
+    __version__,
+    discover,
+    dynamic,
+    findings,
+    flask_config,
+    forgery,
+    har,
+    port,
+    profiles,
+    report,
+    trust,
+)
 from cors_conformance.browser import (
     BROWSERS,
     AddressSpace,
@@ -287,6 +299,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
     (observations,) = _observations([target], args, plan)
     cov = _coverage([target], [observations], plan)
     found = _findings(target, observations, args)
+    if args.forgery:
+        found = forgery.merged(found, forgery.findings(target, sorted({o.probe.path for o in observations})))
     rows = report.policy_rows(observations)
     note = _local_network_note(args.target)
     status = max(findings.exit_status(found, args.fail_on), _coverage_status(cov, args))
@@ -307,6 +321,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
                     "policy": policy,
                     "policy_legend": report.POLICY_LEGEND,
                     "local_network": note,
+                    "sampled": dynamic.sampled_note(target),
                     "observations": [report.observation_json(o) for o in observations],
                 }
             )
@@ -328,8 +343,9 @@ def cmd_probe(args: argparse.Namespace) -> int:
         if hidden:
             more = f"no more than {UNRELATED}"
             print(f"\n({hidden} rows of adversarial origins allowed nothing, or {more}: see --every-origin)")
-        if note:
-            print(f"\n{note}")
+        for text in (note, dynamic.sampled_note(target)):
+            if text:
+                print(f"\n{text}")
     return status
 
 
@@ -368,9 +384,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
     )
     observation = replace(observation, verdict=verdict, verdicts={args.browser: verdict})
     status = 0 if verdict.allowed else 1
+    decided_by = dynamic.decided_by(target, args.path, args.origin)
     if args.json:
         document = {"schema_version": report.SCHEMA_VERSION, "command": "explain", "status": status}
-        print(report.dumps({**document, **report.observation_json(observation)}))
+        print(report.dumps({**document, **report.observation_json(observation), "decided_by": decided_by}))
         return status
     flags = ["credentials"] if request.credentials else []
     print(
@@ -395,6 +412,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
         for name, value in observation.response.cors or (("(no CORS headers)", ""),):
             print(f"  {name}: {value}" if value else f"  {name}")
     print(f"\nbrowser verdict: {observation.verdict.reason}")
+    if decided_by is not None:
+        print(f"\nthe origin was decided at request time by {decided_by}: another request may differ")
     return status
 
 
@@ -430,6 +449,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
             **report.diff_json(differences, args.a, args.b),
             "coverage": cov.json(),
             "app_output": {"a": a.output.json(), "b": b.output.json()},
+            "sampled": [text for text in map(dynamic.sampled_note, (a, b)) if text],
         }
         document["findings"] = [
             {**report.finding_json(f), "side": side} for side, side_found in found.items() for f in side_found
@@ -454,6 +474,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print("Differences: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
         for side, label in (("a", "A"), ("b", "B")):
             print(f"\n{label}: {report.findings_text(found[side])}")
+        for text in map(dynamic.sampled_note, (a, b)):
+            if text:
+                print(f"\n{text}")
         if differences:
             print("\n" + report.diff_text(differences))
     return status
@@ -558,6 +581,12 @@ def parser() -> argparse.ArgumentParser:
         help="exit 1 on a finding this severe (default medium)",
     )
     probe.add_argument("--every-origin", action="store_true", help="show every adversarial origin's row")
+    probe.add_argument(
+        "--forgery",
+        action="store_true",
+        help="also send each path a cross-site form POST and fetch() as browsers do: X01 if they reach the "
+        "app (CORS does not stop them), X02 for a broad CrossOriginProtection bypass",
+    )
     probe.set_defaults(run=cmd_probe)
 
     explain = commands.add_parser("explain", help="one request as a browser would make it, and its verdict")

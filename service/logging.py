@@ -20,7 +20,10 @@ from flask_cors_asgi import printable
 # The loggers whose records carry outside values: uvicorn's server messages (parser errors and
 # refusals), its access log (request line, client address) and the service's own (settings
 # warnings). A logger's filters see the records made on it, not those of its children.
-LOGGERS = ("uvicorn.error", "uvicorn.access", "service")
+LOGGERS = ("uvicorn.error", "uvicorn.access", "service", "flask_cors_asgi.protection")
+# The loggers written where the server writes its own: the service's, and the cross-origin
+# protection's report-only lines (CROSS_ORIGIN_PROTECTION=report).
+FOLLOWERS = ("service", "flask_cors_asgi.protection")
 
 
 class _Escaped:
@@ -68,11 +71,16 @@ def install_log_escaping() -> None:
 
 
 def follow_server_log() -> None:
-    """Send the service's records (the start-up line, settings warnings) where the server sends its
-    own, at its level: to the handlers of `uvicorn.error` (gunicorn's, under its worker class) or
-    of `uvicorn` (uvicorn's command line). Left alone when logging was configured for them already
-    (handlers on `service` or on the root logger), or when no server has configured its own yet."""
-    service = logging.getLogger("service")
+    """Send the service's records (the start-up line, settings warnings, report-only lines) where
+    the server sends its own, at its level: to the handlers of `uvicorn.error` (gunicorn's, under
+    its worker class) or of `uvicorn` (uvicorn's command line). Left alone when logging was
+    configured for them already (handlers on the logger or on the root logger), or when no server
+    has configured its own yet."""
+    for follower in FOLLOWERS:
+        _follow(logging.getLogger(follower))
+
+
+def _follow(service: logging.Logger) -> None:
     if service.handlers or logging.getLogger().handlers:
         return
     for name in ("uvicorn.error", "uvicorn"):

@@ -53,6 +53,14 @@ def policy(options: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def protection_in_short(settings: BaseAppSettings) -> str:
+    options = settings.cross_origin_protection_options()
+    if options is None:
+        return "cross-origin protection off"
+    trusted = ",".join(options["trusted_origins"]) or "none"
+    return f"cross-origin protection {settings.cross_origin_protection}, trusted {trusted}"
+
+
 def fetch_policy(options: Mapping[str, Any]) -> str:
     """The fetch profile's policy (every path): `fetch profile: origins a,b, credentials false, ...`."""
     return (
@@ -71,6 +79,7 @@ def startup_line(settings: BaseAppSettings, *, guarded: bool, version: str) -> s
         cors = policy(settings.cors_options())
     return (
         f"flask-cors-port {version}, APP_ENV={settings.env} | CORS {cors} | "
+        f"{protection_in_short(settings)} | "
         f"limits MAX_BODY_BYTES={settings.max_body_bytes} BODY_TIMEOUT={as_text(settings.body_timeout)} "
         f"MAX_HEADER_BYTES={settings.max_header_bytes} HEADER_TIMEOUT={as_text(settings.header_timeout)} | "
         f"request-head guards {guards}"

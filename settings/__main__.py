@@ -14,6 +14,8 @@ from flask_cors_asgi import DEFAULTS, printable
 from settings import ConfigurationError, Reading, read_settings
 from settings.base import as_text
 
+FLASK_CORS_FIELDS = frozenset(f"cors_{option}" for option in DEFAULTS)
+
 
 def effective_settings(reading: Reading) -> list[str]:
     """One line per setting: `NAME=value` as one would write it, or a comment for a value that did
@@ -25,6 +27,8 @@ def effective_settings(reading: Reading) -> list[str]:
         variable = name.upper()
         if variable in reading.unparsed:
             lines.append(f"# {variable}: does not parse (E100)")
+        elif value is None and name not in FLASK_CORS_FIELDS:
+            lines.append(f"# {variable}: not set")
         elif value is None:
             default = DEFAULTS[name.removeprefix("cors_")]
             shown = "none" if default is None else as_text(default)

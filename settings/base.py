@@ -13,9 +13,11 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from flask_cors_asgi import DEFAULTS
+from flask_cors_asgi import DEFAULTS, protection_problems
 
 Environment = Literal["development", "test", "staging", "production"]
+# CROSS_ORIGIN_PROTECTION: off, on (refuse cross-origin state-changing requests) or report (log them).
+ProtectionMode = Literal["off", "on", "report"]
 StrList = Annotated[list[str] | None, NoDecode]
 # A timeout: finite, positive, at most an hour.
 Seconds = Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)]
@@ -117,6 +119,29 @@ class BaseAppSettings(BaseSettings):
         examples=['{"/api/*": {"origins": ["https://app.example.com"]}}'],
     )
 
+    cross_origin_protection: ProtectionMode = Field(
+        default="off",
+        description="refuse state-changing requests browsers send from other origins (CORS does not): "
+        "off, on, or report (log what would be refused, refuse nothing)",
+        examples=["on"],
+    )
+    cross_origin_trusted_origins: StrList = Field(
+        default=None,
+        description="origins whose requests the cross-origin protection lets through, matched exactly "
+        "(unset: the exact origins of CORS_ORIGINS)",
+        examples=["https://app.example.com"],
+    )
+
+    @field_validator("cross_origin_trusted_origins", mode="before")
+    @classmethod
+    def _trusted_list(cls, value: Any) -> Any:
+        return split_list(value)
+
+    @field_validator("cross_origin_protection", mode="before")
+    @classmethod
+    def _mode(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator(
         "cors_origins", "cors_methods", "cors_allow_headers", "cors_expose_headers", mode="before"
     )
@@ -169,3 +194,14 @@ class BaseAppSettings(BaseSettings):
                 # max_age stays text, as Flask-CORS sends a config string: "0" is sent, 0 is not.
                 options[name] = value
         return options
+
+    def cross_origin_protection_options(self) -> dict[str, Any] | None:
+        """`CrossOriginProtection`'s options, None when CROSS_ORIGIN_PROTECTION=off. Unset trusted
+        origins are CORS_ORIGINS' exact origins: a page allowed to read the API may also write to it;
+        regexes and '*' are left out, since trust is exact (and '*' would turn the protection off)."""
+        if self.cross_origin_protection == "off":
+            return None
+        trusted = self.cross_origin_trusted_origins
+        if trusted is None:
+            trusted = [o for o in self.cors_origins or () if not protection_problems(trusted_origins=[o])]
+        return {"trusted_origins": trusted, "report_only": self.cross_origin_protection == "report"}

@@ -14,7 +14,7 @@ from typing import Literal
 
 from flask_cors_asgi import CHECKS as ENGINE_CHECKS
 from flask_cors_asgi import Problem as EngineProblem
-from flask_cors_asgi import audit, printable
+from flask_cors_asgi import audit, printable, protection_problems
 from settings.base import CORS_VARIABLES, BaseAppSettings
 
 Level = Literal["error", "warning"]
@@ -104,7 +104,17 @@ def check(settings: BaseAppSettings) -> list[Problem]:
         problems += [Problem(p.id, _variable(p), p.message) for p in audit(profile="fetch", **options)]
         return problems
     problems += [Problem(p.id, _variable(p), p.message, p.hint) for p in audit(**settings.cors_options())]
+    problems += _protection_problems(settings)
     return problems
+
+
+def _protection_problems(settings: BaseAppSettings) -> list[Problem]:
+    """E030: trusted origins the cross-origin protection refuses (the engine's protection.E00x)."""
+    variable = "CROSS_ORIGIN_TRUSTED_ORIGINS"
+    return [
+        Problem("E030", variable, f"'{p.value}' {p.message} (protection.{p.id})", p.hint)
+        for p in protection_problems(trusted_origins=settings.cross_origin_trusted_origins)
+    ]
 
 
 def at_level(problem: Problem, env: str) -> Problem:

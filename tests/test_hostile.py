@@ -35,6 +35,17 @@ HEAD_TIMEOUT = {"error": f"request headers not received within {TIMEOUT:g} s"}
 BODY_TIMEOUT = {"error": f"request body not received within {TIMEOUT:g} s"}
 NOT_FOUND = {"error": "Not Found"}
 NOT_ALLOWED = {"error": "Method Not Allowed"}
+# The cross-origin protection's refusals (on in production).
+SITE_REASON = "Sec-Fetch-Site is cross-site: a browser sent it from another origin"
+SAME_SITE_REASON = "Sec-Fetch-Site is same-site: a browser sent it from another origin"
+OTHER_SITE_REASON = "Sec-Fetch-Site is not same-origin: a browser sent it from another origin"
+ORIGIN_REASON = "Origin does not match Host, and Sec-Fetch-Site is missing"
+REFUSED_ORIGIN = {"error": "cross-origin request refused", "reason": ORIGIN_REASON}
+REFUSED_SCHEME = {
+    "error": "cross-origin request refused",
+    "reason": "Origin's scheme is not the request's (http), and Sec-Fetch-Site is missing",
+}
+HTTPS_REASON = "Origin's scheme is not the request's (https), and Sec-Fetch-Site is missing"
 UPGRADE_WITH_BODY = {"error": "Upgrade is not supported on a request with a body; send it without"}
 H2C = b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n"
 
@@ -343,7 +354,10 @@ def test_odd_origins_get_no_cors_headers(port: int, origin_lines: list[str], cor
     with connect(port) as connection:
         connection.send(request(headers=lines))
         response = connection.response()
-    assert (response.status, response.json()) == (200, {"result": 4})
+    # Only the trusted origin (the CORS origin) passes the cross-origin protection, on in production;
+    # every other Origin differs from the Host and is refused before the endpoint runs.
+    expected = (200, {"result": 4}) if cors else (403, REFUSED_ORIGIN)
+    assert (response.status, response.json()) == expected
     assert {
         k: v for k, v in response.headers.items() if k.startswith("access-control-") or k == "vary"
     } == cors
@@ -359,6 +373,61 @@ def test_preflight_asking_for_a_thousand_headers_allows_only_the_configured_ones
     assert response.headers["access-control-allow-origin"] == LOCAL
     assert response.headers["access-control-allow-headers"] == "content-type"
     assert_serving(port)
+
+
+# --- cross-origin protection under attack -----------------------------------------------------------
+
+REFUSED_SITE = {"error": "cross-origin request refused", "reason": SITE_REASON}
+REFUSED_OTHER_SITE = {**REFUSED_SITE, "reason": OTHER_SITE_REASON}
+PROXIED = b"X-Forwarded-Proto: https\r\n"  # from 127.0.0.1, a proxy the Procfile trusts
+
+
+def site(value: bytes) -> bytes:
+    return b"Sec-Fetch-Site: " + value + b"\r\n"
+
+
+def origin(value: bytes) -> bytes:
+    return b"Origin: " + value + b"\r\n"
+
+
+# (headers of a POST /api/foo with Host t, status, JSON body)
+PROTECTION = [
+    pytest.param(site(b"cross-site"), 403, REFUSED_SITE, id="cross-site form post"),
+    pytest.param(site(b"same-site"), 403, {**REFUSED_SITE, "reason": SAME_SITE_REASON}, id="same-site"),
+    pytest.param(site(b"same-origin"), 200, {"result": 4}, id="same-origin"),
+    pytest.param(site(b"SAME-ORIGIN"), 403, REFUSED_OTHER_SITE, id="upper case"),
+    pytest.param(site(b"same-origin") + site(b"cross-site"), 403, REFUSED_OTHER_SITE, id="repeated"),
+    pytest.param(site(b"cross-site") + origin(LOCAL.encode()), 200, {"result": 4}, id="trusted origin"),
+    pytest.param(origin(b"null"), 403, REFUSED_ORIGIN, id="null origin"),
+    pytest.param(origin(b"http://t"), 200, {"result": 4}, id="Origin is the Host"),
+    pytest.param(origin(b"HTTP://T:80"), 200, {"result": 4}, id="Origin is the Host, upper case, :80"),
+    pytest.param(origin(b"http://t:8080"), 403, REFUSED_ORIGIN, id="other port"),
+    pytest.param(origin(b"http://t.evil.example"), 403, REFUSED_ORIGIN, id="Host as a prefix"),
+    pytest.param(origin(b"https://t"), 403, REFUSED_SCHEME, id="https page to an http request"),
+    pytest.param(origin(b"https://t") + PROXIED, 200, {"result": 4}, id="https behind the trusted proxy"),
+    pytest.param(origin(b"http://t") + PROXIED, 403, {**REFUSED_SCHEME, "reason": HTTPS_REASON},
+                 id="http page to an https request (Go lets it through)"),
+    pytest.param(origin(b"http://" + b"a" * 8000), 403, REFUSED_ORIGIN, id="8 kB origin"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("headers", "status", "body"), PROTECTION)
+def test_cross_origin_protection(port: int, headers: bytes, status: int, body: Any) -> None:
+    with connect(port) as connection:
+        connection.send(request(headers=headers))
+        response = connection.response()
+        assert (response.status, response.json()) == (status, body)
+        # The refused request's unread body is dropped; the connection serves the next request.
+        connection.send(request())
+        assert connection.response().status == 200
+    assert_serving(port)
+
+
+def test_refused_post_never_reaches_the_endpoint(port: int) -> None:
+    # A malformed body would get the endpoint's 400: the 403 shows the endpoint never read it.
+    with connect(port) as connection:
+        connection.send(request(body=b"{not json", headers=site(b"cross-site")))
+        assert (connection.response().status, connection.closed_within(0.3)) == (403, False)
 
 
 # --- bodies over the limit ------------------------------------------------------------------------

@@ -44,6 +44,7 @@ REFUSALS: dict[str, tuple[dict[str, str], set[str]]] = {
     "E010": ({}, {"E010"}),  # production without origins
     "E011": ({"CORS_ORIGINS": ORIGIN, "CORS_RESOURCES": "5"}, {"E011"}),  # a resource of the wrong type
     "E012": ({"CORS_ORIGINS": "^https://app.example.com$"}, {"E012"}),  # "." matches any character
+    "E030": ({"CORS_ORIGINS": ORIGIN, "CROSS_ORIGIN_TRUSTED_ORIGINS": "app.example.com"}, {"E030"}),
     "E100": ({"CORS_ORIGINS": ORIGIN, "CORS_SUPPORTS_CREDENTIALS": "maybe"}, {"E100"}),
 }
 

@@ -46,6 +46,10 @@ class Kind:
 
 
 ALLOWED = {"access-control-allow-origin": ORIGIN}
+REFUSED = (
+    b'{"error":"cross-origin request refused",'
+    b'"reason":"Origin does not match Host, and Sec-Fetch-Site is missing"}'
+)
 FROM_ORIGIN = {"Origin": ORIGIN, "Content-Type": JSON}
 PREFLIGHT = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
 TOO_BIG = b'{"inputVar": "' + b"x" * (4 * MAX_BODY_BYTES) + b'"}'
@@ -58,9 +62,8 @@ ALLOWED_PREFLIGHT = {
 KINDS = {
     "valid": Kind("POST", FROM_ORIGIN, b'{"inputVar": 2}', 200, b'{"result":4}', ALLOWED),
     "preflight": Kind("OPTIONS", {"Origin": ORIGIN, **PREFLIGHT}, b"", 200, b"", ALLOWED_PREFLIGHT),
-    "disallowed origin": Kind(
-        "POST", {**FROM_ORIGIN, "Origin": EVIL}, b'{"inputVar": 2}', 200, b'{"result":4}', {}
-    ),
+    # Refused by the cross-origin protection (on in production) before it runs.
+    "disallowed origin": Kind("POST", {**FROM_ORIGIN, "Origin": EVIL}, b'{"inputVar": 2}', 403, REFUSED, {}),
     "disallowed preflight": Kind("OPTIONS", {"Origin": EVIL, **PREFLIGHT}, b"", 200, b"", {}),
     "malformed JSON": Kind(
         "POST",
