@@ -1,7 +1,7 @@
 """`cors-conformance`: probe, explain and diff the CORS behaviour of any app or live URL, report
 misconfigurations as findings, and read a Flask app's Flask-CORS configuration.
 
-Exit status (docs/toolkit.md has the full table):
+Exit status (docs/toolkit-reference.md has the full table):
 - 0: nothing at or above the gate (`from-flask`: the report was printed);
 - 1: `probe` found a finding at or above --fail-on; `diff` a difference at or above
   --fail-on-difference, or a finding at or above --fail-on; `probe`/`diff` with
