@@ -2,11 +2,12 @@
 chart.png to --out (default docs/bench), and with --docs puts the Markdown into docs/performance.md.
 
 Parts: inprocess (µs per request, every app), hostile (crafted preflights, in process), scaling (how
-the engine's cost grows with its configuration), protection (the cross-origin protection's cost per
-request against the CORS engine's, in process), ratios (end to end, interleaved rounds over several
-runs: the service's req/s over its peers'), profiles (the fetch profile's cost beside the Flask-CORS
-profile's and Starlette's stock middleware's, in process), endtoend (req/s, latency and memory of
-every server), workers (1 vs 2 uvicorn workers).
+the engine's cost grows with its configuration), profiles (the fetch profile's cost beside the
+Flask-CORS profile's and Starlette's stock middleware's, in process), protection (the cross-origin
+protection's cost per request against the CORS engine's, in process), dynamic (origins decided by a
+function, and the hot path with reconfigure, against the static engine), ratios (end to end,
+interleaved rounds over several runs: the service's req/s over its peers'), endtoend (req/s, latency
+and memory of every server), workers (1 vs 2 uvicorn workers).
 
 Every run is bounded: in process by request counts, end to end by wrk's fixed duration (plus a
 30 s allowance per wrk run and per server start). Servers listen on 127.0.0.1 only.
@@ -32,10 +33,20 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bench import endtoend, hostile, inprocess, peers, profiles, protection, ratios, report
+from bench import dynamic, endtoend, hostile, inprocess, peers, profiles, protection, ratios, report
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ("inprocess", "hostile", "scaling", "profiles", "protection", "ratios", "endtoend", "workers")
+PARTS = (
+    "inprocess",
+    "hostile",
+    "scaling",
+    "profiles",
+    "protection",
+    "dynamic",
+    "ratios",
+    "endtoend",
+    "workers",
+)
 LOAD_PARTS = {"ratios", "endtoend", "workers"}  # the parts that need wrk
 DOCS_START, DOCS_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
@@ -207,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
         print(profile_service(args.requests))
         return 0
 
-    problems = inprocess.check_apps() + inprocess.check_scaling_configs()
+    problems = inprocess.check_apps() + inprocess.check_scaling_configs() + dynamic.check()
     if "hostile" in args.parts:
         problems += hostile.check_cases()
     if "protection" in args.parts:
@@ -240,6 +251,7 @@ def run(args: argparse.Namespace) -> int:
         "scaling": lambda: inprocess.measure_scaling(args.requests, args.repeats),
         "profiles": lambda: profiles.measure_profiles(args.requests, args.repeats),
         "protection": lambda: protection.measure_protection(args.requests, args.repeats),
+        "dynamic": lambda: dynamic.measure(args.requests, args.repeats),
         "ratios": lambda: ratios.measure_ratios(
             args.modes, args.rounds, args.runs, args.duration, args.warmup, args.connections, pin, progress
         ),
@@ -261,8 +273,12 @@ def run(args: argparse.Namespace) -> int:
         print(profiles.render_text(results["profiles"]))
     if "protection" in results:
         print("\n" + protection.render_text(results["protection"]))
+    if "dynamic" in results:
+        print(dynamic.render_text(results["dynamic"]))
     args.out.mkdir(parents=True, exist_ok=True)
     markdown = report.render_markdown(results)
+    if "dynamic" in results:
+        markdown += dynamic.render_markdown(results["dynamic"])
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "results.md").write_text(markdown)
     report.chart(results, args.out / "chart.png")

@@ -1,7 +1,7 @@
 """`cors-conformance`: probe, explain and diff the CORS behaviour of any app or live URL, report
 misconfigurations as findings, and read a Flask app's Flask-CORS configuration.
 
-Exit status (docs/toolkit.md has the full table):
+Exit status (docs/toolkit-reference.md has the full table):
 - 0: nothing at or above the gate (`from-flask`: the report was printed);
 - 1: `probe` found a finding at or above --fail-on; `diff` a difference at or above
   --fail-on-difference, or a finding at or above --fail-on; `probe`/`diff` with
@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from cors_conformance import (
     __version__,
     discover,
+    dynamic,
     findings,
     flask_config,
     forgery,
@@ -320,6 +321,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
                     "policy": policy,
                     "policy_legend": report.POLICY_LEGEND,
                     "local_network": note,
+                    "sampled": dynamic.sampled_note(target),
                     "observations": [report.observation_json(o) for o in observations],
                 }
             )
@@ -341,8 +343,9 @@ def cmd_probe(args: argparse.Namespace) -> int:
         if hidden:
             more = f"no more than {UNRELATED}"
             print(f"\n({hidden} rows of adversarial origins allowed nothing, or {more}: see --every-origin)")
-        if note:
-            print(f"\n{note}")
+        for text in (note, dynamic.sampled_note(target)):
+            if text:
+                print(f"\n{text}")
     return status
 
 
@@ -381,9 +384,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
     )
     observation = replace(observation, verdict=verdict, verdicts={args.browser: verdict})
     status = 0 if verdict.allowed else 1
+    decided_by = dynamic.decided_by(target, args.path, args.origin)
     if args.json:
         document = {"schema_version": report.SCHEMA_VERSION, "command": "explain", "status": status}
-        print(report.dumps({**document, **report.observation_json(observation)}))
+        print(report.dumps({**document, **report.observation_json(observation), "decided_by": decided_by}))
         return status
     flags = ["credentials"] if request.credentials else []
     print(
@@ -408,6 +412,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
         for name, value in observation.response.cors or (("(no CORS headers)", ""),):
             print(f"  {name}: {value}" if value else f"  {name}")
     print(f"\nbrowser verdict: {observation.verdict.reason}")
+    if decided_by is not None:
+        print(f"\nthe origin was decided at request time by {decided_by}: another request may differ")
     return status
 
 
@@ -443,6 +449,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
             **report.diff_json(differences, args.a, args.b),
             "coverage": cov.json(),
             "app_output": {"a": a.output.json(), "b": b.output.json()},
+            "sampled": [text for text in map(dynamic.sampled_note, (a, b)) if text],
         }
         document["findings"] = [
             {**report.finding_json(f), "side": side} for side, side_found in found.items() for f in side_found
@@ -467,6 +474,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print("Differences: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
         for side, label in (("a", "A"), ("b", "B")):
             print(f"\n{label}: {report.findings_text(found[side])}")
+        for text in map(dynamic.sampled_note, (a, b)):
+            if text:
+                print(f"\n{text}")
         if differences:
             print("\n" + report.diff_text(differences))
     return status

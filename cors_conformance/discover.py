@@ -241,8 +241,11 @@ def _policy_trust(policy: Policy, where: str) -> Trust:
 
 
 def _option_origins(value: Any) -> list[str]:
-    items = [value] if isinstance(value, (str, re.Pattern)) else list(value or [])
-    return [item.pattern if isinstance(item, re.Pattern) else str(item) for item in items]
+    items = [value] if isinstance(value, (str, re.Pattern)) or callable(value) else list(value or [])
+    # A function deciding origins at request time names none (cors_conformance.dynamic).
+    return [
+        item.pattern if isinstance(item, re.Pattern) else str(item) for item in items if not callable(item)
+    ]
 
 
 def _middleware_chain(app: Any) -> Iterator[Any]:

@@ -201,6 +201,7 @@ def read(spec: str) -> Report:
         resources = effective.pop("resources", DEFAULTS["resources"])
         _check_resources(report, label, resources)
         parts.append((label, effective, _as_dict(resources)))
+    code_blueprints: list[port.Blueprint] = []
     for bp, calls in blueprints:
         bp_rules = sorted(
             r for endpoint, rs in rules.items() if endpoint.startswith(f"{bp.name}.") for r in rs
@@ -210,6 +211,8 @@ def read(spec: str) -> Report:
             label = f"CORS(blueprint {bp.name!r})"
             _check_call(report, label, call)
             own = _known(call.kwargs)
+            # The engine code's cors_blueprint takes the options as written: it is exact.
+            code_blueprints.append(port.Blueprint(bp.name, bp.url_prefix or "", bp_rules, dict(own)))
             where = f"its routes {', '.join(bp_rules)}" if bp_rules else "no routes"
             report.found.append(f"{label}: {_described(own)}; {where}")
             if configured:
@@ -218,26 +221,34 @@ def read(spec: str) -> Report:
                     "for a blueprint): left out of its port"
                 )
             report.problems += [(label, problem) for problem in audit(**own)]
+            # The service's settings have no blueprints: one resource per blueprint, keyed on paths.
             resources = own.pop("resources", None)
             if resources is None:
                 keys = [f"{prefix}/.*"] if prefix else [_rule_pattern(r) for r in bp_rules]
                 resources = {key: {} for key in keys}
                 if bp_rules:
                     report.not_exact.append(
-                        f"{label}: its policy is keyed on {', '.join(keys)}; Flask adds no CORS headers to "
-                        "a 404 or 405 there (a blueprint's hook runs only for matched routes), the port does"
+                        f"{label}: this service's CORS_RESOURCES keys its policy on {', '.join(keys)}, "
+                        "which adds CORS headers to a 404 or 405 there where Flask adds none (a blueprint's "
+                        "hook runs only for matched routes); the engine code's cors_blueprint is exact"
                     )
             else:
                 _check_resources(report, label, resources)
                 report.not_exact.append(
-                    f"{label}: its resources apply in Flask to the blueprint's routes only; the middleware "
-                    "applies them to every path they match"
+                    f"{label}: this service's CORS_RESOURCES applies its resources to every path they "
+                    "match, Flask to the blueprint's routes only; the engine code's cors_blueprint is exact"
                 )
             parts.append((label, own, _as_dict(resources)))
-    if len(parts) > 1:
+    if len(extensions) > 1:
         report.not_exact.append(
-            "several CORS() calls: Flask runs each hook and the first to add headers wins; the port keeps "
+            "several CORS(app) calls: Flask runs each hook and the first to add headers wins; the port keeps "
             "one resource per pattern, tried most specific first"
+        )
+    elif len(parts) > 1:
+        report.not_exact.append(
+            "CORS(app) and CORS(blueprint): Flask runs the blueprint's hook first and the first to add "
+            "headers wins; this service's settings keep one resource per pattern, tried most specific "
+            "first (the engine code is exact)"
         )
 
     # Flask runs a blueprint's hooks before the app's, and the app's last-registered first; the
@@ -246,7 +257,12 @@ def read(spec: str) -> Report:
     priority = [*parts[len(extensions) :], *reversed(app_parts)]
     middleware, notes = port.combined(priority) if parts else (None, [])
     report.not_exact += notes
-    report.port = port.Port(middleware, [label for label, _, _ in parts])
+    report.port = port.Port(
+        _code_middleware(extensions, app_parts, bool(code_blueprints or views)),
+        [label for label, _, _ in app_parts],
+        {key: config[key] for key in sorted(config) if key in CONFIG_KEYS},
+        code_blueprints,
+    )
     if middleware is not None:
         for name, value in middleware.items():
             report.settings[f"CORS_{name.upper()}"] = (
@@ -275,9 +291,10 @@ def read(spec: str) -> Report:
             report.ignored.append(f"@cross_origin({arguments}) on {paths}: positional arguments are ignored")
         own = {k: v for k, v in call.kwargs.items() if k in ROUTE_OPTION_NAMES}
         report.found.append(f"@cross_origin on {paths}: {_described(own)}")
-        # The decorator merges defaults < app.config < its own kwargs, not the extension's kwargs.
+        # The decorator merges defaults < app.config < its own kwargs, not the extension's kwargs;
+        # the port's reads the app config from the middleware's config=, as Flask-CORS's from the app.
         effective = {**route_configured, **own}
-        report.port.decorators.append(port.Decorated(endpoint, rules.get(endpoint, []), effective))
+        report.port.decorators.append(port.Decorated(endpoint, rules.get(endpoint, []), own))
         report.problems += [(f"@cross_origin on {paths}", problem) for problem in audit(**effective)]
         origins = effective.get("origins", DEFAULTS["origins"])
         report.routes.append(f"{paths}: @cross_origin, origins {_text(origins)}; wins on normal returns")
@@ -292,9 +309,27 @@ def read(spec: str) -> Report:
                 )
     if route_configured and views:
         report.not_exact.append(
-            "the decorators read app.config on every request in Flask; the port fixes the values read now"
+            "the decorators read app.config on every request in Flask; the port's config= is read once, "
+            "when the middleware is built: a change to app.config after start-up is not followed"
         )
     return report
+
+
+def _code_middleware(
+    extensions: list[CORSCall],
+    app_parts: list[tuple[str, dict[str, Any], dict[Any, dict[str, Any]]]],
+    needed: bool,
+) -> dict[str, Any] | None:
+    """The engine code's CORSMiddleware options (config= apart): one CORS(app)'s own options as
+    written (the middleware layers them over config= as Flask-CORS over app.config); several as
+    one resources dict; without CORS(app), `resources=[]` when blueprints or decorators need the
+    middleware (Flask's automatic OPTIONS answer, the decorators' config); else none."""
+    if len(extensions) == 1:
+        return _known(extensions[0].kwargs)
+    if extensions:
+        # Flask runs the last-registered hook first: it keeps a shared pattern.
+        return port.combined(list(reversed(app_parts)))[0]
+    return {"resources": []} if needed else None
 
 
 def _check_call(report: Report, label: str, call: CORSCall) -> None:

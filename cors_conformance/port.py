@@ -1,10 +1,19 @@
 """The port of a Flask app's Flask-CORS configuration, as engine code for the user's own app.
 
-This module alone decides what code `from-flask` prints, so that it can follow the engine's API as
-it grows (a blueprint or app-config recipe can replace the resources written here). Today it
-writes what the engine on main takes: one `CORSMiddleware` whose `resources` hold every
-`CORS(app)` and `CORS(blueprint)` (a blueprint's policy keyed on its URL prefix), and one
-`cross_origin(...)` per decorated view.
+This module alone decides what code `from-flask` prints. It writes the engine's exact ports, as the
+migration guide (docs/migration.md) gives them:
+
+- `CORS(app, **options)` is one `CORSMiddleware(**options)` (several `CORS(app)` calls become one
+  `resources` dict: `combined`);
+- the app's `CORS_*` config is `config=` of that middleware, which `CORS(app)` and every
+  `@cross_origin` below it layer their own options over, as Flask-CORS layers them over
+  `app.config`;
+- `CORS(blueprint, **options)` is `cors_blueprint(routes, **options)` over the blueprint's routes;
+- `@cross_origin(...)` stays `cross_origin(...)` with the same arguments.
+
+Without `CORS(app)`, a middleware with `resources=[]` is still written when blueprints or decorators
+carry a policy: it gives Flask's automatic OPTIONS answer (and the decorators' config) and no
+app-wide policy.
 """
 
 from __future__ import annotations
@@ -20,13 +29,23 @@ from typing import Any
 class Decorated:
     endpoint: str
     rules: list[str]
-    options: dict[str, Any]
+    options: dict[str, Any]  # the decorator's own arguments (the app config comes from the middleware)
+
+
+@dataclass
+class Blueprint:
+    name: str
+    prefix: str  # its URL prefix ("" for none)
+    rules: list[str]
+    options: dict[str, Any]  # CORS(blueprint, ...)'s own options
 
 
 @dataclass
 class Port:
-    middleware: dict[str, Any] | None = None  # CORSMiddleware's keyword options, or None
+    middleware: dict[str, Any] | None = None  # CORSMiddleware's keyword options (but config=), or None
     sources: list[str] = field(default_factory=list)  # what the middleware stands for
+    config: dict[str, Any] = field(default_factory=dict)  # app.config's CORS_* keys, for config=
+    blueprints: list[Blueprint] = field(default_factory=list)
     decorators: list[Decorated] = field(default_factory=list)
 
 
@@ -47,15 +66,21 @@ def python(value: Any) -> str:
 
 
 def _imports(port: Port) -> list[str]:
-    text = repr([port.middleware, [d.options for d in port.decorators]])
+    text = repr([port.middleware, port.config, [b.options for b in port.blueprints],
+                 [d.options for d in port.decorators]])  # fmt: skip
     lines = []
+    if port.blueprints:
+        lines.append("import functools")
     if "datetime.timedelta" in text:
         lines.append("import datetime")
     if "re.compile" in text:
         lines.append("import re")
-    names = [
-        n for n, used in (("CORSMiddleware", port.middleware), ("cross_origin", port.decorators)) if used
-    ]
+    used = (
+        ("CORSMiddleware", port.middleware is not None),
+        ("cors_blueprint", port.blueprints),
+        ("cross_origin", port.decorators),
+    )
+    names = [name for name, is_used in used if is_used]
     if names:
         lines += ["", f"from flask_cors_asgi import {', '.join(names)}"]
     return lines
@@ -66,23 +91,56 @@ def decorator_name(endpoint: str) -> str:
     return "cors_" + re.sub(r"\W", "_", endpoint)
 
 
+def blueprint_name(name: str) -> str:
+    """The variable the code binds a blueprint's `cors_blueprint` to: cors_<name>_blueprint."""
+    return "cors_" + re.sub(r"\W", "_", name) + "_blueprint"
+
+
+def _arguments(options: Mapping[str, Any]) -> str:
+    return ", ".join(f"{name}={python(value)}" for name, value in options.items())
+
+
 def code(port: Port, app: str) -> str:
     """The engine code: `app` is the port's Starlette or FastAPI app."""
     lines = [f"# The CORS configuration of {app}, for its Starlette/FastAPI port (`app`).", *_imports(port)]
     if port.middleware is not None:
-        lines += ["", f"# {'; '.join(port.sources)}:", "app.add_middleware("]
-        lines.append("    CORSMiddleware,")
+        if port.config:
+            lines += ["", "# app.config's CORS_* keys: CORS(app) and @cross_origin layer theirs over them."]
+            lines.append("CORS_CONFIG = {")
+            lines += [f"    {name!r}: {python(value)}," for name, value in port.config.items()]
+            lines.append("}")
+        if port.sources:
+            lines += ["", f"# {'; '.join(port.sources)}:"]
+        else:
+            note = "# No CORS(app): the middleware answers OPTIONS as Flask does, with no app-wide policy."
+            lines += ["", note]
+        lines += ["app.add_middleware(", "    CORSMiddleware,"]
+        if port.config:
+            lines.append("    config=CORS_CONFIG,")
         lines += [f"    {name}={python(value)}," for name, value in port.middleware.items()]
         lines.append(")")
+    for b in port.blueprints:
+        name = blueprint_name(b.name)
+        mount = f"Mount({b.prefix!r}, routes={name}([...]))" if b.prefix else f"{name}([...])"
+        lines += [
+            "",
+            f"# CORS(blueprint {b.name!r}), on {', '.join(b.rules) or 'no routes'}:",
+            "# the blueprint's routes pass through it, mounted where the blueprint was registered",
+            f"# ({mount}).",
+            f"{name} = functools.partial(",
+            "    cors_blueprint,",
+            *(f"    {option}={python(value)}," for option, value in b.options.items()),
+            ")",
+        ]
     for d in port.decorators:
-        arguments = ", ".join(f"{name}={python(value)}" for name, value in d.options.items())
+        arguments = _arguments(d.options)
         lines += [
             "",
             f"# @cross_origin on {', '.join(d.rules)}: decorate the port's view for it, under its route",
-            f"# decorator (@{decorator_name(d.endpoint)} or @cross_origin({arguments or ''})).",
+            f"# decorator (@{decorator_name(d.endpoint)} or @cross_origin({arguments})).",
             f"{decorator_name(d.endpoint)} = cross_origin({arguments})",
         ]
-    if port.middleware is None and not port.decorators:
+    if port.middleware is None and not port.decorators and not port.blueprints:
         lines += ["", "# Flask-CORS is not configured: no CORS headers, nothing to add."]
     return "\n".join(lines) + "\n"
 

@@ -16,7 +16,8 @@ __version__ = "0.1.0"
 from flask_cors_asgi.audit import CHECKS, Problem, audit, printable
 from flask_cors_asgi.blueprint import cors_blueprint
 from flask_cors_asgi.decision import CORSRequest, cors_headers, match_resource
-from flask_cors_asgi.decorator import cross_origin
+from flask_cors_asgi.decorator import CrossOrigin, cross_origin
+from flask_cors_asgi.dynamic import OriginCheck, dynamic_origins
 from flask_cors_asgi.fetch import FetchConfigError, FetchCORSMiddleware, StrictProposal, strict_equivalent
 from flask_cors_asgi.middleware import ROUTE_POLICY, CORSMiddleware
 from flask_cors_asgi.options import (
@@ -38,6 +39,7 @@ from flask_cors_asgi.protection import (
     protection_problems,
 )
 from flask_cors_asgi.routing import find_router, tried_routes
+from flask_cors_asgi.validation import OptionsRefused
 
 __all__ = [
     "CHECKS",
@@ -48,9 +50,12 @@ __all__ = [
     "ROUTE_POLICY",
     "CORSMiddleware",
     "CORSRequest",
+    "CrossOrigin",
     "CrossOriginProtection",
     "FetchCORSMiddleware",
     "FetchConfigError",
+    "OptionsRefused",
+    "OriginCheck",
     "Policy",
     "Problem",
     "ProtectionConfigError",
@@ -63,6 +68,7 @@ __all__ = [
     "cors_blueprint",
     "cors_headers",
     "cross_origin",
+    "dynamic_origins",
     "find_router",
     "is_regex",
     "match_resource",

@@ -52,9 +52,11 @@ from flask_cors_asgi.middleware import (
     BLUEPRINT_RESOURCES,
     EVALUATED,
     MEMO_MAX_INPUT_BYTES,
+    asked_for,
     flask_path,
     headers_for,
     input_size,
+    known_for,
     raw_inputs,
     request_headers,
     to_request,
@@ -110,6 +112,9 @@ class _BlueprintRoute:
         self.methods = methods
         setattr(self, BLUEPRINT_RESOURCES, resources)
         self.resources = resources
+        # Some resource's origins hold a callable: it is asked before the route runs (once per
+        # request), so that every answer of the route, its errors' included, reads that one answer.
+        self.dynamic = any(resource.policy.origin_check is not None for resource in resources)
 
     def headers(self, scope: Scope) -> EncodedHeaders:
         path = flask_path(scope)
@@ -119,12 +124,23 @@ class _BlueprintRoute:
         raw = raw_inputs(request_headers(scope))
         # Memoised for small inputs only, as in the middleware (a client chooses their size).
         memo = input_size(path, raw) <= MEMO_MAX_INPUT_BYTES
-        return headers_for(resource.policy, to_request(scope["method"], raw), memo)
+        # Judged by the blueprint policy's own origin callable, never by the middleware's answer.
+        request = known_for(resource.policy, to_request(scope["method"], raw), scope)
+        return headers_for(resource.policy, request, memo)
+
+    async def ask(self, scope: Scope) -> None:
+        """Ask the origin callable of the resource covering the request, when it must be asked."""
+        resource = match_resource(self.resources, flask_path(scope))
+        if resource is not None and resource.policy.origin_check is not None:
+            request = to_request(scope["method"], raw_inputs(request_headers(scope)))
+            await asked_for(resource.policy, request, scope)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or (self.methods is not None and scope["method"] not in self.methods):
             await self.app(scope, receive, send)
             return
+        if self.dynamic:
+            await self.ask(scope)
         response_started = False
 
         async def send_with_cors(message: Message) -> None:

@@ -35,6 +35,9 @@ class CORSRequest(NamedTuple):
     request_method: str | None = None  # Access-Control-Request-Method
     request_headers: str | None = None  # Access-Control-Request-Headers
     request_private_network: str | None = None  # Access-Control-Request-Private-Network
+    # The policy's origin callable's answer for this origin; None when it was not asked (no
+    # callable, no Origin, or a literal or regex decided first).
+    origin_verdict: bool | None = None
 
 
 def match_resource(resources: tuple[Resource, ...], path: str) -> Resource | None:
@@ -56,6 +59,17 @@ def origin_allowed(policy: Policy, origin: str) -> bool:
     if origin.casefold() in policy.origin_literals:
         return True
     return _matches(policy.origin_matchers, origin)
+
+
+def needs_verdict(policy: Policy, origin: str | None) -> bool:
+    """Whether the policy's origin callable must be asked: literals and regexes decide first, and
+    with no Origin (or an empty one, which Flask-CORS counts as absent) nothing is asked."""
+    return (
+        policy.origin_check is not None
+        and bool(origin)
+        and not policy.allow_all_origins
+        and not origin_allowed(policy, origin)  # type: ignore[arg-type]
+    )
 
 
 def allowed_request_headers(policy: Policy, requested: str) -> str:
@@ -90,13 +104,13 @@ def _matches(regexes: tuple[Pattern, ...], item: str) -> bool:
     return False
 
 
-def _allowed_origin(policy: Policy, origin: str | None) -> tuple[str, int] | None:
+def _allowed_origin(policy: Policy, origin: str | None, verdict: bool | None) -> tuple[str, int] | None:
     """Flask-CORS's `get_cors_origins`: the ACAO value and how many origins it stood for, or None
-    when no CORS headers at all are due."""
+    when no CORS headers at all are due. `verdict` is the origin callable's answer, if asked."""
     if origin:  # Flask-CORS: an empty Origin header counts as absent.
         if policy.allow_all_origins and policy.send_wildcard:
             return "*", 1
-        if origin_allowed(policy, origin):
+        if verdict or origin_allowed(policy, origin):
             return origin, 1  # echoed verbatim, original case kept
         return None
     if not policy.always_send:
@@ -115,8 +129,11 @@ def _allowed_origin(policy: Policy, origin: str | None) -> tuple[str, int] | Non
 def cors_headers(policy: Policy, request: CORSRequest) -> Headers:
     """The headers Flask-CORS appends to a response, in its order: ACAO, ACEH, ACAC, ACAPN, then for
     a preflight ACAH, ACMA, ACAM, and finally Vary. Empty values are dropped, as Flask-CORS does."""
-    allowed = _allowed_origin(policy, request.origin)
+    allowed = _allowed_origin(policy, request.origin, request.origin_verdict)
     if allowed is None:
+        if request.origin_verdict is not None and policy.vary_header:
+            # A refusal the callable decided differs by origin too: a cache must not reuse it.
+            return [(VARY, policy.origin_vary)]
         return []
     acao, origin_count = allowed
     headers: Headers = []
@@ -143,7 +160,10 @@ def cors_headers(policy: Policy, request: CORSRequest) -> Headers:
             headers.append((ACAM, policy.methods))
     # Vary: Origin only when the answer can differ by origin: not for "*", and only with several
     # configured origins, several origins to send, or any regex origin (the default "*" is a regex).
-    if (
+    # An answer the origin callable decided also varies by the request headers it declared.
+    if request.origin_verdict is not None and policy.vary_header:
+        headers.append((VARY, policy.origin_vary))
+    elif (
         policy.vary_header
         and acao != "*"
         and (policy.origin_count > 1 or origin_count > 1 or policy.origin_regexes)

@@ -29,10 +29,13 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
+import threading
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import anyio.from_thread
 from starlette.endpoints import HTTPEndpoint, WebSocketEndpoint
 from starlette.requests import Request
 from starlette.responses import Response
@@ -46,18 +49,22 @@ from flask_cors_asgi.middleware import (
     EVALUATED,
     ROUTE_POLICIES,
     ROUTE_POLICY,
+    asked_for,
     encode,
+    known_for,
     read_request,
 )
-from flask_cors_asgi.options import Policy, RouteOptions, RoutePolicies
+from flask_cors_asgi.options import DEFAULTS, Policy, RouteOptions, RoutePolicies
 from flask_cors_asgi.placement import MiddlewareCheck
 from flask_cors_asgi.quart_views import RoutePolicy, answer, answer_sync, quart_module, route_options_to_view
 from flask_cors_asgi.routing import OPTIONS_CONTENT_TYPE, allow_header
+from flask_cors_asgi.validation import validated_route
 
 if TYPE_CHECKING:
     from typing import Unpack
 
 Endpoint = TypeVar("Endpoint")
+logger = logging.getLogger("flask_cors_asgi")
 
 # The parameters the wrapper adds for FastAPI to fill in, when the endpoint has none of its own.
 _REQUEST_PARAMETER = "__cors_request"
@@ -65,11 +72,12 @@ _RESPONSE_PARAMETER = "__cors_response"
 _ASGI_PARAMETERS = 3  # scope, receive, send
 
 
-def cross_origin(*args: Any, **options: Unpack[RouteOptions]) -> Callable[[Endpoint], Endpoint]:
+def cross_origin(*args: Any, **options: Unpack[RouteOptions]) -> CrossOrigin | Callable[[Endpoint], Endpoint]:
     """Flask-CORS's decorator: the same options, checked and compiled once, here. Under a
     `CORSMiddleware` given the app's config (`config=`), they are layered over its `CORS_*` keys,
     as Flask-CORS's decorator layers them over `app.config`: `@cross_origin()` then takes the
-    app's configured origins, not every origin."""
+    app's configured origins, not every origin. The decorator it returns has
+    `reconfigure(**options)`, for every endpoint it decorated."""
     profile = options.pop("profile", "flask_cors")  # type: ignore[typeddict-item]
     if profile != "flask_cors":
         # The strict profile's decorator (flask_cors_asgi.fetch); positional arguments are refused there too.
@@ -83,35 +91,77 @@ def cross_origin(*args: Any, **options: Unpack[RouteOptions]) -> Callable[[Endpo
             f"cross_origin() takes keyword options only, got positional {args!r}; "
             f"did you mean origins={args[0]!r}?"
         )
-    policies = RoutePolicies(options, "cross_origin()")
+    return CrossOrigin(RoutePolicies(options, "cross_origin()"))
 
-    def decorator(endpoint: Endpoint) -> Endpoint:
+
+class CrossOrigin:
+    """What `cross_origin(**options)` returns: the decorator, and the policies of every endpoint it
+    decorated (`RoutePolicies`: its policy under each app config), which `reconfigure` replaces at
+    once (each request reads them once)."""
+
+    def __init__(self, policies: RoutePolicies) -> None:
+        self.policies = policies
+        self._decorated: list[Any] = []  # what carries ROUTE_POLICY(IES) for the middleware
+        self._reconfiguring = threading.Lock()
+
+    @property
+    def options(self) -> Mapping[str, Any]:
+        """The options in force, as given (read-only)."""
+        return self.policies.options
+
+    @property
+    def policy(self) -> Policy:
+        """The policy in force outside any app config."""
+        return self.policies.default
+
+    def __call__(self, endpoint: Endpoint) -> Endpoint:
         decorated: Any
         if isinstance(endpoint, type):
             # No route policy for the middleware's preflight answer: see _endpoint_class.
-            return typing.cast(Endpoint, _endpoint_class(endpoint, policies))
+            return typing.cast(Endpoint, _endpoint_class(endpoint, self))
         if _is_asgi_app(endpoint):
-            decorated = _CrossOriginApp(typing.cast(Any, endpoint), policies)
+            decorated = _CrossOriginApp(typing.cast(Any, endpoint), self)
         elif callable(endpoint):
-            decorated = _function(endpoint, policies)
+            decorated = _function(endpoint, self)
         else:
             raise TypeError(f"cross_origin() decorates endpoints; got {endpoint!r}, which is not callable")
-        setattr(decorated, ROUTE_POLICY, policies.default)
-        setattr(decorated, ROUTE_POLICIES, policies)
+        _mark(decorated, self.policies)
+        self._decorated.append(decorated)
         return typing.cast(Endpoint, decorated)
 
-    return decorator
+    def reconfigure(self, **options: Unpack[RouteOptions]) -> bool:
+        """Replace the policy of every endpoint this decorated with `cross_origin(**options)`'s, as
+        `CORSMiddleware.reconfigure` does: every problem at once (OptionsRefused) and nothing
+        changed, or one swap; False for the options in force. The new options are layered over the
+        app config of the request's middleware, as the first ones were. What the router was told
+        at decoration (a Quart view's OPTIONS) stays."""
+        with self._reconfiguring:
+            if {**DEFAULTS, **self.options} == {**DEFAULTS, **options}:
+                return False
+            policies = validated_route(options, "cross_origin().reconfigure()")
+            self.policies = policies
+            for decorated in self._decorated:
+                _mark(decorated, policies)
+            return True
+
+
+def _mark(decorated: Any, policies: RoutePolicies) -> None:
+    """What the middleware reads of a decorated endpoint for its automatic OPTIONS answer, and
+    the toolkit for its policy (without app config)."""
+    setattr(decorated, ROUTE_POLICY, policies.default)
+    setattr(decorated, ROUTE_POLICIES, policies)
 
 
 # --- functions: Starlette request functions, HTTPEndpoint methods, FastAPI path operations -------
 
 
-def _policy(policies: RoutePolicies, scope: Scope) -> Policy:
-    """The route's policy under the app config a CORSMiddleware left in the scope, if any."""
-    return policies.policy(scope.get(APP_CONFIG))
+def _policy(route: CrossOrigin, scope: Scope) -> Policy:
+    """The route's policy in force (read once per request), under the app config a CORSMiddleware
+    left in the scope, if any."""
+    return route.policies.policy(scope.get(APP_CONFIG))
 
 
-def _function(endpoint: Callable[..., Any], policies: RoutePolicies) -> Callable[..., Any]:
+def _function(endpoint: Callable[..., Any], route: CrossOrigin) -> Callable[..., Any]:
     target = _called(endpoint)
     try:
         signature = inspect.signature(endpoint)
@@ -121,7 +171,7 @@ def _function(endpoint: Callable[..., Any], policies: RoutePolicies) -> Callable
     request_name = _parameter_of(annotations, Request)
     response_name = _parameter_of(annotations, Response)
     check_middleware = MiddlewareCheck(endpoint)
-    quart_policy = RoutePolicy(policies)
+    quart_policy = RoutePolicy(route)
 
     def split(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Request | None, Response | None]:
         """The request and FastAPI's response parameter, taking out what the wrapper added."""
@@ -144,7 +194,10 @@ def _function(endpoint: Callable[..., Any], policies: RoutePolicies) -> Callable
                 return endpoint(*args, **kwargs)
             check_middleware(request.scope)
             if sub_response is not None:
-                _decorate(sub_response, request, _policy(policies, request.scope))
+                policy = _policy(route, request.scope)  # once: the request sees one policy
+                if policy.origin_check is not None:
+                    _ask_from_thread(policy, request.scope)
+                _decorate(sub_response, request, policy)
             return endpoint(*args, **kwargs)
 
         wrapper = generator_wrapper
@@ -157,7 +210,9 @@ def _function(endpoint: Callable[..., Any], policies: RoutePolicies) -> Callable
                     return await answer(quart, endpoint, args, kwargs, quart_policy)
                 return await endpoint(*args, **kwargs)  # a WebSocket: CORS does not apply
             check_middleware(request.scope)
-            policy = _policy(policies, request.scope)
+            policy = _policy(route, request.scope)  # once: the request sees one policy
+            if policy.origin_check is not None:
+                await _ask(policy, request.scope)
             if _answers_preflight(policy, request):
                 return _decorate(_default_options(request), request, policy)
             result = await endpoint(*args, **kwargs)
@@ -173,7 +228,9 @@ def _function(endpoint: Callable[..., Any], policies: RoutePolicies) -> Callable
                     return answer_sync(quart, endpoint, args, kwargs, quart_policy)
                 return endpoint(*args, **kwargs)
             check_middleware(request.scope)
-            policy = _policy(policies, request.scope)
+            policy = _policy(route, request.scope)  # once: the request sees one policy
+            if policy.origin_check is not None:
+                _ask_from_thread(policy, request.scope)
             if _answers_preflight(policy, request):
                 return _decorate(_default_options(request), request, policy)
             result = endpoint(*args, **kwargs)
@@ -182,7 +239,7 @@ def _function(endpoint: Callable[..., Any], policies: RoutePolicies) -> Callable
         wrapper = sync_wrapper
 
     functools.update_wrapper(wrapper, endpoint)
-    route_options_to_view(wrapper, endpoint, policies.default)
+    route_options_to_view(wrapper, endpoint, route.policy)
     added = []
     if request_name is None:
         added.append(
@@ -234,6 +291,28 @@ def _parameter_of(annotations: dict[str, Any], cls: type) -> str | None:
     return None
 
 
+async def _ask(policy: Policy, scope: Scope) -> None:
+    """Ask the route's origin callable, when it must be asked: its answer waits in the scope for
+    the headers (`known_for`). Callers test `policy.origin_check` first, so that a static policy
+    awaits nothing."""
+    if policy.origin_check is not None:
+        await asked_for(policy, read_request(scope), scope)
+
+
+def _ask_from_thread(policy: Policy, scope: Scope) -> None:
+    """`_ask` from a sync endpoint, which its framework runs in anyio's thread pool; elsewhere the
+    callable is not asked, and the origin counts as refused (fails closed)."""
+    if policy.origin_check is not None:
+        try:
+            anyio.from_thread.run(_ask, policy, scope)
+        except RuntimeError:  # not in a worker thread of a running event loop
+            logger.warning(
+                "cross_origin: %r cannot be asked from this thread (not anyio's thread pool); "
+                "the origin is refused",
+                policy.origin_check,
+            )
+
+
 def _answers_preflight(policy: Policy, request: Request) -> bool:
     return policy.automatic_options and request.method.upper() == "OPTIONS"
 
@@ -255,7 +334,7 @@ def _decorate_result(result: Any, sub_response: Response | None, request: Reques
 def _decorate(response: Response, request: Request, policy: Policy) -> Response:
     # Appended, never set: like Flask-CORS's decorator, an ACAO the view set itself is kept and a
     # second one added.
-    for name, value in cors_headers(policy, read_request(request.scope)):
+    for name, value in cors_headers(policy, known_for(policy, read_request(request.scope), request.scope)):
         response.headers.append(name, value)
     request.scope[EVALUATED] = True
     return response
@@ -264,7 +343,7 @@ def _decorate(response: Response, request: Request, policy: Policy) -> Response:
 # --- classes and ASGI apps ------------------------------------------------------------------------
 
 
-def _endpoint_class(cls: type, policies: RoutePolicies) -> type:
+def _endpoint_class(cls: type, route: CrossOrigin) -> type:
     """A subclass whose answers carry the route's headers. Its preflights are Flask's automatic
     OPTIONS answer *without* them, as for a Flask `MethodView` whose `decorators` hold
     `cross_origin`: `as_view` resets the view's `provide_automatic_options`, so Flask answers OPTIONS
@@ -278,13 +357,14 @@ def _endpoint_class(cls: type, policies: RoutePolicies) -> type:
 
     class CrossOriginEndpoint(cls):  # type: ignore[misc]
         def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
-            self.policy = _policy(policies, scope)
-            super().__init__(scope, receive, _sending_route_headers(scope, send, self.policy))
+            # Once per request (an endpoint is built for each one), under the request's app config.
+            self._cors_route_policy = _policy(route, scope)
+            super().__init__(scope, receive, _sending_route_headers(scope, send, self._cors_route_policy))
             self.send_without_route_headers = send
 
         async def dispatch(self) -> None:
             if self.scope["method"].upper() == "OPTIONS" and (
-                not answers_options or self.policy.automatic_options
+                not answers_options or self._cors_route_policy.automatic_options
             ):
                 # Without an options() handler Flask answers OPTIONS itself, without the route's
                 # headers (reached here without the middleware, which answers first otherwise); with
@@ -318,18 +398,25 @@ def _is_asgi_app(endpoint: Any) -> bool:
 class _CrossOriginApp:
     """An ASGI app whose answers carry the route's headers; it answers preflights itself."""
 
-    def __init__(self, app: Callable[[Scope, Receive, Send], Any], policies: RoutePolicies) -> None:
+    def __init__(self, app: Callable[[Scope, Receive, Send], Any], route: CrossOrigin) -> None:
         self.app = app
-        self.policies = policies
+        self.route = route
         functools.update_wrapper(self, app, updated=())
+
+    @property
+    def policy(self) -> Policy:
+        """The policy in force outside any app config."""
+        return self.route.policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        policy = _policy(self.policies, scope)
+        policy = _policy(self.route, scope)  # once: the request sees one policy
         if policy.automatic_options and scope["method"].upper() == "OPTIONS":
             request = Request(scope, receive)
+            if policy.origin_check is not None:
+                await _ask(policy, scope)
             await _decorate(_default_options(request), request, policy)(scope, receive, send)
             return
         await self.app(scope, receive, _sending_route_headers(scope, send, policy))
@@ -341,7 +428,10 @@ def _sending_route_headers(scope: Scope, send: Send, policy: Policy) -> Send:
 
     async def send_with_route_headers(message: Message) -> None:
         if message["type"] == "http.response.start":
-            added = encode(cors_headers(policy, read_request(scope)))
+            request = read_request(scope)
+            if policy.origin_check is not None:
+                request = await asked_for(policy, request, scope)
+            added = encode(cors_headers(policy, request))
             message["headers"] = [*message.get("headers", ()), *added]
             scope[EVALUATED] = True
         await send(message)

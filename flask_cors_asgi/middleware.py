@@ -11,15 +11,18 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-from collections.abc import Mapping, Sequence
-from types import FrameType
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import FrameType, MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from flask_cors_asgi.decision import CORSRequest, Headers, cors_headers, match_resource
+from flask_cors_asgi.decision import CORSRequest, Headers, cors_headers, match_resource, needs_verdict
+from flask_cors_asgi.dynamic import OriginCheck
 from flask_cors_asgi.errors import (
     ERROR_HEADERS,
     answer_handled,
@@ -31,7 +34,15 @@ from flask_cors_asgi.errors import (
     server_error_layer,
 )
 from flask_cors_asgi.fetch.hook import build
-from flask_cors_asgi.options import AppConfig, CORSOptions, Policy, RoutePolicies, compile_options
+from flask_cors_asgi.options import (
+    DEFAULTS,
+    AppConfig,
+    CORSOptions,
+    Policy,
+    Resource,
+    RoutePolicies,
+    compile_options,
+)
 from flask_cors_asgi.quart_config import wrapped_quart_config
 from flask_cors_asgi.routing import (
     OPTIONS_CONTENT_TYPE,
@@ -41,6 +52,7 @@ from flask_cors_asgi.routing import (
     has_mounted_policy,
     routed_into_own_policy,
 )
+from flask_cors_asgi.validation import validated
 
 if TYPE_CHECKING:
     from typing import Unpack
@@ -111,12 +123,32 @@ def flask_path(scope: Scope) -> str:
 
 def to_request(method: str, raw: RawInputs) -> CORSRequest:
     # Werkzeug upper-cases request.method, so "options" is a preflight for Flask-CORS.
-    return CORSRequest(method.upper(), *(None if v is None else v.decode("latin-1") for v in raw))
+    origin, acrm, acrh, acrpn = (None if v is None else v.decode("latin-1") for v in raw)
+    return CORSRequest(method.upper(), origin, acrm, acrh, acrpn)
 
 
 def read_request(scope: Scope) -> CORSRequest:
     """The CORS inputs of an ASGI request, decoded as WSGI does (latin-1)."""
     return to_request(scope["method"], raw_inputs(request_headers(scope)))
+
+
+def known_for(policy: Policy, request: CORSRequest, scope: Scope) -> CORSRequest:
+    """The request with the answer of *this* policy's origin callable (another policy's may be in
+    it): the one this request already got, else a cached one; an origin the callable was not asked
+    about, or failed to answer, counts as refused (fails closed)."""
+    if not needs_verdict(policy, request.origin):
+        return request if request.origin_verdict is None else request._replace(origin_verdict=None)
+    assert policy.origin_check is not None
+    assert request.origin
+    return request._replace(origin_verdict=bool(policy.origin_check.known(request.origin, scope)))
+
+
+async def asked_for(policy: Policy, request: CORSRequest, scope: Scope) -> CORSRequest:
+    """`known_for`, asking the policy's origin callable first when it must be asked."""
+    if policy.origin_check is not None and needs_verdict(policy, request.origin):
+        assert request.origin
+        await policy.origin_check.verdict(request.origin, scope)
+    return known_for(policy, request, scope)
 
 
 def encode(headers: Headers) -> list[tuple[bytes, bytes]]:
@@ -149,6 +181,13 @@ def input_size(path: str, raw: RawInputs) -> int:
 
 def headers_for(policy: Policy, request: CORSRequest, memo: bool) -> tuple[tuple[bytes, bytes], ...]:
     return header_block(policy, request) if memo else tuple(encode(cors_headers(policy, request)))
+
+
+def _match(resources: tuple[Resource, ...], path: str, root_path: str) -> Resource | None:
+    # The path without the mount prefix, as Werkzeug's request.path excludes SCRIPT_NAME.
+    if root_path and path.startswith(root_path):
+        path = path[len(root_path) :]
+    return match_resource(resources, path)
 
 
 class _Refused:
@@ -189,11 +228,37 @@ def _built_by_a_starlette_app() -> bool:
     return False
 
 
+Decided = tuple[CORSRequest, tuple[tuple[bytes, bytes], ...]]
+# The origin callable to ask (None where the listed origins decide), the origin to ask about, and
+# the decision if it admits the origin, then if it does not.
+Plan = tuple[OriginCheck | None, str, Decided, Decided]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PolicyState:
+    """Everything a request reads of a middleware's policy, as one immutable object: `reconfigure`
+    replaces it whole, and each request reads it once, so it sees one policy from start to end."""
+
+    options: Mapping[str, Any]  # as given (read-only): what a reconfiguration compares against
+    # The app config given at construction (`config=`): the resources are compiled over it, and
+    # cross_origin routes read it from the scope. A reconfiguration keeps it.
+    config: AppConfig | None
+    resources: tuple[Resource, ...]
+    # The memoised decision over these resources (its memo goes with them).
+    decide: Callable[..., Decided]
+    # Some resource's origins hold a callable: requests may have to ask it first. Then `plan`
+    # (memoised like `decide`) says which callable to ask, and holds the decision for either answer.
+    dynamic: bool
+    plan: Callable[..., Plan]
+
+
 class CORSMiddleware:
     """`CORSMiddleware(app, **options)` takes Flask-CORS 6.0.5's `CORS(app, **options)` options.
 
     Options it refuses raise TypeError or ValueError here; inside a Starlette app's `middleware=[...]`
-    (built lazily, when the server starts the app) they fail the app's start-up instead."""
+    (built lazily, when the server starts the app) they fail the app's start-up instead.
+    `reconfigure(**options)` replaces the policy of a running middleware, atomically (the app
+    config given at construction stays)."""
 
     # An app mounted with its own CORSMiddleware answers its automatic OPTIONS itself (routing's
     # OWN_CORS_POLICY names this attribute).
@@ -222,22 +287,24 @@ class CORSMiddleware:
         under the options of every `cross_origin` route below, as Flask-CORS's decorator reads it.
         Without it, a wrapped Quart app's `app.config` is read, here, once (`quart_config`)."""
         options.pop("profile", None)  # type: ignore[typeddict-item]  # "flask_cors", seen in __new__
-        self.config: AppConfig | None = None
+        app_config: AppConfig | None = None
         if config is None:
             config = wrapped_quart_config(app)
         try:
-            self.resources = compile_options(options, "CORSMiddleware", config)
-            self.config = AppConfig.of(config, "CORSMiddleware")
+            resources = compile_options(options, "CORSMiddleware", config)
+            app_config = AppConfig.of(config, "CORSMiddleware")
         except (TypeError, ValueError) as exc:
             if not _built_by_a_starlette_app():
                 raise
             app = _Refused(f"flask_cors_asgi: {type(exc).__name__}: {exc}")
-            self.resources = ()
+            resources = ()
         self.app = app
         # Flask's automatic OPTIONS needs the routes below; None when they cannot be seen.
         self.router = find_router(app)
-        # The whole decision is a pure function of these request fields: memoise it, bounded.
-        self._decide = functools.lru_cache(maxsize=4096)(self._decision)
+        # The one attribute holding the policy (see PolicyState); reconfigure swaps it under a lock
+        # so that concurrent reconfigurations compare against the policy they replace.
+        self._state = self._new_state(options, app_config, resources)
+        self._reconfiguring = threading.Lock()
         # So is Flask's automatic OPTIONS answer, of the path and the routes (their number stands
         # for them: a route added later is seen; one changed in place is not).
         self._automatic = functools.lru_cache(maxsize=1024)(self._automatic_answer)
@@ -289,44 +356,143 @@ class CORSMiddleware:
         }
         return automatic_options(self.router.routes, scope)
 
+    @property
+    def resources(self) -> tuple[Resource, ...]:
+        """The compiled resources of the policy in force."""
+        return self._state.resources
+
+    @property
+    def config(self) -> AppConfig | None:
+        """The app config's `CORS_*` keys given at construction (None without any): kept by
+        `reconfigure`."""
+        return self._state.config
+
+    @property
+    def options(self) -> Mapping[str, Any]:
+        """The options of the policy in force, as given (read-only)."""
+        return self._state.options
+
+    def origin_check_for(self, path: str, origin: str) -> OriginCheck | None:
+        """The origin callable a request to `path` (outside any mount) from `origin` would ask; None
+        where the listed origins decide, or no resource covers the path. For tools that say which
+        answers are decided at request time."""
+        resource = _match(self.resources, path, "")
+        if resource is None or not needs_verdict(resource.policy, origin):
+            return None
+        return resource.policy.origin_check
+
+    def _new_state(
+        self, options: Mapping[str, Any], config: AppConfig | None, resources: tuple[Resource, ...]
+    ) -> PolicyState:
+        # The whole decision is a pure function of these request fields: memoise it, bounded.
+        decide = functools.lru_cache(maxsize=4096)(functools.partial(self._decision, resources))
+        dynamic = any(resource.policy.origin_check is not None for resource in resources)
+        plan = functools.lru_cache(maxsize=4096)(functools.partial(self._plan, resources))
+        return PolicyState(MappingProxyType(dict(options)), config, resources, decide, dynamic, plan)
+
+    def reconfigure(self, **options: Unpack[CORSOptions]) -> bool:
+        """Replace the policy with the one `CORSMiddleware(app, **options)` would have (the options
+        replace the current ones, they are not merged into them). Safe from any task or thread.
+
+        Validates first: on any problem raises `OptionsRefused` (a TypeError and a ValueError)
+        listing every problem, and the policy in force keeps serving. Returns False, changing
+        nothing (memos stay warm), when the options are the ones in force; True once swapped.
+        Nothing else of the middleware (its app, its routes, a debug flag) changes, and the app
+        config given at construction (`config=`) stays: the new options are layered over it, as
+        at construction, as `CORS(app, **options)` called again reads the same `app.config`."""
+        with self._reconfiguring:
+            state = self._state
+            if {**DEFAULTS, **state.options} == {**DEFAULTS, **options}:
+                return False
+            config = None if state.config is None else state.config.keys
+            resources = validated(options, "CORSMiddleware.reconfigure()", config)
+            self._state = self._new_state(options, state.config, resources)
+            return True
+
     def _decision(
-        self, path: str, root_path: str, method: str, *raw: bytes | None, memo: bool = True
-    ) -> tuple[CORSRequest, tuple[tuple[bytes, bytes], ...]]:
+        self,
+        resources: tuple[Resource, ...],
+        path: str,
+        root_path: str,
+        method: str,
+        *raw: bytes | None,
+        memo: bool = True,
+        verdict: bool | None = None,
+    ) -> Decided:
         """The request's CORS inputs and the encoded headers its resource's policy gives it."""
         request = to_request(method, raw)  # type: ignore[arg-type]
-        # The path without the mount prefix, as Werkzeug's request.path excludes SCRIPT_NAME.
-        if root_path and path.startswith(root_path):
-            path = path[len(root_path) :]
-        resource = match_resource(self.resources, path)
+        if verdict is not None:
+            request = request._replace(origin_verdict=verdict)
+        resource = _match(resources, path, root_path)
         if resource is None:
             return request, ()
         return request, headers_for(resource.policy, request, memo)
 
-    def _blueprint_headers(
-        self, route: object, scope: Scope, request: CORSRequest, memo: bool
-    ) -> tuple[tuple[bytes, bytes], ...]:
-        """The headers the blueprint policies of an automatic OPTIONS answer's route give it, the
-        innermost blueprint first (Flask's order), or none."""
+    @staticmethod
+    def _blueprint_policies(route: object, scope: Scope) -> list[Policy]:
+        """The blueprint policies covering an automatic OPTIONS answer's route, the innermost
+        blueprint first (Flask's order); none for a route outside any blueprint."""
         chain = []
         app = getattr(route, "app", None)
         while (resources := getattr(app, BLUEPRINT_RESOURCES, None)) is not None:
             chain.append(resources)
             app = getattr(app, "app", None)
+        policies = []
         for resources in reversed(chain):  # wrapped outermost first: the innermost is last
             resource = match_resource(resources, flask_path(scope))
             if resource is not None:
-                headers = headers_for(resource.policy, request, memo)
-                if headers:
-                    return headers
+                policies.append(resource.policy)
+        return policies
+
+    @staticmethod
+    async def _blueprint_headers(
+        policies: list[Policy], scope: Scope, request: CORSRequest, memo: bool
+    ) -> tuple[tuple[bytes, bytes], ...]:
+        """The headers of the first of these blueprint policies that gives any, or none. Each is
+        judged by its own origin callable, if it has one, never by the middleware's answer."""
+        for policy in policies:
+            if policy.origin_check is not None:
+                own = await asked_for(policy, request, scope)
+            else:
+                own = known_for(policy, request, scope)
+            headers = headers_for(policy, own, memo)
+            if headers:
+                return headers
         return ()
+
+    def _plan(
+        self,
+        resources: tuple[Resource, ...],
+        path: str,
+        root_path: str,
+        method: str,
+        *raw: bytes | None,
+        memo: bool = True,
+    ) -> Plan:
+        """For a policy whose origins hold a callable: the callable to ask and the origin to ask
+        about (None, "" when the listed origins decide), and the decision for each answer (both
+        the same then). Both are decided at once, so that a memoised plan costs what a memoised
+        static decision does, and a cached answer only picks one."""
+        raw_origin = raw[0]
+        if raw_origin:
+            origin = raw_origin.decode("latin-1")
+            resource = _match(resources, path, root_path)
+            if resource is not None and needs_verdict(resource.policy, origin):
+                assert resource.policy.origin_check is not None
+                admitted = self._decision(resources, path, root_path, method, *raw, memo=memo, verdict=True)
+                refused = self._decision(resources, path, root_path, method, *raw, memo=memo, verdict=False)
+                return resource.policy.origin_check, origin, admitted, refused
+        decided = self._decision(resources, path, root_path, method, *raw, memo=memo)
+        return None, "", decided, decided
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         scope[MIDDLEWARE_SEEN] = True
-        if self.config is not None:
-            scope[APP_CONFIG] = self.config
+        state = self._state  # once: this request, its error answers included, sees one policy
+        if state.config is not None:
+            scope[APP_CONFIG] = state.config
         path = scope["path"]
         headers = scope["headers"]
         # Read through request_headers only when not a list: the usual case costs no call.
@@ -335,8 +501,18 @@ class CORSMiddleware:
         if self._leaves_to_mounted_policy(scope, path, memo):
             await self.app(scope, receive, send)
             return
-        decide = self._decide if memo else functools.partial(self._decision, memo=False)
-        request, added = decide(path, scope.get("root_path", ""), scope["method"], *raw)
+        if state.dynamic:
+            # Ask the origin callable first, when it must be asked; a cached answer awaits nothing.
+            plan = state.plan if memo else functools.partial(self._plan, state.resources, memo=False)
+            check, origin, admitted, refused = plan(path, scope.get("root_path", ""), scope["method"], *raw)
+            verdict = True if check is None else check.known(origin, scope)
+            if verdict is None:
+                assert check is not None
+                verdict = await check.verdict(origin, scope)
+            request, added = admitted if verdict else refused
+        else:
+            decide = state.decide if memo else functools.partial(self._decision, state.resources, memo=False)
+            request, added = decide(path, scope.get("root_path", ""), scope["method"], *raw)
 
         if request.method == "OPTIONS" and self.router is not None:
             if memo:
@@ -348,12 +524,21 @@ class CORSMiddleware:
             if automatic is not None:
                 # Flask's default OPTIONS response; a cross_origin route's own policy wins over the
                 # resource's, unless it was decorated with automatic_options=False.
+                # A route's policy is judged by its own origin callable, if any, never by the
+                # middleware's answer.
                 policies: RoutePolicies | None = getattr(automatic.endpoint, ROUTE_POLICIES, None)
                 if policies is not None and policies.takes_options:
-                    added = headers_for(policies.policy(self.config), request, memo)
+                    route_policy = policies.policy(state.config)
+                    if route_policy.origin_check is not None:
+                        route_request = await asked_for(route_policy, request, scope)
+                    else:
+                        route_request = known_for(route_policy, request, scope)
+                    added = headers_for(route_policy, route_request, memo)
                 else:
                     # A blueprint's after_request runs before the app's: its headers, if any, win.
-                    added = self._blueprint_headers(automatic.route, scope, request, memo) or added
+                    blueprint = self._blueprint_policies(automatic.route, scope)
+                    if blueprint:
+                        added = await self._blueprint_headers(blueprint, scope, request, memo) or added
                 headers = [(b"content-type", _OPTIONS_CONTENT_TYPE), (b"allow", automatic.allow.encode())]
                 headers += added
                 headers.append((b"content-length", b"0"))

@@ -14,6 +14,8 @@ from datetime import timedelta
 from types import MappingProxyType
 from typing import Any, TypedDict
 
+from flask_cors_asgi.dynamic import CheckFunction, OriginCheck, as_origin_check, is_origin_check
+
 Pattern = re.Pattern[str]
 PatternInput = str | Pattern
 
@@ -64,7 +66,7 @@ _BOOL_OPTIONS = (
 class RouteOptions(TypedDict, total=False):
     """Keyword options of `cross_origin` (Flask-CORS's names and accepted types)."""
 
-    origins: PatternInput | Iterable[PatternInput]
+    origins: PatternInput | CheckFunction | OriginCheck | Iterable[PatternInput | CheckFunction | OriginCheck]
     methods: str | Iterable[str] | None
     allow_headers: PatternInput | Iterable[PatternInput]
     expose_headers: str | Iterable[str] | None
@@ -118,6 +120,10 @@ class Policy:
     vary_header: bool
     automatic_options: bool
     allow_private_network: bool
+    # A callable asked, at request time, about origins the literals and regexes do not admit
+    # (flask_cors_asgi.dynamic); the Vary value of the answers it decides.
+    origin_check: OriginCheck | None = None
+    origin_vary: str = "Origin"
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,7 +349,11 @@ def compile_policy(options: Mapping[str, Any]) -> Policy:
         if not isinstance(options[name], bool):
             raise TypeError(f"CORS option {name!r}: expected True or False, got {options[name]!r}")
 
-    origins = _patterns("origins", options["origins"])
+    origin_items = as_items(options["origins"])
+    checks = [as_origin_check(item) for item in origin_items if is_origin_check(item)]
+    if len(checks) > 1:
+        raise ValueError("CORS option 'origins': at most one callable; decide every case in one function")
+    origins = _patterns("origins", [item for item in origin_items if not is_origin_check(item)])
     # Flask-CORS: "all origins" means the string "*" (or ".*") is in the list; re.compile(".*") is not.
     allow_all = ".*" in origins
     if allow_all and options["supports_credentials"] and options["send_wildcard"]:
@@ -375,7 +385,8 @@ def compile_policy(options: Mapping[str, Any]) -> Policy:
         origin_literals=origin_literals,
         origin_regexes=origin_regexes,
         origin_matchers=combined(origin_regexes),
-        origin_count=len(compiled_origins),
+        # A callable counts as one more origin: answers may differ by origin, so Vary applies.
+        origin_count=len(compiled_origins) + len(checks),
         allow_all_origins=allow_all,
         no_origin_value=literal_origins[0] if literal_origins else None,
         no_origin_count=len(literal_origins),
@@ -392,6 +403,8 @@ def compile_policy(options: Mapping[str, Any]) -> Policy:
         vary_header=options["vary_header"],
         automatic_options=options["automatic_options"],
         allow_private_network=options["allow_private_network"],
+        origin_check=checks[0] if checks else None,
+        origin_vary=checks[0].vary_value() if checks else "Origin",
     )
 
 

@@ -470,6 +470,30 @@ class CrossOriginProtection:
         invalid or over-broad one raises ProtectionConfigError and changes nothing."""
         self._install(self._with(insecure_bypass_patterns=[*self.insecure_bypass_patterns, pattern]))
 
+    def reconfigure(
+        self,
+        *,
+        trusted_origins: Iterable[str] | None = None,
+        insecure_bypass_patterns: Iterable[str] | None = None,
+    ) -> bool:
+        """Replace the trusted origins and the bypass patterns (None keeps those in force) for the
+        requests that follow, validated first: a refused configuration raises ProtectionConfigError
+        with every problem and changes nothing. False when nothing changed."""
+        policy = self._with(
+            trusted_origins=sorted(
+                self.policy.trusted_origins if trusted_origins is None else trusted_origins
+            ),
+            insecure_bypass_patterns=list(
+                self.insecure_bypass_patterns
+                if insecure_bypass_patterns is None
+                else insecure_bypass_patterns
+            ),
+        )
+        if policy == self.policy:
+            return False
+        self._install(policy)
+        return True
+
     def set_deny_handler(self, handler: ASGIApp | None) -> None:
         """Answer refused requests with `handler` (None: the JSON 403), as Go's SetDenyHandler."""
         self.deny_handler = handler

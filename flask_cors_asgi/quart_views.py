@@ -18,10 +18,10 @@ from __future__ import annotations
 import sys
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from flask_cors_asgi.decision import cors_headers
-from flask_cors_asgi.middleware import EVALUATED, read_request
+from flask_cors_asgi.middleware import EVALUATED, asked_for, known_for, read_request
 from flask_cors_asgi.options import AppConfig, Policy, RoutePolicies
 
 # The view attributes Flask's (and Quart's) add_url_rule reads: Flask-CORS sets them so that the
@@ -40,25 +40,34 @@ def route_options_to_view(wrapper: Callable[..., Any], endpoint: Callable[..., A
         setattr(wrapper, PROVIDE_AUTOMATIC_OPTIONS, False)
 
 
+class HasPolicies(Protocol):
+    """Where a decorated view's policies are (`CrossOrigin`, whose `reconfigure` replaces them)."""
+
+    @property
+    def policies(self) -> RoutePolicies: ...
+
+
 class RoutePolicy:
     """A decorated view's policy in the Quart app serving it. Flask-CORS's decorator layers its
     options over the app's `CORS_*` config on every request (defaults < app config < arguments,
     `RoutePolicies`); Quart's config is a plain dict that may change, so the layering is redone
-    only when the app's `CORS_*` keys differ from the last ones seen."""
+    only when the app's `CORS_*` keys, or the route's policies (reconfigured), differ from the last
+    ones seen."""
 
-    def __init__(self, policies: RoutePolicies) -> None:
-        self.policies = policies
-        self.compiled: weakref.WeakKeyDictionary[Any, tuple[dict[str, Any], Policy]] = (
+    def __init__(self, route: HasPolicies) -> None:
+        self.route = route
+        self.compiled: weakref.WeakKeyDictionary[Any, tuple[RoutePolicies, dict[str, Any], Policy]] = (
             weakref.WeakKeyDictionary()
         )
 
     def for_app(self, app: Any) -> Policy:
+        policies = self.route.policies  # once: the request sees one policy
         config = {key: value for key, value in app.config.items() if key.startswith("CORS_")}
         seen = self.compiled.get(app)
-        if seen is not None and seen[0] == config:
-            return seen[1]
-        policy = self.policies.policy(AppConfig.of(config, "Quart app"))
-        self.compiled[app] = (config, policy)
+        if seen is not None and seen[0] is policies and seen[1] == config:
+            return seen[2]
+        policy = policies.policy(AppConfig.of(config, "Quart app"))
+        self.compiled[app] = (policies, config, policy)
         return policy
 
 
@@ -76,6 +85,9 @@ async def answer(quart: Any, endpoint: Callable[..., Any], args: Any, kwargs: An
     on either. An exception the view raises passes through untouched, so its error answer gets the
     app-wide policy, as in Flask-CORS."""
     policy = route.for_app(quart.current_app._get_current_object())
+    if policy.origin_check is not None:  # asked once, before the view: see flask_cors_asgi.dynamic
+        scope = quart.request.scope
+        await asked_for(policy, read_request(scope), scope)
     if policy.automatic_options and quart.request.method == "OPTIONS":
         response = await quart.current_app.make_default_options_response()
     else:
@@ -87,7 +99,9 @@ def answer_sync(quart: Any, endpoint: Callable[..., Any], args: Any, kwargs: Any
     """`answer` for a sync Quart view, which Quart runs in a worker thread. Quart's
     `make_default_options_response` and `make_response` are coroutines that never wait on
     anything, so they run to completion here, in the thread: the view returns the finished
-    response, and a value Quart cannot make one of raises here, inside the view, as in Flask-CORS."""
+    response, and a value Quart cannot make one of raises here, inside the view, as in Flask-CORS.
+    An origin callable cannot be awaited from Quart's worker thread: only an answer it cached
+    admits the origin (it fails closed otherwise)."""
     policy = route.for_app(quart.current_app._get_current_object())
     if policy.automatic_options and quart.request.method == "OPTIONS":
         response = _run_now(quart.current_app.make_default_options_response())
@@ -114,7 +128,7 @@ def _run_now(coroutine: Any) -> Any:
 def _decorate(quart: Any, response: Any, policy: Policy) -> Any:
     # Appended, as Flask-CORS's set_cors_headers does with headers.add.
     scope = quart.request.scope
-    for name, value in cors_headers(policy, read_request(scope)):
+    for name, value in cors_headers(policy, known_for(policy, read_request(scope), scope)):
         response.headers.add(name, value)
     # The ASGI scope is the one CORSMiddleware sees: it leaves this response alone, as Flask-CORS's
     # after_request skips a response marked FLASK_CORS_EVALUATED.

@@ -38,7 +38,9 @@ INTRO = (
     f"deployed: the app is {APP} (a factory), built from the settings below. Settings come from the "
     "environment, then .env.<APP_ENV> and .env in the working directory; `python -m settings` prints "
     "the effective ones and their checks. A refused configuration stops the start-up with every "
-    "problem listed; each process logs one start-up line saying what it enforces. uvicorn's options "
+    "problem listed; each process logs one start-up line saying what it enforces. SIGHUP to a serving "
+    "process reloads its CORS_* settings from those files, checked the same way (docs/dynamic-origins.md). "
+    "uvicorn's options "
     "follow; an option given, or its UVICORN_* variable, wins over the defaults this command adds."
 )
 

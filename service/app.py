@@ -19,6 +19,7 @@ from flask_cors_asgi import CORSMiddleware, CrossOriginProtection, FetchCORSMidd
 from service.api import Foo
 from service.logging import follow_server_log, install_log_escaping
 from service.openapi import openapi_document
+from service.reload import reload_policy, reloading_on_signal
 from service.startup import head_guards_in_use, service_version, startup_line
 from settings import BaseAppSettings, ConfigurationError, load_settings
 
@@ -60,13 +61,28 @@ class Service:
     with CORS headers, or the server's) and reaches the server's log."""
 
     def __init__(self, settings: BaseAppSettings, version: str) -> None:
-        self.router = _router(settings, version)
+        self.router = _router(settings, version, self)
         # `app`, as middleware name what they wrap: the engine and the toolkit find the router
         # through `.app` attributes.
-        self.app = CORSMiddleware(_protected(self.router, settings), **settings.cors_options())
+        protected = _protected(self.router, settings)
+        # The protection, when on: a reload gives it the new CORS origins it trusts by default.
+        self.protection = protected if isinstance(protected, CrossOriginProtection) else None
+        self.app = CORSMiddleware(protected, **settings.cors_options())
         # The settings the app was built with, for the guarded protocol (service/server.py) and tests.
         self.state = State()
         self.state.settings = settings
+        self.version = version
+
+    def reload(self) -> None:
+        """The operator's reload (SIGHUP, service/reload.py): the settings' CORS policy, read and
+        checked again, swapped in, or refused with every problem while the old one keeps serving."""
+        self.state.settings = reload_policy(
+            self.app,
+            self.state.settings,
+            guarded=head_guards_in_use(),
+            version=self.version,
+            protection=self.protection,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
@@ -91,8 +107,9 @@ def _protected(router: Router, settings: BaseAppSettings) -> ASGIApp:
     return CrossOriginProtection(router, **protection)
 
 
-def _router(settings: BaseAppSettings, version: str) -> Router:
-    """The service's routes, whichever profile serves them."""
+def _router(settings: BaseAppSettings, version: str, service: Service | None = None) -> Router:
+    """The service's routes, whichever profile serves them; `service`, when its CORS policy can be
+    reloaded (the fetch profile has no reconfigure: a change to it needs a restart)."""
     document = openapi_document(version)
 
     async def openapi(request: Request) -> Response:
@@ -107,19 +124,24 @@ def _router(settings: BaseAppSettings, version: str) -> Router:
         # Werkzeug never redirects "/api/foo/" to "/api/foo": answer 404 as Flask does.
         redirect_slashes=False,
         default=not_found,
-        lifespan=_lifespan(settings, version),
+        lifespan=_lifespan(settings, version, service),
     )
     return router
 
 
-def _lifespan(settings: BaseAppSettings, version: str) -> Lifespan[Any]:
-    """Logs the start-up line once per server process (each worker runs the lifespan once)."""
+def _lifespan(settings: BaseAppSettings, version: str, service: Service | None) -> Lifespan[Any]:
+    """Logs the start-up line once per server process (each worker runs the lifespan once), and
+    reloads the CORS policy on SIGHUP while the process serves (`service.reload`)."""
 
     @asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
         follow_server_log()  # again: under gunicorn --preload, create_app ran before logging was set up
         logger.info("%s", startup_line(settings, guarded=head_guards_in_use(), version=version))
-        yield
+        if service is None:
+            yield
+            return
+        with reloading_on_signal(service.reload):
+            yield
 
     return lifespan
 

@@ -112,3 +112,31 @@ twice_app = flask.Flask("twice_app")
 _views(twice_app, "/api")
 flask_cors.CORS(twice_app, resources={r"/api/*": {"origins": ["https://first.example"]}})
 flask_cors.CORS(twice_app, resources={r"/api/*": {"origins": [FRONT]}})
+
+# CORS(app) and CORS(blueprint) together: the blueprint's policy wins on its routes, the app's
+# applies elsewhere (a 404 under the blueprint's prefix included).
+app_and_blueprint_app = flask.Flask("app_and_blueprint_app")
+_views(app_and_blueprint_app, "/public")
+_admin = flask.Blueprint("admin", "app_and_blueprint_app", url_prefix="/admin")
+_views(_admin)
+flask_cors.CORS(_admin, origins=["https://admin.shop.example"], supports_credentials=True)
+app_and_blueprint_app.register_blueprint(_admin)
+flask_cors.CORS(app_and_blueprint_app, origins=[FRONT])
+
+# app.config and decorators, without CORS(app): @cross_origin() reads the config on every request.
+config_decorators_app = flask.Flask("config_decorators_app")
+config_decorators_app.config["CORS_ORIGINS"] = [FRONT]
+config_decorators_app.config["CORS_SUPPORTS_CREDENTIALS"] = True
+config_decorators_app.add_url_rule("/health", "health", lambda: {"ok": True})
+
+
+@config_decorators_app.route("/api/feed", methods=["GET", "POST"])
+@flask_cors.cross_origin()
+def _feed() -> dict[str, str]:
+    return {"feed": "ok"}
+
+
+@config_decorators_app.route("/api/partner", methods=["GET", "POST"])
+@flask_cors.cross_origin(origins=["https://partner.example"], max_age=600)
+def _partner_feed() -> dict[str, str]:
+    return {"partner": "ok"}

@@ -190,7 +190,7 @@ async def test_large_distinct_inputs_are_decided_but_not_memoised() -> None:
     """A client varying kilobyte-sized headers cannot fill the decision caches with them."""
     middleware = CORSMiddleware(plain_app, origins=r".*", allow_headers=r".*")
     await call(middleware, http_scope())
-    memoised = middleware._decide.cache_info().currsize, header_block.cache_info().currsize
+    memoised = middleware._state.decide.cache_info().currsize, header_block.cache_info().currsize
     for i in range(50):
         names = [f"x-{i}-{n}" for n in range(200)]
         requested = ",".join(names).encode()
@@ -205,7 +205,7 @@ async def test_large_distinct_inputs_are_decided_but_not_memoised() -> None:
         )
         start = (await call(middleware, preflight))[0]
         assert header_values(start, b"access-control-allow-headers") == [", ".join(sorted(names)).encode()]
-    assert (middleware._decide.cache_info().currsize, header_block.cache_info().currsize) == memoised
+    assert (middleware._state.decide.cache_info().currsize, header_block.cache_info().currsize) == memoised
 
 
 async def test_lower_case_options_is_a_preflight_as_in_werkzeug() -> None:

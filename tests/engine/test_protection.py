@@ -306,6 +306,22 @@ def test_report_only_must_be_a_bool() -> None:
     assert [p.id for p in caught.value.problems] == ["E005"]
 
 
+def test_reconfigure_validates_first_and_keeps_the_policy_in_force_on_refusal() -> None:
+    protection = CrossOriginProtection(ok_app, trusted_origins=["https://a.example"])
+    with pytest.raises(ProtectionConfigError) as caught:
+        protection.reconfigure(trusted_origins=["https://b.example/path", "nope"])
+    assert [p.id for p in caught.value.problems] == ["E001", "E001"]
+    assert protection.trusted_origins == {"https://a.example"}
+
+
+def test_reconfigure_swaps_the_trusted_origins_and_is_a_no_op_when_unchanged() -> None:
+    protection = CrossOriginProtection(ok_app, trusted_origins=["https://a.example"])
+    assert protection.reconfigure(trusted_origins=["https://b.example"]) is True
+    assert protection.trusted_origins == {"https://b.example"}
+    assert protection.reconfigure(trusted_origins=["https://b.example"]) is False
+    assert protection.reconfigure() is False  # None keeps what is in force
+
+
 def test_every_id_has_a_title() -> None:
     assert set(PROTECTION_CHECKS) == {"E001", "E002", "E003", "E004", "E005"}
 

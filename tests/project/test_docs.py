@@ -42,8 +42,10 @@ RUN_BY = {
     "migration.md": "test_docs_migration.py",
     "engine-shapes.md": "test_engine_shapes_doc.py",
     "fetch-profile.md": "test_fetch_docs.py",  # one tutorial: its blocks run in order
-    "toolkit.md": "test_toolkit_docs.py",
+    "toolkit.md": "test_toolkit_docs.py",  # the code from-flask prints, compared with real output
+    "toolkit-reference.md": "test_toolkit_docs.py",  # CI recipes: run in a project of their own
     "cross-origin-protection.md": "test_docs_protection.py",
+    "dynamic-origins.md": "test_docs_dynamic_origins.py",
 }
 BLOCKS = [
     (page, line, source, reason)
