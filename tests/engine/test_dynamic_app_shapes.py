@@ -20,8 +20,8 @@ from starlette.routing import Route, Router
 from starlette.types import Scope
 
 from flask_cors_asgi import CORSMiddleware, OptionsRefused, cors_blueprint, cross_origin
-from tests.differential import Req, send_asgi, send_asgi_sync
-from tests.test_app_config import differences, requests_for
+from testing_support import Req, send_asgi, send_asgi_sync
+from tests.engine.test_app_config import differences, requests_for
 
 A = "https://a.example"
 B = "https://b.example"

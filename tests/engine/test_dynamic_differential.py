@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from flask_cors_asgi.decision import CORSRequest, cors_headers, needs_verdict
 from flask_cors_asgi.options import DEFAULTS, compile_policy
-from tests.differential import Req, RouteSpec, compare, flask_app, send_asgi, send_flask, starlette_app
+from testing_support import Req, RouteSpec, compare, flask_app, send_asgi, send_flask, starlette_app
 
 ADMITTED = ("https://tenant-a.example", "https://tenant-b.example:8443")
 REFUSED = "https://evil.example"

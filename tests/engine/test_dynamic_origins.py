@@ -25,7 +25,7 @@ from starlette.types import Receive, Scope, Send
 from flask_cors_asgi import CORSMiddleware, OriginCheck, cross_origin, dynamic_origins
 from flask_cors_asgi.decision import CORSRequest, cors_headers, needs_verdict
 from flask_cors_asgi.options import DEFAULTS, compile_policy
-from tests.test_cors_middleware import call, header_values, http_scope
+from tests.engine.test_cors_middleware import call, header_values, http_scope
 
 TENANT = "https://tenant.example"
 OTHER = "https://other.example"

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from flask_cors_asgi import CORSMiddleware, OptionsRefused, cross_origin
-from tests.test_cors_middleware import call, header_values, http_scope, plain_app
+from tests.engine.test_cors_middleware import call, header_values, http_scope, plain_app
 
 A = "http://a.com"
 B = "https://b.example"

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.servers import ROOT
+from testing_support import ROOT
 
 PAGE = ROOT / "docs" / "dynamic-origins.md"
 APP = "https://app.example.com"

@@ -4,7 +4,7 @@ times, alternating two policies (and once an invalid file, which must be refused
 must be exactly the old policy's or the new one's, none may be lost, and every reload must be
 logged as applied (or refused).
 
-`pytest -s tests/test_reload_soak.py` prints the figures."""
+`pytest -s tests/service/test_reload_soak.py` prints the figures."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.servers import clean_env, free_port, serving
-from tests.test_procfile import web_command
-from tests.test_soak import Kind, encode, exchange
+from testing_support import clean_env, free_port, serving
+from tests.service.test_procfile import web_command
+from tests.service.test_soak import Kind, encode, exchange
 
 RELOADS = 40
 DEADLINE_SECONDS = 90.0  # the whole soak's bound; it normally takes a few seconds

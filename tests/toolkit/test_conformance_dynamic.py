@@ -8,10 +8,10 @@ import json
 import pytest
 
 from cors_conformance.cli import main
-from tests.dynamic_origins_app import LISTED, TENANT
+from tests.toolkit.dynamic_origins_app import LISTED, TENANT
 
-DYNAMIC = "asgi:tests.dynamic_origins_app:app"
-STATIC = "asgi:tests.dynamic_origins_app:static_app"
+DYNAMIC = "asgi:tests.toolkit.dynamic_origins_app:app"
+STATIC = "asgi:tests.toolkit.dynamic_origins_app:static_app"
 
 
 EXPLAIN = ("explain", DYNAMIC, "--method", "GET", "--path", "/api/data")
