@@ -2,7 +2,7 @@
 error or exception middleware) with one `Route("/api/foo", methods=["POST", "OPTIONS"])` whose
 endpoint is a bare ASGI callable that reads the request body and sends the answer recorded from the
 service: for the benchmark's POST and its preflight, the very messages the service sends, byte for
-byte (tests/test_bench_smoke.py checks it). What Starlette's routing allows when the app's own work
+byte (tests/project/test_bench_smoke.py checks it). What Starlette's routing allows when the app's own work
 costs nothing: no CORS decision, no JSON, no guards.
 
 It answers any POST (or OPTIONS) as it answers the benchmark's: it is a ceiling, not an app.

@@ -21,7 +21,7 @@ from starlette.types import Message, Receive, Scope, Send
 from bench import inprocess, workload
 from flask_cors_asgi import CORSMiddleware, dynamic_origins
 
-# The engine's request helpers are private to it (tests/test_layers.py): the few lines they run for
+# The engine's request helpers are private to it (tests/project/test_layers.py): the few lines they run for
 # the benchmark's POST are restated below, with the constants they use.
 _ORIGIN = b"origin"
 _ACRM = b"access-control-request-method"

@@ -4,7 +4,7 @@ a bare endpoint, against `CORSMiddleware` in front of the same endpoint, on the 
 wrapped app's µs per request minus the bare endpoint's, measured in the same interleaved repeats.
 Target: at most a tenth of the CORS engine's cost. A pass-through layer (one more ASGI call, no
 work) is measured beside them: the part of any middleware's cost no implementation can remove.
-Figures and ratios are printed; nothing is asserted (tests/test_bench_smoke.py only checks that
+Figures and ratios are printed; nothing is asserted (tests/project/test_bench_smoke.py only checks that
 every variant is answered as expected).
 
 The variants are the paths a state-changing request takes through the protection: a modern

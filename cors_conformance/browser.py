@@ -3,7 +3,7 @@
 It follows the Fetch standard (https://fetch.spec.whatwg.org/) as each browser implements it, and
 Local Network Access (https://wicg.github.io/local-network-access/). Data in, verdict out: nothing
 here does I/O. What depends on the browser takes `browser=` ("chromium", the default, or "firefox"),
-checked against Chromium 156 and Firefox ESR 153 (tests/test_browser_differential.py), and where a
+checked against Chromium 156 and Firefox ESR 153 (tests/browsers/test_browser_differential.py), and where a
 browser and the standard differ, the browser wins. Where they differ:
 
 - Chromium combines author headers with the same name into one ("a, b") before any CORS rule runs,

@@ -27,7 +27,7 @@ Deliberate differences from Go, each pinned by a test:
 Every decision is the pure function `refusal`; the middleware reads the scope and answers. Its one
 shortcut, a single scan of the headers that lets the common passing requests through (a same-origin
 browser request, a trusted origin, no browser at all), agrees with `refusal` on every request
-(tests/test_protection_fuzz.py).
+(tests/engine/test_protection_fuzz.py).
 """
 
 from __future__ import annotations

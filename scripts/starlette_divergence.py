@@ -3,7 +3,7 @@ the original app's intended policy, differs from Flask-CORS, classified by the c
 
     .venv/bin/python scripts/starlette_divergence.py [--output PATH]
 
-tests/test_starlette_divergence.py pins the browser-level differences, so a Starlette upgrade that
+tests/project/test_starlette_divergence.py pins the browser-level differences, so a Starlette upgrade that
 changes them is noticed (and this document regenerated).
 """
 

@@ -1,5 +1,5 @@
 """The OpenAPI document of the service, built from the pydantic models that describe `/api/foo`'s
-request and answers (tests/test_service_contract.py checks real answers against them)."""
+request and answers (tests/service/test_service_contract.py checks real answers against them)."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ def service_version() -> str:
 def head_guards_in_use() -> bool:
     """Whether this process serves with service.server's protocol. The server imports its protocol
     class before it builds the app or starts its lifespan, and nothing else in a server process
-    imports service.server (the app must not: tests/test_startup.py checks it)."""
+    imports service.server (the app must not: tests/service/test_startup.py checks it)."""
     return GUARDED_PROTOCOL_MODULE in sys.modules
 
 

@@ -1,7 +1,12 @@
 """What the tests and the benchmarks share, so that neither imports the other: the original Flask app
 (`seed_app`), the side-by-side harness that sends the same request to Flask + Flask-CORS and to
 Starlette + the engine (`differential`), and real server processes on 127.0.0.1 (`servers`).
-It is the repository's own support code, not part of the distribution."""
+It is the repository's own support code, not part of the distribution.
+
+Support that more than one test folder (tests/<layer>/) uses lives here too, imported by module: the
+toolkit's target apps, which the docs name by import path (`misconfigured`, `cors_corpus`,
+`flask_corpus`, `protection_app`), the engine's documented examples (`doc_examples`) and the browser
+differential's harness with the driver interface it names (`browser_differential`, `driver`)."""
 
 from testing_support.differential import (
     Observed,
@@ -31,6 +36,7 @@ from testing_support.servers import (
     free_port,
     gunicorn_command,
     is_service_variable,
+    run_bounded,
     serving,
     stop,
     uvicorn_command,
@@ -56,6 +62,7 @@ __all__ = [
     "is_service_variable",
     "observe",
     "observe_lines",
+    "run_bounded",
     "send_asgi",
     "send_asgi_raw",
     "send_asgi_sync",

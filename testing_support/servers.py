@@ -110,3 +110,28 @@ def serving(
         yield process
     finally:
         stop(process)
+
+
+# seconds; refusing a configuration takes one or two interpreter start-ups (about 1 s)
+REFUSAL_BOUND = 15.0
+
+
+def run_bounded(command: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    """Run `command` in its own process group; its status and output, or a failure (after killing
+    the group, workers included) if it is still running after REFUSAL_BOUND seconds."""
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=REFUSAL_BOUND)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        raise AssertionError(f"still running {REFUSAL_BOUND:g} s after start:\n{output[-3000:]}") from None
+    return process.returncode, output

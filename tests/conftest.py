@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.servers import is_service_variable
+from testing_support import is_service_variable
 
 
 @pytest.fixture(autouse=True)
