@@ -315,3 +315,19 @@ async def test_a_decorated_route_asks_its_callable() -> None:
     assert "access-control-allow-origin" not in refused.headers
     assert refused.headers["vary"] == "Origin"
     assert recorder.calls == [TENANT, OTHER]
+
+
+async def test_a_shadow_policy_sharing_the_callable_reuses_the_requests_verdict() -> None:
+    recorder = Recorder(TENANT)
+    check = dynamic_origins(recorder, ttl=0)
+    app = CORSMiddleware(
+        Spy(),
+        profile="fetch",
+        origins=[check],
+        shadow={"origins": [LISTED, check], "expose_headers": ["X-Total"]},
+    )
+    for origin in (TENANT, OTHER):
+        await call(app, "GET", {"Origin": [origin]})
+    # Both policies judge TENANT admitted and OTHER refused, on the one verdict each request got.
+    assert app.shadow.counts["differences"] == 0
+    assert recorder.calls == [TENANT, OTHER]
