@@ -71,6 +71,10 @@ async def test_sighup_swaps_the_fetch_policy_and_keeps_the_debug_flag(
                     await asyncio.sleep(0.01)
     assert await allowed(service, B) == B
     assert service.debug is True
+    # The protection (on by default in production) trusts the new CORS origins, as it does under
+    # the Flask-CORS profile.
+    assert service.protection is not None
+    assert service.protection.policy.trusted_origins == {A, B}
     # Debug mode still on: PUT is not allowed, yet the preflight of an allowed origin gets 204.
     assert (await preflight(service, B)).status_code == 204
     (line,) = [m for m in service_records(caplog) if m.startswith("reload:")]
