@@ -19,6 +19,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from flask_cors_asgi.dynamic import OriginCheck
 from flask_cors_asgi.fetch.config import FetchConfig
 from flask_cors_asgi.fetch.decision import Decision, asks_callable, decide
 from flask_cors_asgi.fetch.policy import FetchPolicy
@@ -175,6 +176,13 @@ class FetchCORSMiddleware(FetchPolicy):
     def __init__(self, app: ASGIApp, *, debug: bool = False, **options: Any) -> None:
         self._start_policy(options, debug)
         self.app = app
+
+    def origin_check_for(self, path: str, origin: str) -> OriginCheck | None:
+        """The origin callable a request from `origin` would ask (any path: the profile has no
+        resources); None where the patterns decide. `CORSMiddleware.origin_check_for`'s contract,
+        for tools that say which answers are decided at request time."""
+        config = self._state.config
+        return config.origin_check if asks_callable(config, origin) else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

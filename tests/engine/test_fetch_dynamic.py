@@ -331,3 +331,12 @@ async def test_a_shadow_policy_sharing_the_callable_reuses_the_requests_verdict(
     # Both policies judge TENANT admitted and OTHER refused, on the one verdict each request got.
     assert app.shadow.counts["differences"] == 0
     assert recorder.calls == [TENANT, OTHER]
+
+
+def test_origin_check_for_names_the_callable_where_it_decides() -> None:
+    check = dynamic_origins(Recorder(TENANT))
+    middleware = CORSMiddleware(Spy(), profile="fetch", origins=[LISTED, check])
+    assert middleware.origin_check_for("/any", TENANT) is check
+    assert middleware.origin_check_for("/any", LISTED) is None  # the patterns decide
+    assert middleware.origin_check_for("/any", "null") is None  # never asked
+    assert CORSMiddleware(Spy(), profile="fetch", origins=[LISTED]).origin_check_for("/", TENANT) is None
