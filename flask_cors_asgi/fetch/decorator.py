@@ -61,9 +61,10 @@ class FetchCrossOrigin(FetchPolicy):
         target: Any = endpoint
         if _is_request_function(target):
             return typing.cast(Endpoint, _function(target, self))
-        if _is_asgi_app(target):
+        if isinstance(target, type) or _is_asgi_app(target):
+            # A class (an HTTPEndpoint: called with scope, receive, send, then awaited) or an app.
             return typing.cast(Endpoint, _FetchRouteApp(target, self))
-        if callable(target) and not isinstance(target, type):
+        if callable(target):
             return typing.cast(Endpoint, _path_operation(target, self))
         raise TypeError(
             f"cross_origin(profile='fetch') decorates request functions, FastAPI path operations and "

@@ -1,5 +1,5 @@
-"""`cross_origin(profile="fetch")` on FastAPI path operations of any signature, and the route
-decorator's `debug`, `set_debug` and `reconfigure`."""
+"""`cross_origin(profile="fetch")` on FastAPI path operations of any signature (and, as before,
+HTTPEndpoint classes), and the route decorator's `debug`, `set_debug` and `reconfigure`."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from starlette.applications import Starlette
+from starlette.endpoints import HTTPEndpoint
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
 from starlette.types import Scope
 
 from flask_cors_asgi import CORSMiddleware, cross_origin
@@ -156,3 +159,19 @@ async def test_the_route_decorator_has_set_debug_debug_and_reconfigure() -> None
         assert route.debug is True  # the flag survives
         assert (await http.get("/thing", headers={"Origin": B})).headers["access-control-allow-origin"] == B
         assert route.reconfigure(origins=[B]) is False
+
+
+async def test_an_http_endpoint_class_is_decorated_as_an_app() -> None:
+    @cross_origin(profile="fetch", origins=[A], methods=["PUT"])
+    class Thing(HTTPEndpoint):
+        async def get(self, request: Request) -> Response:
+            return PlainTextResponse("thing")
+
+    app = Starlette(routes=[Route("/thing", Thing)])
+    async with client(app) as http:
+        response = await http.get("/thing", headers={"Origin": A})
+        preflight = await http.options(
+            "/thing", headers={"Origin": A, "Access-Control-Request-Method": "PUT"}
+        )
+    assert (response.text, response.headers["access-control-allow-origin"]) == ("thing", A)
+    assert (preflight.status_code, preflight.headers["access-control-allow-methods"]) == (204, "PUT")
