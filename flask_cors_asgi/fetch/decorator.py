@@ -76,11 +76,18 @@ def fetch_cross_origin(options: dict[str, Any]) -> FetchCrossOrigin:
     return FetchCrossOrigin(options)
 
 
+_ASGI_NAMES = ("scope", "receive", "send")
+
+
 def _is_asgi_app(endpoint: Any) -> bool:
-    """An ASGI app as the compat decorator tells one (a callable object, not a function)."""
+    """An ASGI app as the compat decorator tells one (a callable object, not a function), or an
+    async function taking exactly `scope, receive, send` (for a `Mount`), which no FastAPI path
+    operation takes."""
     # Imported here: flask_cors_asgi.decorator imports this module to hand profile="fetch" over.
     from flask_cors_asgi import decorator as compat
 
+    if inspect.iscoroutinefunction(endpoint):
+        return tuple(inspect.signature(endpoint).parameters) == _ASGI_NAMES
     return compat._is_asgi_app(endpoint)
 
 

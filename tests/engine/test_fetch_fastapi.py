@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.endpoints import HTTPEndpoint
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.types import Scope
 
 from flask_cors_asgi import CORSMiddleware, cross_origin
@@ -175,3 +175,13 @@ async def test_an_http_endpoint_class_is_decorated_as_an_app() -> None:
         )
     assert (response.text, response.headers["access-control-allow-origin"]) == ("thing", A)
     assert (preflight.status_code, preflight.headers["access-control-allow-methods"]) == (204, "PUT")
+
+
+async def test_an_asgi_function_in_a_mount_is_decorated_as_an_app() -> None:
+    @cross_origin(profile="fetch", origins=[A])
+    async def raw(scope: Scope, receive: Any, send: Any) -> None:
+        await PlainTextResponse("raw")(scope, receive, send)
+
+    async with client(Starlette(routes=[Mount("/raw", app=raw)])) as http:
+        response = await http.get("/raw/x", headers={"Origin": A})
+    assert (response.text, response.headers["access-control-allow-origin"]) == ("raw", A)
