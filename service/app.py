@@ -89,12 +89,28 @@ class Service:
 
 
 class FetchService(FetchCORSMiddleware):
-    """The service under CORS_PROFILE=fetch: the same router behind the strict fetch profile."""
+    """The service under CORS_PROFILE=fetch: the same router behind the strict fetch profile, its
+    policy reloaded on SIGHUP as the compat service's is (`FetchCORSMiddleware.reconfigure`)."""
 
     def __init__(self, settings: BaseAppSettings, version: str) -> None:
-        super().__init__(_protected(_router(settings, version), settings), **settings.fetch_options())
+        self.router = _router(settings, version, self)
+        protected = _protected(self.router, settings)
+        self.protection = protected if isinstance(protected, CrossOriginProtection) else None
+        super().__init__(protected, **settings.fetch_options())
         self.state = State()
         self.state.settings = settings
+        self.version = version
+
+    def reload(self) -> None:
+        """The operator's reload (SIGHUP): as `Service.reload`, with the fetch profile's options."""
+        self.state.settings = reload_policy(
+            self,
+            self.state.settings,
+            guarded=head_guards_in_use(),
+            version=self.version,
+            protection=self.protection,
+            options=BaseAppSettings.fetch_options,
+        )
 
 
 def _protected(router: Router, settings: BaseAppSettings) -> ASGIApp:
@@ -107,9 +123,9 @@ def _protected(router: Router, settings: BaseAppSettings) -> ASGIApp:
     return CrossOriginProtection(router, **protection)
 
 
-def _router(settings: BaseAppSettings, version: str, service: Service | None = None) -> Router:
+def _router(settings: BaseAppSettings, version: str, service: Service | FetchService | None = None) -> Router:
     """The service's routes, whichever profile serves them; `service`, when its CORS policy can be
-    reloaded (the fetch profile has no reconfigure: a change to it needs a restart)."""
+    reloaded."""
     document = openapi_document(version)
 
     async def openapi(request: Request) -> Response:
@@ -129,7 +145,9 @@ def _router(settings: BaseAppSettings, version: str, service: Service | None = N
     return router
 
 
-def _lifespan(settings: BaseAppSettings, version: str, service: Service | None) -> Lifespan[Any]:
+def _lifespan(
+    settings: BaseAppSettings, version: str, service: Service | FetchService | None
+) -> Lifespan[Any]:
     """Logs the start-up line once per server process (each worker runs the lifespan once), and
     reloads the CORS policy on SIGHUP while the process serves (`service.reload`)."""
 

@@ -22,10 +22,16 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from flask_cors_asgi import CORSMiddleware, CrossOriginProtection, OptionsRefused
+from flask_cors_asgi import (
+    CORSMiddleware,
+    CrossOriginProtection,
+    FetchConfigError,
+    FetchCORSMiddleware,
+    OptionsRefused,
+)
 from service.startup import startup_line
 from settings import BaseAppSettings, read_settings
 
@@ -35,16 +41,18 @@ RELOAD_SIGNAL = signal.SIGHUP
 
 
 def reload_policy(
-    middleware: CORSMiddleware,
+    middleware: CORSMiddleware | FetchCORSMiddleware,
     settings: BaseAppSettings,
     *,
     guarded: bool,
     version: str,
     protection: CrossOriginProtection | None = None,
+    options: Callable[[BaseAppSettings], Mapping[str, Any]] = BaseAppSettings.cors_options,
 ) -> BaseAppSettings:
     """Read, check and apply the settings' CORS policy to the service's engine (`Service.app`), and
     to its cross-origin protection (when on) the origins it trusts, which default to the CORS
-    origins; the settings now in force (the old ones when the new ones are refused)."""
+    origins; the settings now in force (the old ones when the new ones are refused). `options`
+    reads the engine's options from the settings (`fetch_options` for the fetch profile's)."""
     reading = read_settings()
     if reading.errors or reading.settings is None:
         # The lines start-up prints for the same settings, one log record each.
@@ -61,8 +69,10 @@ def reload_policy(
             logger.warning("reload: %s changed; it takes effect at the next restart", name.upper())
     effective = settings.model_copy(update=cors)
     try:
-        changed = middleware.reconfigure(**effective.cors_options())
-    except OptionsRefused as exc:  # the checks refuse all of this first; kept as a last guard
+        # From `fresh`, whose CORS fields `effective` took: fetch_options reads which variables
+        # were set, which a copy of the old settings updated with every CORS field cannot tell.
+        changed = middleware.reconfigure(**options(fresh))
+    except (OptionsRefused, FetchConfigError) as exc:  # the checks refuse all this first: a last guard
         logger.error("reload refused, the CORS policy in force keeps serving: %s", exc)
         return settings
     protection_options = effective.cross_origin_protection_options()

@@ -12,6 +12,7 @@ from flask_cors_asgi.fetch.config import (
     fetch_problems,
 )
 from flask_cors_asgi.fetch.decision import Decision, decide
+from flask_cors_asgi.fetch.decorator import FetchCrossOrigin
 from flask_cors_asgi.fetch.middleware import FetchCORSMiddleware
 from flask_cors_asgi.fetch.proposal import StrictProposal, strict_equivalent, translate_regex
 
@@ -22,6 +23,7 @@ __all__ = [
     "FetchCORSMiddleware",
     "FetchConfig",
     "FetchConfigError",
+    "FetchCrossOrigin",
     "FetchProblem",
     "StrictProposal",
     "compile_fetch",

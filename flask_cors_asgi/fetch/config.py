@@ -27,6 +27,13 @@ required.
 | fetch.E016 | `expose_headers=["*"]` with credentials |
 | fetch.E017 | an option of the wrong type |
 | fetch.E018 | an option the fetch profile does not have |
+| fetch.E019 | a callable in `origins` beside `*` |
+| fetch.E020 | more than one callable in `origins` |
+
+`origins` may hold one callable (`check(origin, scope) -> bool`, sync or async, or a
+`dynamic_origins(...)` object) beside the patterns: it is not a pattern, so the pattern checks skip
+it, and it is compiled once into an `OriginCheck` (flask_cors_asgi.dynamic) that the middleware asks
+at request time, after the patterns.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask_cors_asgi.dynamic import OriginCheck, as_origin_check, is_origin_check
 from flask_cors_asgi.fetch.origins import OriginSet, Pattern, PatternError, parse_pattern
 
 # The fetch profile's options: Flask-CORS's names for what jub0bs configures, plus its own.
@@ -79,6 +87,8 @@ CHECKS: Mapping[str, str] = {
     "fetch.E016": "wildcard exposed headers with credentials",
     "fetch.E017": "option of the wrong type",
     "fetch.E018": "not an option of the fetch profile",
+    "fetch.E019": "origin callable with a wildcard origin",
+    "fetch.E020": "more than one origin callable",
 }
 
 SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
@@ -195,6 +205,10 @@ class FetchConfig:
     preflight: bool  # whether any preflight can succeed at all
     tolerate_insecure_origins: bool
     tolerate_subdomains_of_public_suffixes: bool
+    # The callable among the origins, asked (by the middleware) when no pattern allows an origin.
+    origin_check: OriginCheck | None = None
+    # What Vary says of an answer the callable decided: Origin, then the headers it declares.
+    origin_vary: str = "Origin"
 
     @property
     def allows_any_origin(self) -> bool:
@@ -237,13 +251,38 @@ def _flag(option: str, options: Mapping[str, Any], problems: list[FetchProblem])
     return value
 
 
+def _origin_check(value: Any, problems: list[FetchProblem]) -> tuple[Any, OriginCheck | None]:
+    """The origins without their callable, and the callable compiled (None without one)."""
+    if is_origin_check(value):
+        return [], as_origin_check(value)
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        return value, None  # _items reports what is wrong with it
+    items = list(value)
+    checks = [item for item in items if is_origin_check(item)]
+    if not checks:
+        return items, None
+    if len(checks) > 1:
+        problems.append(
+            FetchProblem(
+                "fetch.E020",
+                "origins",
+                checks[1],
+                f"{len(checks)} callables: at most one, which decides every origin the patterns do not",
+            )
+        )
+    return [item for item in items if not is_origin_check(item)], as_origin_check(checks[0])
+
+
 def _origins(
     values: list[str],
     credentialed: bool,
     tolerate_insecure: bool,
     tolerate_psl: bool,
     problems: list[FetchProblem],
+    check: OriginCheck | None = None,
 ) -> OriginSet | None:
+    if not values and check is not None:
+        return OriginSet(())  # the callable decides every origin
     if not values:
         problems.append(
             FetchProblem("fetch.E001", "origins", None, "at least one origin pattern is required")
@@ -252,6 +291,17 @@ def _origins(
     any_origin = False
     patterns: list[Pattern] = []
     for raw in values:
+        if raw == "*" and check is not None:
+            # "*" answers every origin the same, so the callable could never change an answer.
+            problems.append(
+                FetchProblem(
+                    "fetch.E019",
+                    "origins",
+                    raw,
+                    f'"*" beside the callable {check!r}: "*" allows every origin, drop one of them',
+                )
+            )
+            continue
         if raw == "*":
             if credentialed:
                 # Browsers refuse "*" with credentials, and reflecting any origin instead would
@@ -478,12 +528,14 @@ def _compile(options: Mapping[str, Any]) -> tuple[FetchConfig, list[FetchProblem
     tolerate_insecure = _flag("dangerously_tolerate_insecure_origins", options, problems)
     tolerate_psl = _flag("dangerously_tolerate_subdomains_of_public_suffixes", options, problems)
     _flag("debug", options, problems)
+    origin_values, check = _origin_check(options.get("origins"), problems)
     origins = _origins(
-        _items("origins", options.get("origins"), problems),
+        _items("origins", origin_values, problems),
         credentialed,
         tolerate_insecure,
         tolerate_psl,
         problems,
+        check,
     )
     any_method, methods = _methods(_items("methods", options.get("methods"), problems), problems)
     wildcard_headers, request_headers, acah = _request_headers(
@@ -509,5 +561,7 @@ def _compile(options: Mapping[str, Any]) -> tuple[FetchConfig, list[FetchProblem
         preflight=any_method or bool(methods) or wildcard_headers or bool(request_headers),
         tolerate_insecure_origins=tolerate_insecure,
         tolerate_subdomains_of_public_suffixes=tolerate_psl,
+        origin_check=check,
+        origin_vary="Origin" if check is None else check.vary_value(),
     )
     return config, problems

@@ -8,6 +8,9 @@ request's CORS inputs, answering as jub0bs/cors v1.0.2 answers. Nothing here kno
   the headers so far, so the browser's console names the precise failure; an origin that failed
   still gets a bare 403.
 - Any other request goes on to the app, and its answer gets the headers decided here.
+- With a callable among the origins, `verdict` is its answer for this request's origin (None: not
+  asked, which counts as refused). It is read only where no pattern allows a well-formed origin;
+  an actual response so decided varies on Origin and on the headers the callable declares.
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ class Decision(NamedTuple):
     # For a failed preflight, the step that failed ("origin", "method", "headers" or "no
     # preflight"); for the debug mode's 204, the step too. None otherwise.
     failure: str | None = None
+    # The Vary value appended when `vary`: "Origin", plus the declared headers of an origin
+    # callable whose answer decided the headers.
+    vary_value: str = "Origin"
 
     @property
     def preflight(self) -> bool:
@@ -141,19 +147,34 @@ def _index(allowed: tuple[str, ...], start: int, name: str) -> int:
     return low if low < len(allowed) and allowed[low] == name else -1
 
 
-def _origin_headers(config: FetchConfig, origin: str) -> Headers | None:
+def _origin_headers(config: FetchConfig, origin: str, verdict: bool | None = None) -> Headers | None:
     """The headers that allow `origin`, or None when it is not allowed."""
     if config.origins is None:
         return ((ACAO, "*"),)
     if origin not in config.origins.exact_texts:
         parsed = parse_origin(origin)
-        if parsed is None or parsed not in config.origins:
+        # The callable decides only what could be an origin: never "null" or garbage, which the
+        # profile refuses to list as patterns too.
+        if (parsed is None or parsed not in config.origins) and (
+            parsed is None or config.origin_check is None or not verdict
+        ):
             return None
     if config.credentialed:
         # Preflights carry no credentials, and an actual request's credentials mode cannot be seen:
         # an allowed origin always gets "true" when credentials are allowed.
         return ((ACAO, origin), (ACAC, "true"))
     return ((ACAO, origin),)
+
+
+def asks_callable(config: FetchConfig, origin: str | None) -> bool:
+    """Whether the answer for `origin` may depend on the origin callable's verdict: the policy has
+    one, and no pattern allows this well-formed origin."""
+    if config.origin_check is None or origin is None or config.origins is None:
+        return False
+    if origin in config.origins.exact_texts:
+        return False
+    parsed = parse_origin(origin)
+    return parsed is not None and parsed not in config.origins
 
 
 def decide(
@@ -163,16 +184,17 @@ def decide(
     acrm: str | None,
     acrh: tuple[str, ...] | None,
     debug: bool = False,
+    verdict: bool | None = None,
 ) -> Decision:
     """The fetch profile's answer to a request: its method, its first Origin and first
     Access-Control-Request-Method values (None when absent) and its Access-Control-Request-Headers
-    lines (None when absent)."""
+    lines (None when absent); `verdict`, the origin callable's answer, if the policy has one."""
     if origin is not None and method == "OPTIONS" and acrm is not None:
-        return _preflight(config, origin, acrm, acrh, debug)
-    return _actual(config, origin, method == "OPTIONS")
+        return _preflight(config, origin, acrm, acrh, debug, verdict)
+    return _actual(config, origin, method == "OPTIONS", verdict)
 
 
-def _actual(config: FetchConfig, origin: str | None, options: bool) -> Decision:
+def _actual(config: FetchConfig, origin: str | None, options: bool, verdict: bool | None = None) -> Decision:
     if config.origins is None:
         # Every origin: the same answer for everyone, so nothing varies, non-CORS requests included
         # (a cache may serve this answer to a CORS request later).
@@ -183,20 +205,29 @@ def _actual(config: FetchConfig, origin: str | None, options: bool) -> Decision:
     vary = not options
     if origin is None:
         return _PASS_VARY if vary else _PASS_NOTHING
-    headers = _origin_headers(config, origin)
+    headers = _origin_headers(config, origin, verdict)
+    # Allowed or not, an answer the callable decided depends on the headers it reads too.
+    vary_value = config.origin_vary if vary and asks_callable(config, origin) else "Origin"
     if headers is None:
+        if vary_value != "Origin":
+            return Decision(None, (), vary=True, vary_value=vary_value)
         return _PASS_VARY if vary else _PASS_NOTHING
     if config.aceh:
         headers = (*headers, (ACEH, config.aceh))
-    return Decision(None, headers, vary=vary)
+    return Decision(None, headers, vary=vary, vary_value=vary_value)
 
 
 def _preflight(
-    config: FetchConfig, origin: str, acrm: str, acrh: tuple[str, ...] | None, debug: bool
+    config: FetchConfig,
+    origin: str,
+    acrm: str,
+    acrh: tuple[str, ...] | None,
+    debug: bool,
+    verdict: bool | None,
 ) -> Decision:
     if not config.preflight and not debug:
         return Decision(PREFLIGHT_FAIL, (), failure="no preflight")
-    headers = _origin_headers(config, origin)
+    headers = _origin_headers(config, origin, verdict)
     if headers is None:
         return Decision(PREFLIGHT_FAIL, (), failure="origin")
     status_if_failed = PREFLIGHT_OK if debug else PREFLIGHT_FAIL

@@ -129,12 +129,17 @@ class ShadowPolicy:
         path: str,
         fields: tuple[str | None, str | None, tuple[str, ...] | None],
         status: int,
+        scope: Scope | None = None,
     ) -> tuple[int, list[tuple[str, str]]]:
         """The status and CORS headers this policy gives the request; `status` is the app's, for an
-        answer the app would give."""
+        answer the app would give. An origin callable of a fetch shadow is never asked (report-only
+        costs the request no wait): its verdict is the one this request or its cache already has,
+        refused otherwise."""
         origin, acrm, acrh = fields
         if self.fetch is not None:
-            decision = decide(self.fetch, method, origin, acrm, acrh)
+            check = self.fetch.origin_check
+            verdict = None if check is None or origin is None or scope is None else check.known(origin, scope)
+            decision = decide(self.fetch, method, origin, acrm, acrh, verdict=verdict)
             return decision.status or status, list(decision.headers)
         joined = ",".join(acrh) if acrh is not None else None
         resource = match_resource(self.resources, path)
@@ -250,7 +255,7 @@ class ShadowMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 served = browser_verdict(origin, preflight, status, _decoded(message.get("headers", ())))
-                shadow_status, shadow_headers = self.shadow.policy.answer(method, path, fields, status)
+                shadow_status, shadow_headers = self.shadow.policy.answer(method, path, fields, status, scope)
                 shadowed = browser_verdict(origin, preflight, shadow_status, shadow_headers)
                 self.shadow.record(origin, scope["path"], method, served, shadowed)
 

@@ -28,13 +28,14 @@ def run(source: str) -> dict[str, Any]:
     return namespace
 
 
-def test_the_page_has_its_four_examples() -> None:
+def test_the_page_has_its_five_examples() -> None:
     found = examples()
-    assert len(found) == 4
+    assert len(found) == 5
     assert "aiosqlite" in found[0]
     assert 'vary=["X-Tenant"]' in found[1]
     assert "cors.reconfigure" in found[2]
     assert "partners.reconfigure" in found[3]
+    assert 'profile="fetch"' in found[4]
 
 
 class Clock:
@@ -131,3 +132,19 @@ async def test_the_route_reconfigure_example() -> None:
     assert second.headers["access-control-allow-origin"] == "https://second.example"
     assert second.headers["access-control-allow-credentials"] == "true"
     assert preflight.headers["access-control-allow-origin"] == "https://second.example"
+
+
+async def test_the_fetch_profile_example() -> None:
+    example = run(examples()[4])
+    assert example["strict"].options["origins"] == ["https://app.example.com", example["tenants"]]
+    transport = httpx.ASGITransport(app=example["strict"])
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        tenant = await client.get("/", headers={"Origin": "https://acme.example", "X-Tenant": "acme"})
+        listed = await client.get("/", headers={"Origin": APP})
+        refused = await client.options(
+            "/", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
+        )
+    assert tenant.headers["access-control-allow-origin"] == "https://acme.example"
+    assert tenant.headers["vary"] == "Origin, X-Tenant"
+    assert listed.headers["vary"] == "Origin"  # the pattern decided: X-Tenant plays no part
+    assert (refused.status_code, "vary" in refused.headers) == (403, False)

@@ -49,7 +49,7 @@ def tutorial() -> dict[str, Any]:
 
 
 def test_the_page_has_its_examples() -> None:
-    assert len(blocks("python")) == 5
+    assert len(blocks("python")) == 6
     assert len(blocks("console")) == 1
     assert len(blocks("dotenv")) == 1
 
@@ -139,3 +139,22 @@ async def test_the_dotenv_block_configures_the_strict_service(
         )
     assert preflight.status_code == 204
     assert preflight.headers["access-control-allow-credentials"] == "true"
+
+
+async def test_the_tenant_example_asks_its_callable_after_the_patterns(tutorial: dict[str, Any]) -> None:
+    transport = httpx.ASGITransport(tutorial["tenant_app"])
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        tenant = await http.get("/", headers={"Origin": "https://acme.example"})
+        stranger = await http.get("/", headers={"Origin": "https://globex.example"})
+        partner = await http.get("/", headers={"Origin": "https://partner.example"})
+        # Debug mode survived the reconfiguration: DELETE is not allowed, yet the answer is 204.
+        debugged = await http.options(
+            "/", headers={"Origin": "https://acme.example", "Access-Control-Request-Method": "DELETE"}
+        )
+    assert tenant.headers["access-control-allow-origin"] == "https://acme.example"
+    assert tenant.headers["vary"] == "Origin"
+    assert "access-control-allow-origin" not in stranger.headers
+    assert stranger.headers["vary"] == "Origin"
+    assert partner.headers["access-control-allow-origin"] == "https://partner.example"
+    assert debugged.status_code == 204
+    assert "access-control-allow-methods" not in debugged.headers
