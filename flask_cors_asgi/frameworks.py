@@ -21,6 +21,9 @@ Copied from Starlette (private there, or a method of a class the engine does not
 
 Read from what Starlette builds:
 
+- `ROUTER`, `ROUTE`, `APP_ROOT_PATH`: the scope keys Starlette's routing sets (`Router.app`: the
+  outermost router and the route it picked; `Mount.matches`: the root path the app was served under,
+  kept once a Mount extends `root_path`).
 - `EXCEPTION_HANDLERS`: the scope key under which `ExceptionMiddleware` leaves the app's
   `(exception_handlers, status_handlers)` for `wrap_app_handling_exceptions`;
   `registered_handler` picks from it the handler the app's exception layer would call.
@@ -72,6 +75,11 @@ ServerErrorLayer = ServerErrorMiddleware
 
 # Starlette's ExceptionMiddleware sets it; wrap_app_handling_exceptions reads it.
 EXCEPTION_HANDLERS = "starlette.exception_handlers"
+# Starlette's Router sets these (the first router the request reaches, and the route it picked).
+ROUTER = "router"
+ROUTE = "route"
+# Starlette's Mount sets it: the root path the whole app was served under (without the Mounts').
+APP_ROOT_PATH = "app_root_path"
 
 
 def is_async_callable(obj: Any) -> bool:

@@ -30,7 +30,12 @@ from flask_cors_asgi.errors import (
     response_headers,
 )
 from flask_cors_asgi.fetch.hook import build
-from flask_cors_asgi.frameworks import built_by_a_starlette_app, registered_handler, server_error_layer
+from flask_cors_asgi.frameworks import (
+    APP_ROOT_PATH,
+    built_by_a_starlette_app,
+    registered_handler,
+    server_error_layer,
+)
 from flask_cors_asgi.options import (
     DEFAULTS,
     AppConfig,
@@ -114,7 +119,7 @@ def flask_path(scope: Scope) -> str:
     served under (SCRIPT_NAME), but with every Mount's prefix, as a blueprint's url_prefix is part
     of it (Starlette keeps the app's root as `app_root_path` once a Mount extended `root_path`)."""
     path: str = scope["path"]
-    root: str = scope.get("app_root_path", scope.get("root_path", ""))
+    root: str = scope.get(APP_ROOT_PATH, scope.get("root_path", ""))
     return path[len(root) :] if root and path.startswith(root) else path
 
 

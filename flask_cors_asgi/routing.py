@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Match, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from flask_cors_asgi.frameworks import fastapi_route_contexts
+from flask_cors_asgi.frameworks import APP_ROOT_PATH, ROUTER, fastapi_route_contexts
 
 OPTIONS_CONTENT_TYPE = "text/html; charset=utf-8"  # Flask's default response mimetype
 # The handler methods HTTPEndpoint dispatches to (its own list), as Flask's MethodView does its own.
@@ -187,10 +187,10 @@ def allow_header(scope: Scope) -> str:
     """The Allow value of Flask's default OPTIONS response, from inside an endpoint: the whole
     app's routing (its top-level router) replayed for the path, from the root path the app was
     served under (Starlette keeps it as `app_root_path` once a Mount has extended `root_path`)."""
-    router = scope.get("router")
+    router = scope.get(ROUTER)
     if not isinstance(router, Router):
         return "OPTIONS"
-    top = {**scope, "root_path": scope.get("app_root_path", scope.get("root_path", ""))}
+    top = {**scope, "root_path": scope.get(APP_ROOT_PATH, scope.get("root_path", ""))}
     return _allow(path_routes(router.routes, top))
 
 

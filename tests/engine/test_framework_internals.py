@@ -5,7 +5,8 @@ and the framework's original:
 
 - copies of Starlette's handler lookup, its test of an async handler, the way it calls a handler,
   its default HTTPException answer and ServerErrorMiddleware's own 500;
-- the scope key under which Starlette's exception layer leaves the app's handlers;
+- the scope keys under which Starlette's exception layer leaves the app's handlers, and its routing
+  the router, the route and the root path the app was served under;
 - the app's ServerErrorMiddleware, found as its built `middleware_stack`, whose `handler` the engine
   patches (and ServerErrorMiddleware calling the patched handler);
 - Starlette builds `middleware=[...]` in `build_middleware_stack`, a frame the engine looks for to
@@ -31,7 +32,7 @@ from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
 from flask_cors_asgi import frameworks, tried_routes
@@ -296,3 +297,20 @@ def test_quart_is_found_once_imported_with_what_the_engine_reads_of_it() -> None
     assert frameworks.imported_quart() is quart
     assert isinstance(quart.Quart(__name__), quart.Quart)
     assert quart.has_request_context() is False  # outside a request, as quart_views asks
+
+
+async def test_starlettes_routing_leaves_router_route_and_app_root_path_where_the_engine_reads() -> None:
+    seen: dict[str, Any] = {}
+
+    async def endpoint(request: Request) -> Response:
+        seen.update(request.scope)
+        return PlainTextResponse("ok")
+
+    inner = Route("/x", endpoint)
+    app = Starlette(routes=[Mount("/m", routes=[inner])])
+    transport = httpx.ASGITransport(app=app, root_path="/root")
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        assert (await client.get("/root/m/x")).text == "ok"
+    assert seen[frameworks.ROUTER] is app.router  # the outermost router, not the Mount's
+    assert seen[frameworks.ROUTE] is inner
+    assert (seen[frameworks.APP_ROOT_PATH], seen["root_path"]) == ("/root", "/root/m")

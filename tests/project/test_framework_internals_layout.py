@@ -33,6 +33,7 @@ INTERNAL_ATTRIBUTES = {
 }
 INTERNAL_STRINGS = {
     "starlette.exception_handlers",
+    "app_root_path",
     "middleware_stack",
     "build_middleware_stack",
     "effective_route_contexts",
@@ -41,6 +42,26 @@ INTERNAL_STRINGS = {
     "fastapi.routing",
     "quart",
 }
+
+
+# Scope keys Starlette's router sets, under names too common to look for anywhere but in a scope.
+ROUTING_SCOPE_KEYS = {"router", "route"}
+
+
+def reads_a_routing_key(node: ast.AST) -> bool:
+    """`scope.get("route")`, `scope["router"]` and the like."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
+        target, key = node.func.value, node.args[0] if node.args else None
+    elif isinstance(node, ast.Subscript):
+        target, key = node.value, node.slice
+    else:
+        return False
+    return (
+        isinstance(target, ast.Name)
+        and target.id == "scope"
+        and isinstance(key, ast.Constant)
+        and key.value in ROUTING_SCOPE_KEYS
+    )
 
 
 def docstrings(tree: ast.AST) -> set[int]:
@@ -71,6 +92,8 @@ def reaches(path: Path) -> list[str]:
             what = f".{node.attr}"
         elif isinstance(node, ast.Constant) and id(node) not in prose and node.value in INTERNAL_STRINGS:
             what = repr(node.value)
+        if reads_a_routing_key(node):
+            what = "a routing scope key"
         if what is not None:
             found.append(f"{node.lineno}: {what}")
     return found
@@ -85,9 +108,14 @@ def test_no_other_engine_module_reaches_into_the_frameworks(path: Path) -> None:
     assert reaches(path) == []
 
 
-def test_the_check_sees_what_frameworks_py_does() -> None:
+def test_the_check_sees_what_frameworks_py_does(tmp_path: Path) -> None:
     # The rule is not vacuous: the one module allowed to reach in is caught by it.
     seen = "\n".join(reaches(HOME))
     expected = ("._getframe", ".modules", "starlette.middleware.errors", "'middleware_stack'", "'fastapi'")
     for what in expected:
         assert what in seen
+    example = 'def f(scope):\n    return scope.get("route"), scope["router"]\n'
+    assert [line for line in seen.splitlines() if "routing scope key" in line] == []
+    checked = tmp_path / "example.py"
+    checked.write_text(example)
+    assert reaches(checked) == ["2: a routing scope key", "2: a routing scope key"]
