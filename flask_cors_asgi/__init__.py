@@ -27,9 +27,11 @@ from flask_cors_asgi.options import (
     Policy,
     Resource,
     compile_options,
+    config_key,
     is_regex,
     resolve_options,
     resource_sort_key,
+    unknown_names,
 )
 from flask_cors_asgi.protection import (
     PROTECTION_CHECKS,
@@ -65,6 +67,7 @@ __all__ = [
     "__version__",
     "audit",
     "compile_options",
+    "config_key",
     "cors_blueprint",
     "cors_headers",
     "cross_origin",
@@ -78,4 +81,5 @@ __all__ = [
     "resource_sort_key",
     "strict_equivalent",
     "tried_routes",
+    "unknown_names",
 ]

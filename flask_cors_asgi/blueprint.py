@@ -43,8 +43,12 @@ from flask_cors_asgi.errors import (
     carry_error_headers,
     default_error,
     has_allow_origin,
-    registered_handler,
     response_headers,
+)
+from flask_cors_asgi.frameworks import (
+    EXCEPTION_HANDLERS,
+    is_fastapi_route,
+    registered_handler,
     server_error_layer,
 )
 from flask_cors_asgi.middleware import (
@@ -70,7 +74,7 @@ if TYPE_CHECKING:
 # Set in the scope by an app exception handler called for a blueprint route's error (see
 # `_Marking`): the answer is the handled error's, to which the app's policy applies first.
 _HANDLED = "flask_cors_asgi.handled_error"
-_HANDLERS = "starlette.exception_handlers"
+_HANDLERS = EXCEPTION_HANDLERS
 
 
 def cors_blueprint(routes: Iterable[BaseRoute], **options: Unpack[CORSOptions]) -> list[BaseRoute]:
@@ -81,7 +85,7 @@ def cors_blueprint(routes: Iterable[BaseRoute], **options: Unpack[CORSOptions]) 
     resources = compile_options(options, "cors_blueprint()")
     routes = list(routes)
     for route in _http_routes(routes):
-        if type(route).__module__.startswith("fastapi"):
+        if is_fastapi_route(route):
             # FastAPI serves an included router's routes through apps it builds itself, past the
             # route's own: the policy would be silently skipped.
             raise TypeError(

@@ -26,21 +26,21 @@ does (Flask propagates the exception past after_request then).
 
 from __future__ import annotations
 
-import functools
-import inspect
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
-from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from flask_cors_asgi.frameworks import (
+    Handler,
+    ServerErrorLayer,
+    call_exception_handler,
+    default_server_error_response,
+    patch_server_error_handler,
+)
+
 EncodedHeaders = tuple[tuple[bytes, bytes], ...]
-Handler = Callable[[Request, Exception], Any]
 
 # The scope key under which the CORS headers of an unhandled exception's answer wait for the app's
 # ServerErrorMiddleware.
@@ -84,96 +84,28 @@ class WithHeaders:
         await self.response(scope, receive, send_with_headers)
 
 
-async def _call(handler: Handler, request: Request, exc: Exception) -> Any:
-    """A Starlette exception handler, sync ones in the thread pool, as Starlette calls them."""
-    if _is_async(handler):
-        return await handler(request, exc)
-    return await run_in_threadpool(handler, request, exc)
-
-
-def _is_async(handler: Any) -> bool:
-    while isinstance(handler, functools.partial):
-        handler = handler.func
-    return inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
-        getattr(handler, "__call__", None)  # noqa: B004
-    )
-
-
-def _lookup(handlers: Mapping[Any, Handler], exc: Exception) -> Handler | None:
-    """Starlette's handler lookup: the first class in the exception's MRO that has one."""
-    for cls in type(exc).__mro__:
-        if cls in handlers:
-            return handlers[cls]
-    return None
-
-
-async def _default_http_answer(request: Request, exc: Exception) -> Response:
-    """Starlette's default HTTPException handler: the status, the detail, the exception's headers."""
-    assert isinstance(exc, HTTPException)
-    if exc.status_code in {204, 304}:
-        return Response(status_code=exc.status_code, headers=exc.headers)
-    return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
-
-
-def registered_handler(scope: Scope, exc: Exception) -> Handler | None:
-    """The handler the app's exception layer would call for `exc` (HTTPException by status, then by
-    class), or Starlette's default for an HTTPException; None for an unhandled exception."""
-    exception_handlers: Mapping[Any, Handler] = {}
-    status_handlers: Mapping[int, Handler] = {}
-    registered = scope.get("starlette.exception_handlers")
-    if registered is not None:
-        exception_handlers, status_handlers = registered
-    handler = None
-    if isinstance(exc, HTTPException):
-        handler = status_handlers.get(exc.status_code)
-    if handler is None:
-        handler = _lookup(exception_handlers, exc)
-    if handler is None and isinstance(exc, HTTPException):
-        handler = _default_http_answer
-    return handler
-
-
 async def answer_handled(
     handler: Handler, exc: Exception, scope: Scope, receive: Receive, send: Send, headers: EncodedHeaders
 ) -> None:
-    response = await _call(handler, Request(scope, receive), exc)
+    response = await call_exception_handler(handler, Request(scope, receive), exc)
     if response is not None:
         await WithHeaders(response, headers)(scope, receive, send)
 
 
-def server_error_layer(app: Any) -> ServerErrorMiddleware | None:
-    """The ServerErrorMiddleware a Starlette app's exceptions end in, once its stack is built."""
-    if not isinstance(app, Starlette):
-        return None
-    stack = getattr(app, "middleware_stack", None)
-    return stack if isinstance(stack, ServerErrorMiddleware) else None
+def carry_error_headers(layer: ServerErrorLayer) -> None:
+    """Make the layer's 500 answer (Starlette's default one when the app has no handler) carry the
+    headers a CORSMiddleware left in the scope. Once per layer; the answer is unchanged where no
+    headers were left (another path, another middleware)."""
+    patch_server_error_handler(layer, _with_error_headers)
 
 
-def carry_error_headers(layer: ServerErrorMiddleware) -> None:
-    """Wrap the layer's 500 handler (Starlette's default one when the app has none) so that its
-    answer carries the headers a CORSMiddleware left in the scope. Once per layer; the answer is
-    unchanged where no headers were left (another path, another middleware)."""
-    if isinstance(layer.handler, _CarryingHandler):
-        return
-    layer.handler = _CarryingHandler(layer.handler)
-
-
-class _CarryingHandler:
-    def __init__(self, handler: Any) -> None:
-        self.handler = handler
-
-    async def __call__(self, request: Request, exc: Exception) -> Any:
-        if self.handler is None:
-            # ServerErrorMiddleware.error_response, the answer it gives without a handler.
-            response: Any = PlainTextResponse("Internal Server Error", status_code=500)
-        else:
-            response = await _call(self.handler, request, exc)
-        headers: EncodedHeaders | None = request.scope.pop(ERROR_HEADERS, None)
-        if headers and response is not None:
-            return WithHeaders(response, headers)
-        return response
+def _with_error_headers(request: Request, response: Any) -> Any:
+    headers: EncodedHeaders | None = request.scope.pop(ERROR_HEADERS, None)
+    if headers and response is not None:
+        return WithHeaders(response, headers)
+    return response
 
 
 def default_error(headers: EncodedHeaders) -> WithHeaders:
     """Starlette's plain 500, with CORS headers, for an exception no Starlette app will answer."""
-    return WithHeaders(PlainTextResponse("Internal Server Error", status_code=500), headers)
+    return WithHeaders(default_server_error_response(), headers)

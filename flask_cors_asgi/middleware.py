@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import functools
 import logging
-import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from types import FrameType, MappingProxyType
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,11 +27,15 @@ from flask_cors_asgi.errors import (
     carry_error_headers,
     default_error,
     has_allow_origin,
-    registered_handler,
     response_headers,
-    server_error_layer,
 )
 from flask_cors_asgi.fetch.hook import build
+from flask_cors_asgi.frameworks import (
+    APP_ROOT_PATH,
+    built_by_a_starlette_app,
+    registered_handler,
+    server_error_layer,
+)
 from flask_cors_asgi.options import (
     DEFAULTS,
     AppConfig,
@@ -117,7 +119,7 @@ def flask_path(scope: Scope) -> str:
     served under (SCRIPT_NAME), but with every Mount's prefix, as a blueprint's url_prefix is part
     of it (Starlette keeps the app's root as `app_root_path` once a Mount extended `root_path`)."""
     path: str = scope["path"]
-    root: str = scope.get("app_root_path", scope.get("root_path", ""))
+    root: str = scope.get(APP_ROOT_PATH, scope.get("root_path", ""))
     return path[len(root) :] if root and path.startswith(root) else path
 
 
@@ -212,22 +214,6 @@ class _Refused:
             await send({"type": "websocket.close", "code": 1011})
 
 
-def _built_by_a_starlette_app() -> bool:
-    """Whether the CORSMiddleware being constructed is part of a Starlette app's middleware stack,
-    which Starlette builds on the app's first event (`Middleware(CORSMiddleware, ...)`), rather than
-    constructed by the user's own code. The frames between are this module's and subclasses'."""
-    frame: FrameType | None = sys._getframe(2)
-    for _ in range(8):
-        if frame is None:
-            return False
-        if frame.f_code.co_name == "build_middleware_stack" and isinstance(
-            frame.f_locals.get("self"), Starlette
-        ):
-            return True
-        frame = frame.f_back
-    return False
-
-
 Decided = tuple[CORSRequest, tuple[tuple[bytes, bytes], ...]]
 # The origin callable to ask (None where the listed origins decide), the origin to ask about, and
 # the decision if it admits the origin, then if it does not.
@@ -274,7 +260,7 @@ class CORSMiddleware:
             try:
                 return build(cls, *args, profile=profile, shadow=shadow, options=options)
             except (TypeError, ValueError) as exc:
-                if not _built_by_a_starlette_app():
+                if not built_by_a_starlette_app():
                     raise
                 return _Refused(f"flask_cors_asgi: {type(exc).__name__}: {exc}")  # as __init__ does
         return super().__new__(cls)
@@ -294,7 +280,7 @@ class CORSMiddleware:
             resources = compile_options(options, "CORSMiddleware", config)
             app_config = AppConfig.of(config, "CORSMiddleware")
         except (TypeError, ValueError) as exc:
-            if not _built_by_a_starlette_app():
+            if not built_by_a_starlette_app():
                 raise
             app = _Refused(f"flask_cors_asgi: {type(exc).__name__}: {exc}")
             resources = ()

@@ -42,9 +42,16 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
 )
 # What `cross_origin` takes: Flask-CORS's CrossOriginOptionsInput (no resources, no intercept_exceptions).
 ROUTE_OPTION_NAMES = frozenset(DEFAULTS) - {"resources", "intercept_exceptions"}
-# Flask-CORS's CONFIG_OPTIONS, each app config key with the option it sets (its get_app_kwarg_dict:
-# "CORS_MAX_AGE" sets max_age).
-CONFIG_KEYS: Mapping[str, str] = MappingProxyType({f"CORS_{name.upper()}": name for name in DEFAULTS})
+
+
+def config_key(name: str) -> str:
+    """The app config key that sets option `name`, as Flask-CORS spells it (its
+    get_app_kwarg_dict: "max_age" is set by "CORS_MAX_AGE")."""
+    return f"CORS_{name.upper()}"
+
+
+# Flask-CORS's CONFIG_OPTIONS, each app config key with the option it sets: the one map of CORS_* keys.
+CONFIG_KEYS: Mapping[str, str] = MappingProxyType({config_key(name): name for name in DEFAULTS})
 
 # Flask-CORS treats a string as a regex iff it holds one of these (`probably_regex`). `.`, `+`, `{`,
 # `}` and `|` are deliberately absent: "https://a.com" and "/a|/b" are literals there, and here.
@@ -139,13 +146,28 @@ class Resource:
         return self.pattern.match(path) is not None  # re.match: anchored at the start only.
 
 
+def unknown_names(
+    names: Iterable[str], valid: Iterable[str], *, cutoff: float = 0.5
+) -> dict[str, str | None]:
+    """The one "unknown option" check: each of `names` not in `valid` (option names, or `CORS_*`
+    keys), in sorted order, with the valid name closest to it (None when none is as close as
+    `cutoff`, difflib's similarity ratio), for a "did you mean" hint. Names sharing a prefix (`CORS_`)
+    are similar through it alone: a higher cutoff keeps unrelated ones from being suggested."""
+    valid = sorted(valid)
+    known = frozenset(valid)
+    return {
+        name: next(iter(difflib.get_close_matches(name, valid, n=1, cutoff=cutoff)), None)
+        for name in sorted(names)
+        if name not in known
+    }
+
+
 def unknown_option_error(names: Iterable[str], valid: Iterable[str], where: str) -> TypeError:
     """The error for option names Flask-CORS would log and ignore (our deliberate improvement)."""
     valid = sorted(valid)
     problems = []
-    for name in sorted(names):
-        close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
-        hint = f"; did you mean {close[0]!r}?" if close else f"; valid options: {', '.join(valid)}"
+    for name, close in unknown_names(names, valid).items():
+        hint = f"; did you mean {close!r}?" if close else f"; valid options: {', '.join(valid)}"
         problems.append(f"unknown CORS option {name!r}{hint}")
     return TypeError(f"{where}: " + "; ".join(problems))
 

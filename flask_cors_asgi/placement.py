@@ -15,6 +15,7 @@ from typing import Any
 
 from starlette.types import Scope
 
+from flask_cors_asgi.frameworks import ROUTE
 from flask_cors_asgi.middleware import MIDDLEWARE_SEEN
 from flask_cors_asgi.routing import route_methods
 
@@ -34,7 +35,7 @@ class MiddlewareCheck:
     def __call__(self, scope: Scope) -> None:
         if MIDDLEWARE_SEEN in scope:
             return
-        route = scope.get("route")  # set by Starlette's (and FastAPI's) router
+        route = scope.get(ROUTE)  # set by Starlette's (and FastAPI's) router
         methods = route_methods(route) if route is not None else None
         if methods is None or "OPTIONS" in methods:
             return  # the route takes OPTIONS: the decorator answers the preflight itself

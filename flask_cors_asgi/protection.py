@@ -45,7 +45,8 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from flask_cors_asgi.audit import printable
-from flask_cors_asgi.middleware import MEMO_MAX_INPUT_BYTES, _built_by_a_starlette_app, _Refused
+from flask_cors_asgi.frameworks import built_by_a_starlette_app
+from flask_cors_asgi.middleware import MEMO_MAX_INPUT_BYTES, _Refused
 
 __all__ = [
     "PROTECTION_CHECKS",
@@ -435,7 +436,7 @@ class CrossOriginProtection:
                 )
             self.policy = compile_protection(trusted_origins, insecure_bypass_patterns)
         except ProtectionConfigError as exc:
-            if not _built_by_a_starlette_app():
+            if not built_by_a_starlette_app():
                 raise
             app = _Refused(f"flask_cors_asgi: {exc}")
             self.policy = ProtectionPolicy()

@@ -9,18 +9,18 @@ them over Flask's. The wrapper built by `decorator` does the same through the fu
 when it finds itself called inside a Quart request (a Quart view takes its path parameters, never a
 Starlette request).
 
-Quart is a framework this engine does not depend on: it is only looked up in `sys.modules`, so a
-Quart view can only be running if the app has imported it.
+Quart is a framework this engine does not depend on: it is only looked up among the imported modules
+(`frameworks.imported_quart`), so a Quart view can only be running if the app has imported it.
 """
 
 from __future__ import annotations
 
-import sys
 import weakref
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from flask_cors_asgi.decision import cors_headers
+from flask_cors_asgi.frameworks import imported_quart
 from flask_cors_asgi.middleware import EVALUATED, asked_for, known_for, read_request
 from flask_cors_asgi.options import AppConfig, Policy, RoutePolicies
 
@@ -73,7 +73,7 @@ class RoutePolicy:
 
 def quart_module() -> Any | None:
     """The `quart` module when the current call runs inside a Quart request, else None."""
-    quart = sys.modules.get("quart")
+    quart = imported_quart()
     if quart is None or not quart.has_request_context():
         return None
     return quart

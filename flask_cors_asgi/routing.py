@@ -12,7 +12,6 @@ ASGI app mounted or routed to takes every method and answers OPTIONS itself.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,8 @@ from starlette.endpoints import HTTPEndpoint
 from starlette.routing import BaseRoute, Match, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
+
+from flask_cors_asgi.frameworks import APP_ROOT_PATH, ROUTER, fastapi_route_contexts
 
 OPTIONS_CONTENT_TYPE = "text/html; charset=utf-8"  # Flask's default response mimetype
 # The handler methods HTTPEndpoint dispatches to (its own list), as Flask's MethodView does its own.
@@ -77,10 +78,8 @@ def tried_routes(routes: Sequence[BaseRoute]) -> Sequence[Any]:
     """The routes as the router tries them. FastAPI (0.16x) keeps each APIRouter it includes as one
     lazy route; when there is one, FastAPI's own `iter_route_contexts` lists what it stands for
     (each with its path, methods and endpoint). Nothing here imports FastAPI."""
-    expand = getattr(sys.modules.get("fastapi.routing"), "iter_route_contexts", None)
-    if expand is not None and any(hasattr(route, "effective_route_contexts") for route in routes):
-        return list(expand(routes))
-    return routes
+    expanded = fastapi_route_contexts(routes)
+    return routes if expanded is None else expanded
 
 
 # Set (True) on CORSMiddleware: a mounted app holding one answers Flask's automatic OPTIONS itself.
@@ -188,10 +187,10 @@ def allow_header(scope: Scope) -> str:
     """The Allow value of Flask's default OPTIONS response, from inside an endpoint: the whole
     app's routing (its top-level router) replayed for the path, from the root path the app was
     served under (Starlette keeps it as `app_root_path` once a Mount has extended `root_path`)."""
-    router = scope.get("router")
+    router = scope.get(ROUTER)
     if not isinstance(router, Router):
         return "OPTIONS"
-    top = {**scope, "root_path": scope.get("app_root_path", scope.get("root_path", ""))}
+    top = {**scope, "root_path": scope.get(APP_ROOT_PATH, scope.get("root_path", ""))}
     return _allow(path_routes(router.routes, top))
 
 

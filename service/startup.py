@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from flask_cors_asgi import DEFAULTS, __version__
+from flask_cors_asgi import __version__, resolve_options
 from settings import BaseAppSettings, as_text
 
 GUARDED_PROTOCOL_MODULE = "service.server"
@@ -28,16 +28,20 @@ def head_guards_in_use() -> bool:
 
 
 def resources(options: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """Each resource pattern with its effective options, as Flask-CORS merges them: its own options
-    over the app's, over Flask-CORS's defaults."""
-    spec = options.get("resources", DEFAULTS["resources"])
+    """Each resource pattern with its effective options, as Flask-CORS merges them (its own options
+    over the app's, over Flask-CORS's defaults: the engine's `resolve_options`), in the order
+    written."""
+    spec = resolve_options(options, where="CORS settings")["resources"]
     if isinstance(spec, Mapping):
         entries = [(str(p), dict(own) if isinstance(own, Mapping) else {}) for p, own in spec.items()]
     elif isinstance(spec, str):
         entries = [(spec, {})]
     else:
         entries = [(str(pattern), {}) for pattern in spec]
-    return [(pattern, {**DEFAULTS, **options, **own}) for pattern, own in entries]
+    return [
+        (pattern, resolve_options(options, resource=own, where=f"CORS settings resource {pattern!r}"))
+        for pattern, own in entries
+    ]
 
 
 def policy(options: Mapping[str, Any]) -> str:

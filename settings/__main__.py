@@ -10,11 +10,11 @@ import argparse
 import os
 import sys
 
-from flask_cors_asgi import DEFAULTS, printable
+from flask_cors_asgi import CONFIG_KEYS, DEFAULTS, printable
 from settings import ConfigurationError, Reading, read_settings
 from settings.base import as_text
 
-FLASK_CORS_FIELDS = frozenset(f"cors_{option}" for option in DEFAULTS)
+FLASK_CORS_FIELDS = frozenset(f"cors_{option}" for option in CONFIG_KEYS.values())
 
 
 def effective_settings(reading: Reading) -> list[str]:

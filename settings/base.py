@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from flask_cors_asgi import DEFAULTS, protection_problems
+from flask_cors_asgi import CONFIG_KEYS, protection_problems, resolve_options
 
 Environment = Literal["development", "test", "staging", "production"]
 # CROSS_ORIGIN_PROTECTION: off, on (refuse cross-origin state-changing requests) or report (log them).
@@ -22,10 +22,11 @@ StrList = Annotated[list[str] | None, NoDecode]
 # A timeout: finite, positive, at most an hour.
 Seconds = Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)]
 
-# The setting fields that are Flask-CORS options (cors_<option>), one per Flask-CORS option.
-CORS_FIELDS = tuple(DEFAULTS)
+# The setting fields that are Flask-CORS options (cors_<option>), one per Flask-CORS option: the
+# variables are the engine's map of Flask-CORS's CORS_* config keys.
+CORS_FIELDS = tuple(CONFIG_KEYS.values())
 # CORS_PROFILE picks the engine's profile: Flask-CORS's (the default) or the strict fetch profile.
-CORS_VARIABLES = frozenset(f"CORS_{name.upper()}" for name in CORS_FIELDS) | {"CORS_PROFILE"}
+CORS_VARIABLES = frozenset(CONFIG_KEYS) | {"CORS_PROFILE"}
 # The variables the fetch profile reads; the others are Flask-CORS's alone.
 FETCH_FIELDS = ("origins", "supports_credentials", "methods", "allow_headers", "expose_headers", "max_age")
 
@@ -186,14 +187,12 @@ class BaseAppSettings(BaseSettings):
         return options
 
     def cors_options(self) -> dict[str, Any]:
-        """The Flask-CORS options for `CORSMiddleware`; unset variables keep Flask-CORS's defaults."""
-        options: dict[str, Any] = {}
-        for name in CORS_FIELDS:
-            value = getattr(self, f"cors_{name}")
-            if value is not None:
-                # max_age stays text, as Flask-CORS sends a config string: "0" is sent, 0 is not.
-                options[name] = value
-        return options
+        """The Flask-CORS options for `CORSMiddleware`; unset variables keep Flask-CORS's defaults.
+        The variables are an app config of `CORS_*` keys, read as Flask-CORS reads `app.config`
+        (unset ones, None, are left out), by the engine's `resolve_options`, without the defaults.
+        max_age stays text, as Flask-CORS sends a config string: "0" is sent, 0 is not."""
+        config = {key: getattr(self, f"cors_{name}") for key, name in CONFIG_KEYS.items()}
+        return resolve_options(config=config, where="CORS settings", defaults=False)
 
     def cross_origin_protection_options(self) -> dict[str, Any] | None:
         """`CrossOriginProtection`'s options, None when CROSS_ORIGIN_PROTECTION=off. Unset trusted

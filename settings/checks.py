@@ -7,14 +7,13 @@ environments refuse; problems that leave nothing sensible to run are errors ever
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from flask_cors_asgi import CHECKS as ENGINE_CHECKS
 from flask_cors_asgi import Problem as EngineProblem
-from flask_cors_asgi import audit, printable, protection_problems
+from flask_cors_asgi import audit, config_key, printable, protection_problems, unknown_names
 from settings.base import CORS_VARIABLES, BaseAppSettings
 
 Level = Literal["error", "warning"]
@@ -62,12 +61,13 @@ class ConfigurationError(Exception):
 
 
 def unknown_variables(names: Iterable[str]) -> list[Problem]:
-    """E001: CORS_* variables Flask-CORS would ignore without a word (CORS_HEADERS, typos)."""
+    """E001: CORS_* variables Flask-CORS would ignore without a word (CORS_HEADERS, typos), found by
+    the engine's own "unknown option" check."""
     problems = []
-    for name in sorted({n.upper() for n in names if n.upper().startswith("CORS_")} - CORS_VARIABLES):
-        close = _ALIASES.get(name) or next(
-            iter(difflib.get_close_matches(name, sorted(CORS_VARIABLES), n=1)), None
-        )
+    written = {n.upper() for n in names if n.upper().startswith("CORS_")}
+    # difflib's default cutoff: the shared CORS_ prefix alone makes names half alike.
+    for name, closest in unknown_names(written, CORS_VARIABLES, cutoff=0.6).items():
+        close = _ALIASES.get(name) or closest
         problems.append(
             Problem(
                 "E001",
@@ -84,7 +84,7 @@ def _variable(problem: EngineProblem) -> str:
     if problem.resource is not None:
         pattern = problem.resource if isinstance(problem.resource, str) else problem.resource.pattern
         return f"CORS_RESOURCES['{pattern}']"
-    return "CORS_*" if problem.option == "options" else f"CORS_{problem.option.upper()}"
+    return "CORS_*" if problem.option == "options" else config_key(problem.option)
 
 
 def check(settings: BaseAppSettings) -> list[Problem]:
