@@ -33,7 +33,7 @@ import logging
 import threading
 import typing
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio.from_thread
 from starlette.endpoints import HTTPEndpoint, WebSocketEndpoint
@@ -42,7 +42,7 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from flask_cors_asgi.decision import cors_headers
-from flask_cors_asgi.fetch.decorator import fetch_cross_origin
+from flask_cors_asgi.fetch.decorator import FetchCrossOrigin, fetch_cross_origin
 from flask_cors_asgi.fetch.hook import check_profile
 from flask_cors_asgi.middleware import (
     APP_CONFIG,
@@ -72,13 +72,19 @@ _RESPONSE_PARAMETER = "__cors_response"
 _ASGI_PARAMETERS = 3  # scope, receive, send
 
 
-def cross_origin(*args: Any, **options: Unpack[RouteOptions]) -> CrossOrigin | Callable[[Endpoint], Endpoint]:
+@typing.overload
+def cross_origin(*, profile: Literal["fetch"], **options: Any) -> FetchCrossOrigin: ...
+@typing.overload
+def cross_origin(
+    *args: Any, profile: Literal["flask_cors"] = ..., **options: Unpack[RouteOptions]
+) -> CrossOrigin: ...
+def cross_origin(*args: Any, **options: Any) -> CrossOrigin | FetchCrossOrigin:
     """Flask-CORS's decorator: the same options, checked and compiled once, here. Under a
     `CORSMiddleware` given the app's config (`config=`), they are layered over its `CORS_*` keys,
     as Flask-CORS's decorator layers them over `app.config`: `@cross_origin()` then takes the
     app's configured origins, not every origin. The decorator it returns has
     `reconfigure(**options)`, for every endpoint it decorated."""
-    profile = options.pop("profile", "flask_cors")  # type: ignore[typeddict-item]
+    profile = options.pop("profile", "flask_cors")
     if profile != "flask_cors":
         # The strict profile's decorator (flask_cors_asgi.fetch); positional arguments are refused there too.
         check_profile(profile, "cross_origin()")
