@@ -8,15 +8,35 @@ import json
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 
 from cors_conformance import forgery
 from cors_conformance.cli import main
-from cors_conformance.matrix import SIMPLE_WRITE, Probe
+from cors_conformance.matrix import SIMPLE_WRITE, Location, Probe, probes
 from cors_conformance.observe import requests_for
-from cors_conformance.origins import UNRELATED
+from cors_conformance.origins import UNRELATED, Candidate
 from cors_conformance.targets import Target
+from flask_cors_asgi import CORSMiddleware
 
 APP = "testing_support.protection_app"
+
+
+async def _lax_session(request: Request) -> Response:
+    await request.body()
+    response = PlainTextResponse("changed")
+    response.set_cookie("session", "1", secure=True, samesite="lax")
+    return response
+
+
+# A credentialed API whose session cookie is SameSite=Lax: another site's POST does not carry it.
+lax_app = Starlette(
+    routes=[Route("/transfer", _lax_session, methods=["GET", "POST"])],
+    middleware=[Middleware(CORSMiddleware, origins=["https://app.example"], supports_credentials=True)],
+)
 
 
 def ids(target: str, *paths: str, credentials: bool = True) -> list[tuple[str, str, str]]:
@@ -96,6 +116,17 @@ def test_the_probe_sends_a_cross_site_post_as_a_browser_does() -> None:
     }
 
 
+def test_only_the_unrelated_origin_adds_the_cross_site_post_among_adversarial_ones() -> None:
+    candidates = [
+        Candidate("https://shop.example", "trusted", None),
+        Candidate("https://evilshop.example", "suffix", "https://shop.example"),
+        Candidate(UNRELATED, "reflect-any", None),
+    ]
+    sent = [(p.origin, p.case.name) for p in probes([Location("/transfer")], candidates)]
+    posting = [origin for origin, case in sent if case == SIMPLE_WRITE.name]
+    assert posting == ["https://shop.example", UNRELATED]
+
+
 def probe(capsys: pytest.CaptureFixture[str], target: str, *options: str) -> tuple[int, dict[str, Any]]:
     status = main(["probe", f"asgi:{APP}:{target}", "--json", *options])
     document: dict[str, Any] = json.loads(capsys.readouterr().out)
@@ -124,6 +155,14 @@ def test_a_public_api_without_credentials_passes_the_default_gate(capsys: pytest
     status, document = probe(capsys, "public")
     # Open to every origin (C01, low for a public API) and reachable by every site (X01): by design.
     assert [(f["id"], f["severity"]) for f in document["findings"]] == [("C01", "low"), ("X01", "low")]
+    assert status == 0
+
+
+def test_a_lax_session_is_not_sent_by_another_site_low(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["probe", f"asgi:{__name__}:lax_app", "--json"])
+    document = json.loads(capsys.readouterr().out)
+    x01 = [f["severity"] for f in document["findings"] if f["id"] == "X01"]
+    assert x01 == ["low"]
     assert status == 0
 
 
