@@ -273,7 +273,11 @@ def _engine_trust(app: Any, depth: int = 0) -> Iterator[Trust]:
         kwargs = getattr(layer, "kwargs", None)
         if cls is not None and isinstance(kwargs, Mapping):  # a declared Middleware(cls, **kwargs)
             if isinstance(cls, type) and issubclass(cls, EngineCORSMiddleware):
-                yield from _declared_trust(kwargs, "CORSMiddleware")
+                # Its config= is an app config it layers its options over, as Flask-CORS app.config.
+                config = kwargs.get("config")
+                yield from _declared_trust(
+                    kwargs, "CORSMiddleware", config if isinstance(config, Mapping) else None
+                )
             elif isinstance(cls, type) and issubclass(cls, StockCORSMiddleware):
                 yield _stock_trust(kwargs)
         elif isinstance(layer, EngineCORSMiddleware):
