@@ -138,14 +138,15 @@ def _prefix(rules: list[str]) -> str:
     return "/" + "/".join(common) if common else ""
 
 
-def _mount_prefix(app: Any, name: str, rules: list[str]) -> str:
-    """Where a blueprint registered as `name` is mounted: its URL prefix joined to those of the
-    blueprints it is nested in, as Flask joins them (`Blueprint.register`). Flask keeps no
-    `register_blueprint(url_prefix=...)` given to the app itself: when the rules do not all sit under
-    the prefix so found, the literal prefix they share is the mount ("" for none: no Mount)."""
+def _mounts(app: Any, name: str, rules: list[str]) -> list[str]:
+    """Where a blueprint registered as `name` is mounted: its URL prefix inside those of the
+    blueprints it is nested in, outermost first ("" where a level has none), as Flask joins them
+    (`Blueprint.register`). Flask keeps no `register_blueprint(url_prefix=...)` given to the app
+    itself: when the rules do not all sit under the prefixes so found, the literal prefix they
+    share is the one mount ("" for none: no Mount)."""
     outer, *inner = name.split(".")
     blueprint = app.blueprints.get(outer)
-    prefix: str | None = getattr(blueprint, "url_prefix", None)
+    levels = [getattr(blueprint, "url_prefix", None) or ""]
     for part in inner:
         nested = [
             (bp, options)
@@ -153,18 +154,14 @@ def _mount_prefix(app: Any, name: str, rules: list[str]) -> str:
             if options.get("name", bp.name) == part
         ]
         if not nested:
-            prefix = None
-            break
+            return [_prefix(rules)]
         blueprint, options = nested[0]
-        own = options.get("url_prefix", blueprint.url_prefix)
-        if prefix is not None and own is not None:
-            prefix = prefix.rstrip("/") + "/" + own.lstrip("/")
-        elif own is not None:
-            prefix = own
-    prefix = (prefix or "").rstrip("/")
+        levels.append(options.get("url_prefix", blueprint.url_prefix) or "")
+    levels = ["/" + level.strip("/") if level.strip("/") else "" for level in levels]
+    prefix = "".join(levels)
     if all(rule == prefix or rule.startswith(prefix + "/") for rule in rules):
-        return prefix
-    return _prefix(rules)
+        return levels
+    return [_prefix(rules)]
 
 
 def _rule_pattern(rule: str) -> str:
@@ -252,8 +249,8 @@ def read(spec: str) -> Report:
             _check_call(report, label, call)
             own = _known(call.kwargs)
             # The engine code's cors_blueprint takes the options as written: it is exact.
-            mount = _mount_prefix(app, name, bp_rules)
-            code_blueprints.append(port.Blueprint(name, mount, bp_rules, dict(own)))
+            mounts = _mounts(app, name, bp_rules)
+            code_blueprints.append(port.Blueprint(name, "".join(mounts), bp_rules, dict(own), mounts))
             where = f"its routes {', '.join(bp_rules)}" if bp_rules else "no routes"
             report.found.append(f"{label}: {_described(own)}; {where}")
             if configured:
@@ -284,6 +281,12 @@ def read(spec: str) -> Report:
         report.not_exact.append(
             "several CORS(app) calls: Flask runs each hook and the first to add headers wins; the port keeps "
             "one resource per pattern, tried most specific first"
+        )
+    elif len(parts) > 1 and not extensions:
+        report.not_exact.append(
+            "several CORS(blueprint) calls: Flask runs an inner blueprint's hook before its parent's and the "
+            "first to add headers wins; this service's settings keep one resource per pattern, tried most "
+            "specific first (the engine code is exact)"
         )
     elif len(parts) > 1:
         report.not_exact.append(
