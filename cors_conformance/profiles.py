@@ -101,6 +101,8 @@ def from_flask(spec: str) -> list[tuple[str | None, StrictProposal]]:
     each for its own fetch-profile middleware (a Mount) or routes."""
     app, recorded, _, _ = flask_config.load(spec)
     extensions = recorded.extensions.get(id(app), [])
+    if not extensions:  # no app-wide policy: Flask-CORS's defaults would propose one open to all
+        return []
     cors_config = {key: value for key, value in app.config.items() if key in CONFIG_KEYS}
     written = {k: v for call in extensions for k, v in call.kwargs.items() if k in DEFAULTS}
     options = resolve_options(written, config=cors_config, defaults=False)
@@ -132,6 +134,8 @@ def proposal_json(proposals: list[tuple[str | None, StrictProposal]]) -> list[di
 def proposal_text(proposals: list[tuple[str | None, StrictProposal]]) -> list[str]:
     """The from-flask section: each strict middleware call, then what differs."""
     lines = ["", "# Strict equivalent (the fetch profile), the second step of the migration:"]
+    if not proposals:
+        lines.append("#   no CORS(app): no app-wide policy to tighten (none proposed for blueprints)")
     for resource, proposal in proposals:
         where = "" if resource is None else f"for paths {resource!r}: "
         lines.append(f"#   {where}CORSMiddleware(app, profile='fetch', **{proposal.options!r})")
