@@ -275,6 +275,18 @@ def _findings(
     return findings.merged(shown, trust.derive(discover.configured_trust(target)))
 
 
+def _forgery(
+    target: Target, observations: Sequence[Observation], args: argparse.Namespace
+) -> list[findings.Finding]:
+    """X01 from the probe's own requests and X02 from the target's protection, read without a
+    request; `--forgery` sends its own requests for X01 instead (forgery.py says which)."""
+    credentials = forgery.cross_site_cookie(observations)
+    if args.forgery:
+        return forgery.findings(target, sorted({o.probe.path for o in observations}), credentials)
+    bypasses = forgery.bypass_patterns(target) if target.app is not None else []
+    return [*forgery.observed_writes(observations, credentials), *forgery.broad_bypasses(bypasses)]
+
+
 def _app_output(targets: Sequence[Target]) -> list[str]:
     """One line per in-process target that wrote anything (logs, tracebacks, prints) while probed."""
     lines = []
@@ -297,10 +309,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
     target = Target(args.target)
     plan = None if args.har is not None else _plan([target], args)
     (observations,) = _observations([target], args, plan)
-    cov = _coverage([target], [observations], plan)
-    found = _findings(target, observations, args)
-    if args.forgery:
-        found = forgery.merged(found, forgery.findings(target, sorted({o.probe.path for o in observations})))
+    found = forgery.merged(_findings(target, observations, args), _forgery(target, observations, args))
+    cov = _coverage([target], [observations], plan)  # after --forgery's requests, which it counts
     rows = report.policy_rows(observations)
     note = _local_network_note(args.target)
     status = max(findings.exit_status(found, args.fail_on), _coverage_status(cov, args))
@@ -584,8 +594,8 @@ def parser() -> argparse.ArgumentParser:
     probe.add_argument(
         "--forgery",
         action="store_true",
-        help="also send each path a cross-site form POST and fetch() as browsers do: X01 if they reach the "
-        "app (CORS does not stop them), X02 for a broad CrossOriginProtection bypass",
+        help="also send each path a cross-site form POST and fetch() as browsers do, and the same from "
+        "the target's own origin: X01 if they reach the app, beyond what every probe sends",
     )
     probe.set_defaults(run=cmd_probe)
 

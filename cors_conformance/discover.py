@@ -24,7 +24,15 @@ from starlette.middleware.cors import CORSMiddleware as StockCORSMiddleware
 from starlette.routing import BaseRoute, Host, Mount
 
 from cors_conformance.targets import Request, Target
-from flask_cors_asgi import DEFAULTS, ROUTE_POLICY, Policy, find_router, tried_routes
+from flask_cors_asgi import (
+    CONFIG_KEYS,
+    DEFAULTS,
+    ROUTE_POLICY,
+    Policy,
+    find_router,
+    resolve_options,
+    tried_routes,
+)
 from flask_cors_asgi import CORSMiddleware as EngineCORSMiddleware
 
 # Sample values per path-parameter type: Werkzeug converters and Starlette convertors alike. An
@@ -265,7 +273,11 @@ def _engine_trust(app: Any, depth: int = 0) -> Iterator[Trust]:
         kwargs = getattr(layer, "kwargs", None)
         if cls is not None and isinstance(kwargs, Mapping):  # a declared Middleware(cls, **kwargs)
             if isinstance(cls, type) and issubclass(cls, EngineCORSMiddleware):
-                yield from _declared_trust(kwargs, "CORSMiddleware", {})
+                # Its config= is an app config it layers its options over, as Flask-CORS app.config.
+                config = kwargs.get("config")
+                yield from _declared_trust(
+                    kwargs, "CORSMiddleware", config if isinstance(config, Mapping) else None
+                )
             elif isinstance(cls, type) and issubclass(cls, StockCORSMiddleware):
                 yield _stock_trust(kwargs)
         elif isinstance(layer, EngineCORSMiddleware):
@@ -296,17 +308,23 @@ def _stock_trust(kwargs: Mapping[str, Any]) -> Trust:
     return Trust(tuple(origins), bool(kwargs.get("allow_credentials", False)), "Starlette's CORSMiddleware")
 
 
-def _declared_trust(options: Mapping[str, Any], where: str, base: Mapping[str, Any]) -> Iterator[Trust]:
-    """The trust of one option set (Flask-CORS's or the engine's), per resource; `base` holds the
-    options it layers over (app.config's, for Flask-CORS)."""
-    merged = {**DEFAULTS, **base, **options}
+def _declared_trust(
+    options: Mapping[str, Any], where: str, config: Mapping[str, Any] | None = None
+) -> Iterator[Trust]:
+    """The trust of one option set (Flask-CORS's or the engine's), per resource, layered as the
+    engine layers it (`resolve_options`) over `config`, the app config's CORS_* keys for
+    Flask-CORS. Names neither knows (a typo, the engine's `profile=`) set nothing."""
+    config = {key: value for key, value in (config or {}).items() if key in CONFIG_KEYS}
+    known = {name: value for name, value in options.items() if name in DEFAULTS}
+    merged = resolve_options(known, config=config, where=where)
     resources = merged.get("resources")
     if not isinstance(resources, Mapping):  # the options apply to every resource as they are
         yield Trust(tuple(_option_origins(merged["origins"])), bool(merged["supports_credentials"]), where)
     else:
         for pattern, resource_options in resources.items():
             if isinstance(resource_options, Mapping):
-                resource = {**merged, **resource_options}
+                own = {name: value for name, value in resource_options.items() if name in DEFAULTS}
+                resource = resolve_options(known, config=config, resource=own, where=where)
                 label = pattern.pattern if isinstance(pattern, re.Pattern) else pattern
                 yield Trust(
                     tuple(_option_origins(resource["origins"])),
@@ -336,12 +354,7 @@ def _flask_trust(target: Target) -> Iterator[Trust]:
         config = getattr(app, "config", None)
         if not isinstance(config, Mapping):
             continue
-        base = {
-            name: config[key]
-            for name in DEFAULTS
-            if (key := f"CORS_{name.upper()}") in config and config[key] is not None
-        }
         for options in target.flask_cors_calls:
-            yield from _declared_trust(options, "Flask-CORS", base)
+            yield from _declared_trust(options, "Flask-CORS", config)
     for options in target.flask_cors_blueprint_calls:
-        yield from _declared_trust(options, "Flask-CORS (blueprint)", {})
+        yield from _declared_trust(options, "Flask-CORS (blueprint)")

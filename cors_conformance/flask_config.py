@@ -18,9 +18,16 @@ from cors_conformance import port
 from cors_conformance.discover import flask_path
 from cors_conformance.recording import CORSCall, Recorded, import_fresh, recording
 from cors_conformance.targets import TargetError
-from flask_cors_asgi import DEFAULTS, ROUTE_OPTION_NAMES, Problem, audit, is_regex, resource_sort_key
-
-CONFIG_KEYS = {f"CORS_{name.upper()}": name for name in DEFAULTS}
+from flask_cors_asgi import (
+    CONFIG_KEYS,
+    DEFAULTS,
+    ROUTE_OPTION_NAMES,
+    Problem,
+    audit,
+    is_regex,
+    resolve_options,
+    resource_sort_key,
+)
 
 
 @dataclass
@@ -131,6 +138,32 @@ def _prefix(rules: list[str]) -> str:
     return "/" + "/".join(common) if common else ""
 
 
+def _mounts(app: Any, name: str, rules: list[str]) -> list[str]:
+    """Where a blueprint registered as `name` is mounted: its URL prefix inside those of the
+    blueprints it is nested in, outermost first ("" where a level has none), as Flask joins them
+    (`Blueprint.register`). Flask keeps no `register_blueprint(url_prefix=...)` given to the app
+    itself: when the rules do not all sit under the prefixes so found, the literal prefix they
+    share is the one mount ("" for none: no Mount)."""
+    outer, *inner = name.split(".")
+    blueprint = app.blueprints.get(outer)
+    levels = [getattr(blueprint, "url_prefix", None) or ""]
+    for part in inner:
+        nested = [
+            (bp, options)
+            for bp, options in getattr(blueprint, "_blueprints", ())
+            if options.get("name", bp.name) == part
+        ]
+        if not nested:
+            return [_prefix(rules)]
+        blueprint, options = nested[0]
+        levels.append(options.get("url_prefix", blueprint.url_prefix) or "")
+    levels = ["/" + level.strip("/") if level.strip("/") else "" for level in levels]
+    prefix = "".join(levels)
+    if all(rule == prefix or rule.startswith(prefix + "/") for rule in rules):
+        return levels
+    return [_prefix(rules)]
+
+
 def _rule_pattern(rule: str) -> str:
     """A Werkzeug rule as an anchored regex over paths (each converter one or more characters)."""
     pieces = re.split(r"<[^>]+>", rule)
@@ -163,8 +196,12 @@ def read(spec: str) -> Report:
     app, recorded, views, rules = load(spec)
     report = Report(spec)
     extensions = recorded.extensions.get(id(app), [])
+    # app.blueprints holds every registration by its registered name, a nested blueprint's dotted
+    # ("shop.orders"): its endpoints start with that name, not with the blueprint's own.
     blueprints = [
-        (bp, recorded.extensions[id(bp)]) for bp in app.iter_blueprints() if id(bp) in recorded.extensions
+        (name, recorded.extensions[id(bp)])
+        for name, bp in app.blueprints.items()
+        if id(bp) in recorded.extensions
     ]
     every_call = [*extensions, *(call for _, calls in blueprints for call in calls)]
     config = {
@@ -186,7 +223,9 @@ def read(spec: str) -> Report:
         )
         report.ignored.append(f"app.config[{key!r}] is not a Flask-CORS setting: ignored{hint}")
 
-    configured = {CONFIG_KEYS[k]: v for k, v in config.items() if k in CONFIG_KEYS}  # by option name
+    # Flask-CORS's keys only (the others are named above), layered as the engine layers them.
+    cors_config = {key: value for key, value in config.items() if key in CONFIG_KEYS}
+    configured = resolve_options(config=cors_config, defaults=False)  # by option name
     if configured:
         report.found.append(f"app.config: {_described(configured)}")
     # (label, options less resources, resources as a dict) for each extension, for one middleware.
@@ -196,23 +235,22 @@ def read(spec: str) -> Report:
         _check_call(report, label, call)
         own = _known(call.kwargs)
         report.found.append(f"{label}: {_described(own)}")
-        effective = {**configured, **own}
+        effective = resolve_options(own, config=cors_config, defaults=False)
         report.problems += [(label, problem) for problem in audit(**effective)]
         resources = effective.pop("resources", DEFAULTS["resources"])
         _check_resources(report, label, resources)
         parts.append((label, effective, _as_dict(resources)))
     code_blueprints: list[port.Blueprint] = []
-    for bp, calls in blueprints:
-        bp_rules = sorted(
-            r for endpoint, rs in rules.items() if endpoint.startswith(f"{bp.name}.") for r in rs
-        )
+    for name, calls in blueprints:
+        bp_rules = sorted(r for endpoint, rs in rules.items() if endpoint.startswith(f"{name}.") for r in rs)
         prefix = _prefix(bp_rules)
         for call in calls:
-            label = f"CORS(blueprint {bp.name!r})"
+            label = f"CORS(blueprint {name!r})"
             _check_call(report, label, call)
             own = _known(call.kwargs)
             # The engine code's cors_blueprint takes the options as written: it is exact.
-            code_blueprints.append(port.Blueprint(bp.name, bp.url_prefix or "", bp_rules, dict(own)))
+            mounts = _mounts(app, name, bp_rules)
+            code_blueprints.append(port.Blueprint(name, "".join(mounts), bp_rules, dict(own), mounts))
             where = f"its routes {', '.join(bp_rules)}" if bp_rules else "no routes"
             report.found.append(f"{label}: {_described(own)}; {where}")
             if configured:
@@ -243,6 +281,12 @@ def read(spec: str) -> Report:
         report.not_exact.append(
             "several CORS(app) calls: Flask runs each hook and the first to add headers wins; the port keeps "
             "one resource per pattern, tried most specific first"
+        )
+    elif len(parts) > 1 and not extensions:
+        report.not_exact.append(
+            "several CORS(blueprint) calls: Flask runs an inner blueprint's hook before its parent's and the "
+            "first to add headers wins; this service's settings keep one resource per pattern, tried most "
+            "specific first (the engine code is exact)"
         )
     elif len(parts) > 1:
         report.not_exact.append(
@@ -293,7 +337,8 @@ def read(spec: str) -> Report:
         report.found.append(f"@cross_origin on {paths}: {_described(own)}")
         # The decorator merges defaults < app.config < its own kwargs, not the extension's kwargs;
         # the port's reads the app config from the middleware's config=, as Flask-CORS's from the app.
-        effective = {**route_configured, **own}
+        layered = resolve_options(own, config=cors_config, valid=ROUTE_OPTION_NAMES, defaults=False)
+        effective = {k: v for k, v in layered.items() if k in ROUTE_OPTION_NAMES}
         report.port.decorators.append(port.Decorated(endpoint, rules.get(endpoint, []), own))
         report.problems += [(f"@cross_origin on {paths}", problem) for problem in audit(**effective)]
         origins = effective.get("origins", DEFAULTS["origins"])

@@ -1,17 +1,26 @@
-"""What CORS does not stop: cross-site requests that change state. Two findings, for `probe --forgery`:
+"""What CORS does not stop: cross-site requests that change state. Two findings:
 
-- **X01**: a state-changing request from an origin the target does not trust reaches the app. The
-  probe sends what a browser sends for a cross-site form `POST` and for a `fetch()` with a
-  `text/plain` body (neither needs a preflight, so CORS never sees them coming): `Origin`,
-  `Sec-Fetch-Site: cross-site`, `Sec-Fetch-Mode`, `Sec-Fetch-Dest`, the body's Content-Type. It
-  reaches the app when it gets the answer the same request gets from the target's own origin
-  (`Sec-Fetch-Site: same-origin`) rather than a refusal of its own. **High** when that answer is a
-  success (the forged request ran), **low** when the app turned it down itself (a 415 for a form
-  body, say: nothing ran, but only because of what the endpoint happens to accept).
+- **X01**: a state-changing request from an origin the target does not trust reaches the app.
+  Every probe finds it from what it sends anyway: the unrelated origin's `fetch()` `POST` with a
+  `text/plain` body (no preflight, so CORS never sees it coming), sent with the headers a browser
+  adds (`Sec-Fetch-Site: cross-site`, `Sec-Fetch-Mode`, `Sec-Fetch-Dest`). It reached the app when
+  it succeeded (2xx or 3xx), or when it got the answer a trusted origin's same request got (a 415
+  for the body both sent, say: the app turned it down itself, not a cross-site check).
+  `probe --forgery` adds a cross-site form `POST` (a navigation) and compares each with the same
+  request from the target's own origin (`Sec-Fetch-Site: same-origin`), which the default run does
+  not send: requests a browser never sends from another site, to every path.
+
+  Its severity follows what a forged request can do as the user: **high** when it ran (2xx) and
+  an answer of the target sets a cookie browsers attach to another site's requests
+  (`SameSite=None`), so the forged request carries the user's session; **low** otherwise: an API
+  without such cookies that any site may call (a public `*` API) is exposed by design, a
+  `SameSite=Lax` (Chromium's default) or `Strict` session is not sent, and an endpoint that turned
+  the request down itself ran nothing. The probe holds no session, so it cannot see more; a low
+  finding does not fail the default gate (`--fail-on medium`).
 - **X02**: a bypass pattern of a `flask_cors_asgi.CrossOriginProtection` (found in an in-process
-  target) exempts paths across the whole app (its first segment is a parameter: **medium**) or a
-  whole subtree, every route added under it later included (a `:path` parameter: **low**). The
-  engine itself refuses a bypass of every path (`protection.E002`).
+  target, without a request) exempts paths across the whole app (its first segment is a
+  parameter: **medium**) or a whole subtree, every route added under it later included (a `:path`
+  parameter: **low**). The engine itself refuses a bypass of every path (`protection.E002`).
 """
 
 from __future__ import annotations
@@ -21,6 +30,8 @@ from typing import Any
 
 from cors_conformance.browser import BROWSERS
 from cors_conformance.findings import SEVERITIES, Check, Finding, Severity
+from cors_conformance.matrix import SIMPLE_WRITE
+from cors_conformance.observe import Observation
 from cors_conformance.origins import UNRELATED
 from cors_conformance.targets import Request, Response, Target
 from flask_cors_asgi import CrossOriginProtection
@@ -40,11 +51,56 @@ CHECKS = {
 }
 _MAX_DEPTH = 16
 
+FETCH_SHAPE = "cross-site fetch() POST, text/plain"
 # (the request a page of another site makes, its Sec-Fetch-Mode and -Dest, Content-Type, body)
 _SHAPES = (
     ("cross-site form POST", "navigate", "document", "application/x-www-form-urlencoded", b"a=1"),
-    ("cross-site fetch() POST, text/plain", "no-cors", "empty", "text/plain;charset=UTF-8", b"{}"),
+    (FETCH_SHAPE, "no-cors", "empty", "text/plain;charset=UTF-8", b"{}"),
 )
+
+
+def cross_site_cookie(observations: Iterable[Observation]) -> bool:
+    """Whether an answer of the target sets a cookie that browsers attach to cross-site requests
+    (`SameSite=None`): a forged request then carries the user's session. A cookie without it is
+    not sent on another site's POST in Chromium (Lax by default)."""
+    for o in observations:
+        for answer in (o.preflight, o.response):
+            for name, value in answer.headers if answer is not None else ():
+                attributes = {part.strip().lower().replace(" ", "") for part in value.split(";")[1:]}
+                if name.lower() == "set-cookie" and "samesite=none" in attributes:
+                    return True
+    return False
+
+
+def _severity(status: int, credentials: bool) -> Severity:
+    return "high" if 200 <= status < 300 and credentials else "low"
+
+
+def _finding(name: str, severity: Severity, reached: Sequence[str]) -> Finding:
+    check = CHECKS["X01"]
+    return Finding(check.id, "cross-site-write", check.title, severity, UNRELATED, name, False, check.fix,
+                   tuple(reached), BROWSERS)  # fmt: skip
+
+
+def observed_writes(observations: Sequence[Observation], credentials: bool) -> list[Finding]:
+    """X01 from the default probe's own requests, none more: the unrelated origin's text/plain
+    POST on each path, beside a trusted origin's same request there (when one was sent)."""
+    trusted = {
+        o.probe.path: o.response
+        for o in reversed(observations)
+        if o.probe.cls in ("trusted", "given") and o.probe.case.name == SIMPLE_WRITE.name
+    }
+    reached: list[str] = []
+    severity: Severity = "low"
+    for o in observations:
+        if o.probe.cls != "reflect-any" or o.probe.case.name != SIMPLE_WRITE.name:
+            continue
+        status, own = o.response.status, trusted.get(o.probe.path)
+        if 200 <= status < 400 or (own is not None and _reaches_the_app(o.response, own)):
+            reached.append(o.probe.path)
+            severity = min(severity, _severity(status, credentials), key=SEVERITIES.index)
+    reached = list(dict.fromkeys(reached))
+    return [_finding(FETCH_SHAPE, severity, reached)] if reached else []
 
 
 def _request(
@@ -71,8 +127,8 @@ def _reaches_the_app(forged: Response, own: Response) -> bool:
     return forged.status == own.status and forged.status not in (404, 405)
 
 
-def forged_writes(target: Target, paths: Iterable[str]) -> list[Finding]:
-    """X01 per request shape, with every path it reaches the app on."""
+def forged_writes(target: Target, paths: Iterable[str], credentials: bool) -> list[Finding]:
+    """X01 per request shape, with every path it reaches the app on (`probe --forgery`)."""
     paths = list(dict.fromkeys(paths))
     found: dict[str, tuple[Severity, list[str]]] = {}
     for name, mode, dest, content_type, body in _SHAPES:
@@ -86,15 +142,10 @@ def forged_writes(target: Target, paths: Iterable[str]) -> list[Finding]:
         for path, forged, own in zip(paths, answers[::2], answers[1::2], strict=True):
             if not _reaches_the_app(forged, own):
                 continue
-            severity: Severity = "high" if 200 <= forged.status < 300 else "low"
+            severity = _severity(forged.status, credentials)
             previous, reached = found.get(name, ("low", []))
             found[name] = (min(severity, previous, key=SEVERITIES.index), [*reached, path])
-    check = CHECKS["X01"]
-    return [
-        Finding(check.id, "cross-site-write", check.title, severity, UNRELATED, name, False, check.fix,
-                tuple(reached), BROWSERS)
-        for name, (severity, reached) in found.items()
-    ]  # fmt: skip
+    return [_finding(name, severity, reached) for name, (severity, reached) in found.items()]
 
 
 def _layers(app: Any, depth: int = 0) -> Iterator[Any]:
@@ -157,9 +208,9 @@ def merged(*groups: Iterable[Finding]) -> list[Finding]:
     return sorted(found, key=lambda f: (SEVERITIES.index(f.severity), f.id, f.origin, f.request))
 
 
-def findings(target: Target, paths: Iterable[str]) -> list[Finding]:
-    """X01 and X02 for the target, most severe first."""
-    found = forged_writes(target, paths)
+def findings(target: Target, paths: Iterable[str], credentials: bool) -> list[Finding]:
+    """`--forgery`'s X01 and X02 for the target, most severe first."""
+    found = forged_writes(target, paths, credentials)
     if target.app is not None:
         found += broad_bypasses(bypass_patterns(target))
     return merged(found)

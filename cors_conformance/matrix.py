@@ -23,11 +23,23 @@ class Case:
     headers: tuple[tuple[str, str], ...] = ()
     credentials: bool = False
     body: bytes | None = None  # None: the default body for methods that carry one
+    # Headers the browser itself adds to the actual request (no page can set them, so the CORS
+    # model never sees them): what a server's cross-site check (CrossOriginProtection) reads.
+    browser_headers: tuple[tuple[str, str], ...] = ()
 
+
+# A fetch() from a page of another site: what browsers send with it (the probe's origins are never
+# the target's own; same-site or cross-site, a cross-site check treats them alike).
+FETCH_METADATA = (("Sec-Fetch-Site", "cross-site"), ("Sec-Fetch-Mode", "cors"), ("Sec-Fetch-Dest", "empty"))
+# The state-changing request any page can send without a preflight, so CORS never sees it coming:
+# from the unrelated origin, it is X01's evidence (forgery.py) when it reaches the app.
+SIMPLE_WRITE = Case(
+    "POST text/plain", "POST", (("Content-Type", "text/plain"),), browser_headers=FETCH_METADATA
+)
 
 CASES = (
     Case("GET", "GET"),
-    Case("POST text/plain", "POST", (("Content-Type", "text/plain"),)),
+    SIMPLE_WRITE,
     Case("POST JSON", "POST", JSON),
     Case("POST JSON + Authorization", "POST", (*JSON, ("Authorization", "Bearer x"))),
     Case("POST JSON + X-Custom", "POST", (*JSON, ("X-Custom", "1"))),
@@ -75,6 +87,8 @@ def probes(locations: Iterable[Location], candidates: Iterable[Candidate]) -> li
     for location in locations:
         for candidate in candidates:
             cases = CASES if candidate.cls in ("trusted", "given") else ATTACK_CASES
+            if candidate.cls == "reflect-any":  # the unrelated origin: one request more, for X01
+                cases = (*ATTACK_CASES, SIMPLE_WRITE)
             found += [
                 Probe(location.path, case, candidate.origin, candidate.cls, location.host, candidate.trusted)
                 for case in cases

@@ -46,7 +46,7 @@ def requests_for(probe: Probe, browser: Browser = "chromium") -> tuple[Request |
     body = probe.case.body
     if body is None:
         body = BODY if request.method.upper() not in ("GET", "HEAD") else b""
-    headers = (*host, *actual_request_headers(request, browser=browser))
+    headers = (*host, *actual_request_headers(request, browser=browser), *probe.case.browser_headers)
     return preflight, Request(request.method, path, headers, body)
 
 

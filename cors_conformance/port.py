@@ -38,6 +38,8 @@ class Blueprint:
     prefix: str  # its URL prefix ("" for none)
     rules: list[str]
     options: dict[str, Any]  # CORS(blueprint, ...)'s own options
+    # Each level's URL prefix, outermost first, for a blueprint registered inside others.
+    mounts: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -121,7 +123,14 @@ def code(port: Port, app: str) -> str:
         lines.append(")")
     for b in port.blueprints:
         name = blueprint_name(b.name)
-        mount = f"Mount({b.prefix!r}, routes={name}([...]))" if b.prefix else f"{name}([...])"
+        mount = f"{name}([...])"
+        # A nested blueprint is nested Mounts, each inside its parent's routes, so that a parent's
+        # own cors_blueprint wraps them too (docs/engine-shapes.md).
+        levels = b.mounts if len(b.mounts) > 1 else [b.prefix]
+        for depth, level in reversed(list(enumerate(levels))):
+            mount = f"Mount({level!r}, routes={mount})" if level else mount
+            if depth:
+                mount = f"[..., {mount}]" if level else f"[..., *{mount}]"
         lines += [
             "",
             f"# CORS(blueprint {b.name!r}), on {', '.join(b.rules) or 'no routes'}:",

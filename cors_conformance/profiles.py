@@ -24,7 +24,14 @@ from starlette.middleware import Middleware
 
 from cors_conformance import flask_config
 from cors_conformance.targets import Target, TargetError
-from flask_cors_asgi import CORSMiddleware, StrictProposal, strict_equivalent
+from flask_cors_asgi import (
+    CONFIG_KEYS,
+    DEFAULTS,
+    CORSMiddleware,
+    StrictProposal,
+    resolve_options,
+    strict_equivalent,
+)
 
 PREFIX = "fetch:"
 _MODULE = "cors_conformance_fetch_targets"  # where the rebuilt apps are importable from
@@ -94,21 +101,19 @@ def from_flask(spec: str) -> list[tuple[str | None, StrictProposal]]:
     each for its own fetch-profile middleware (a Mount) or routes."""
     app, recorded, _, _ = flask_config.load(spec)
     extensions = recorded.extensions.get(id(app), [])
-    names = set(flask_config.CONFIG_KEYS.values())
-    options = {
-        flask_config.CONFIG_KEYS[key]: value
-        for key, value in app.config.items()
-        if key in flask_config.CONFIG_KEYS and value is not None
-    }
-    for call in extensions:
-        options.update({k: v for k, v in call.kwargs.items() if k in names})
+    if not extensions:  # no app-wide policy: Flask-CORS's defaults would propose one open to all
+        return []
+    cors_config = {key: value for key, value in app.config.items() if key in CONFIG_KEYS}
+    written = {k: v for call in extensions for k, v in call.kwargs.items() if k in DEFAULTS}
+    options = resolve_options(written, config=cors_config, defaults=False)
     resources = options.pop("resources", None)
     if not isinstance(resources, Mapping) or not resources:
         return [(None, strict_equivalent(**options))]
     proposals: list[tuple[str | None, StrictProposal]] = []
     for pattern, own in resources.items():
         text = pattern.pattern if isinstance(pattern, re.Pattern) else str(pattern)
-        merged = {**options, **{k: v for k, v in dict(own).items() if k in names and k != "resources"}}
+        own_options = {k: v for k, v in dict(own).items() if k in DEFAULTS and k != "resources"}
+        merged = resolve_options(options, resource=own_options, defaults=False)
         proposals.append((text, strict_equivalent(**merged)))
     return proposals
 
@@ -129,6 +134,8 @@ def proposal_json(proposals: list[tuple[str | None, StrictProposal]]) -> list[di
 def proposal_text(proposals: list[tuple[str | None, StrictProposal]]) -> list[str]:
     """The from-flask section: each strict middleware call, then what differs."""
     lines = ["", "# Strict equivalent (the fetch profile), the second step of the migration:"]
+    if not proposals:
+        lines.append("#   no CORS(app): no app-wide policy to tighten (none proposed for blueprints)")
     for resource, proposal in proposals:
         where = "" if resource is None else f"for paths {resource!r}: "
         lines.append(f"#   {where}CORSMiddleware(app, profile='fetch', **{proposal.options!r})")

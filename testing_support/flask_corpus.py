@@ -140,3 +140,18 @@ def _feed() -> dict[str, str]:
 @flask_cors.cross_origin(origins=["https://partner.example"], max_age=600)
 def _partner_feed() -> dict[str, str]:
     return {"partner": "ok"}
+
+
+# CORS(blueprint) on a blueprint registered inside another (each with its URL prefix), and on the
+# outer one: Flask runs the inner blueprint's hook for its own routes ("shop.orders.<view>") only,
+# the outer's for every route of both, the inner's first (the first to add headers wins).
+nested_blueprint_app = flask.Flask("nested_blueprint_app")
+nested_blueprint_app.add_url_rule("/health", "health", lambda: {"ok": True})
+_shop = flask.Blueprint("shop", "nested_blueprint_app", url_prefix="/shop")
+_shop.add_url_rule("/status", "status", lambda: {"status": "open"}, methods=["GET", "POST"])
+_orders = flask.Blueprint("orders", "nested_blueprint_app", url_prefix="/orders")
+_views(_orders)
+flask_cors.CORS(_orders, origins=[FRONT], supports_credentials=True)
+_shop.register_blueprint(_orders)
+flask_cors.CORS(_shop, origins=["https://admin.shop.example"])
+nested_blueprint_app.register_blueprint(_shop)

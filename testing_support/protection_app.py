@@ -80,16 +80,31 @@ app = Recorder(
 
 # Targets of the toolkit's forgery probe (tests/toolkit/test_conformance_forgery.py): one POST endpoint
 # that accepts any body, alone, behind the protection, and behind it with broad bypass patterns.
+# Alone, it keeps its users' session in a cookie every site's requests carry (SameSite=None), so a
+# forged request runs as the user (X01 high); `public` is the same endpoint, without cookies, open to
+# every origin (X01 low: any site may call it, by design).
 async def accept(request: Request) -> Response:
     await request.body()
     return PlainTextResponse("changed")
 
 
-def _accepting(*middleware: Middleware) -> Starlette:
-    return Starlette(routes=[Route("/transfer", accept, methods=["POST"])], middleware=list(middleware))
+async def session(request: Request) -> Response:
+    response = PlainTextResponse("signed in")
+    response.set_cookie("session", "1", secure=True, samesite="none")
+    return response
 
 
-unprotected = _accepting(Middleware(CORSMiddleware, origins=["https://app.example"]))
+def _accepting(*middleware: Middleware, cookie: bool = False) -> Starlette:
+    routes = [Route("/transfer", accept, methods=["POST"])]
+    if cookie:
+        routes.append(Route("/session", session))
+    return Starlette(routes=routes, middleware=list(middleware))
+
+
+unprotected = _accepting(
+    Middleware(CORSMiddleware, origins=["https://app.example"], supports_credentials=True), cookie=True
+)
+public = _accepting(Middleware(CORSMiddleware))
 protected = _accepting(Middleware(CrossOriginProtection, trusted_origins=["https://app.example"]))
 broad = _accepting(
     Middleware(

@@ -332,3 +332,22 @@ def test_the_guides_printed_code_is_what_from_flask_prints(capsys: pytest.Captur
     exec(compile(shown, "docs/toolkit.md", "exec"), namespace)  # it runs as pasted
     assert len(namespace["app"].user_middleware) == 1
     assert callable(namespace["cors_api_blueprint"])
+
+
+def test_the_findings_table_has_every_check_and_x01_x02_show_without_forgery(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from cors_conformance import forgery
+    from cors_conformance.findings import CLASSES
+
+    text = section(REFERENCE, "## Findings")
+    shown_by = dict(re.findall(r"^\| ([CX]\d\d) \|[^|]*\| ([^|]*) \|", text, re.MULTILINE))
+    assert set(shown_by) == {check.id for check in [*CLASSES.values(), *forgery.CHECKS.values()]}
+    # The rows say a default probe shows X01 and X02 (--forgery only adds requests): it does.
+    found = set()
+    for target in ("unprotected", "broad"):
+        main(["probe", f"asgi:testing_support.protection_app:{target}", "--json"])
+        found |= {f["id"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert found >= {"X01", "X02"}
+    assert shown_by["X01"].startswith("probe (")
+    assert shown_by["X02"].startswith("probe (")

@@ -33,6 +33,7 @@ CORPUS = {
     "twice": "wsgi:testing_support.flask_corpus:twice_app",
     "app_and_blueprint": "wsgi:testing_support.flask_corpus:app_and_blueprint_app",
     "config_decorators": "wsgi:testing_support.flask_corpus:config_decorators_app",
+    "nested_blueprint": "wsgi:testing_support.flask_corpus:nested_blueprint_app",
 }
 twin: Starlette | None = None  # the Starlette port under test, as a target: asgi:<this module>:twin
 
@@ -135,14 +136,35 @@ def build_twin(spec: str, code: str) -> Starlette:
         # Flask answers OPTIONS itself (automatic OPTIONS): so does the twin's route.
         methods = sorted((rule.methods or set()) - {"HEAD"})
         routes: list[BaseRoute] = [Route(_starlette_path(rule.rule), view, methods=methods)]
-        # A blueprint's endpoint is "<blueprint>.<view>" (nested: "<outer>.<inner>.<view>"): the
-        # innermost blueprint's policy first, as Flask runs its hooks.
-        for name in reversed(rule.endpoint.split(".")[:-1]):
-            blueprint = namespace.get(blueprint_name(name))
+        # A blueprint's endpoint is "<blueprint>.<view>" (nested: "<outer>.<inner>.<view>", the
+        # inner one registered as "<outer>.<inner>"): the innermost blueprint's policy first, as
+        # Flask runs its hooks.
+        names = rule.endpoint.split(".")[:-1]
+        for depth in range(len(names), 0, -1):
+            blueprint = namespace.get(blueprint_name(".".join(names[:depth])))
             if blueprint is not None:
                 routes = blueprint(routes)
         app.router.routes.extend(routes)
     return app
+
+
+def test_a_nested_blueprints_policy_is_read_on_its_own_routes(capsys: pytest.CaptureFixture[str]) -> None:
+    # CORS(orders), orders registered inside shop: its endpoints are "shop.orders.<view>", which
+    # matching on the blueprint's own name ("orders.") missed, leaving the policy on no routes.
+    document = from_flask(capsys, CORPUS["nested_blueprint"])
+    found = "CORS(blueprint 'shop.orders'): origins=https://shop.example, supports_credentials=true"
+    routes = "its routes /shop/orders/alert/<id>, /shop/orders/items/<int:item_id>"
+    assert f"{found}; {routes}" in document["found"], document["found"]
+    # Mounted where Flask serves it: its own prefix inside the outer blueprint's routes.
+    nested = "Mount('/shop', routes=[..., Mount('/orders', routes=cors_shop_orders_blueprint([...]))])"
+    assert f"# ({nested})." in document["code"]
+    assert "# (Mount('/shop', routes=cors_shop_blueprint([...])))." in document["code"]
+    # The settings key each policy on its blueprint's paths; the more specific inner one is tried first.
+    assert json.loads(document["settings"]["CORS_RESOURCES"]) == {
+        "/shop/.*": {"origins": ["https://admin.shop.example"]},
+        "/shop/orders/.*": {"origins": ["https://shop.example"], "supports_credentials": True},
+    }
+    assert any(line.startswith("several CORS(blueprint) calls") for line in document["not_exact"])
 
 
 @pytest.mark.parametrize("app", list(CORPUS))

@@ -162,6 +162,14 @@ def test_from_flask_proposes_the_strict_equivalent(capsys: pytest.CaptureFixture
     assert status == 0
 
 
+def test_from_flask_proposes_no_app_wide_policy_without_cors_app(capsys: pytest.CaptureFixture[str]) -> None:
+    # Only CORS(blueprint): Flask-CORS's defaults would have proposed CORSMiddleware(origins=['*']).
+    _, document, _ = run(capsys, "from-flask", "wsgi:testing_support.flask_corpus:blueprint_app", "--json")
+    assert document["strict"] == []
+    assert main(["from-flask", "wsgi:testing_support.flask_corpus:blueprint_app"]) == 0
+    assert "no CORS(app): no app-wide policy to tighten" in capsys.readouterr().out
+
+
 def test_the_audit_hints_at_the_strict_pattern_of_a_risky_regex() -> None:
     (problem,) = audit(origins=[r"^https://.*\.shop\.example"])
     assert problem.id == "E004"
