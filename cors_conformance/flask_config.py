@@ -24,6 +24,7 @@ from flask_cors_asgi import (
     ROUTE_OPTION_NAMES,
     Problem,
     audit,
+    config_key,
     is_regex,
     resolve_options,
     resource_sort_key,
@@ -309,7 +310,7 @@ def read(spec: str) -> Report:
     )
     if middleware is not None:
         for name, value in middleware.items():
-            report.settings[f"CORS_{name.upper()}"] = (
+            report.settings[config_key(name)] = (
                 json.dumps(_jsonable(value)) if name == "resources" else _text(value)
             )
         for pattern in _as_dict(middleware.get("resources", {})):

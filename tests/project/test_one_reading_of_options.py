@@ -13,9 +13,10 @@ import pytest
 from flask_cors_asgi import CONFIG_KEYS, DEFAULTS, config_key, resolve_options, unknown_names
 from testing_support import ROOT
 
-# Every package but the engine. The toolkit (cors_conformance) is switching to resolve_options in its
-# own change; it joins this list with it.
-PACKAGES = ("settings", "service", "bench", "testing_support")
+# Every package but the engine.
+PACKAGES = ("settings", "service", "cors_conformance", "bench", "testing_support")
+# Close matches that are not option names: a target's attribute ("did you mean app?").
+NOT_OPTIONS = {"cors_conformance/targets.py": {"get_close_matches"}}
 
 
 def is_defaults(node: ast.AST) -> bool:
@@ -56,7 +57,8 @@ def files() -> list[Path]:
 
 @pytest.mark.parametrize("path", files(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_nothing_outside_the_engine_restates_its_reading_of_the_options(path: Path) -> None:
-    assert restatements(path) == []
+    allowed = NOT_OPTIONS.get(str(path.relative_to(ROOT)), set())
+    assert [found for found in restatements(path) if found.split(": ", 1)[1] not in allowed] == []
 
 
 def test_the_check_sees_each_restatement(tmp_path: Path) -> None:
