@@ -195,6 +195,8 @@ class OriginCheck:
         else:
             return scope.get(self._scope_key)
         entry = self._cache.get(key)
+        # The clock is read on every hit (a few tens of ns): a coarser one (per loop tick, per N
+        # requests) would let an entry outlive its TTL.
         if entry is None or entry[1] <= self._clock():
             return scope.get(self._scope_key)
         try:  # noqa: SIM105 (contextlib.suppress costs more than the rest of a hit)
