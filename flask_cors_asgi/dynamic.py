@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import logging
 import math
 import re
@@ -46,8 +47,10 @@ logger = logging.getLogger("flask_cors_asgi")
 
 CheckFunction = Callable[[str, Scope], "bool | Awaitable[bool]"]
 
-# Where a request's verdicts wait for the rest of the request: {check: bool}.
-VERDICTS = "flask_cors_asgi.origin_verdicts"
+# Where a request's verdict waits for the rest of the request: a scope key per check (this prefix
+# and a serial number), so that reading and keeping it is one dict operation, with nothing to build.
+VERDICT_KEY_PREFIX = "flask_cors_asgi.origin_verdict."
+_SERIALS = itertools.count()
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_LOG_INTERVAL = 10.0
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an HTTP header name (RFC 9110 token)
@@ -59,12 +62,14 @@ class OriginCheck:
     Compared by identity: the same object in two option sets is the same check (and cache)."""
 
     __slots__ = (
+        "_by_origin",
         "_cache",
         "_caching",
         "_clock",
         "_failures",
         "_is_async",
         "_lock",
+        "_scope_key",
         "cache_size",
         "check",
         "log_interval",
@@ -114,11 +119,14 @@ class OriginCheck:
         self.log_interval = float(log_interval)
         self._clock = clock
         self._caching = self.caching
+        self._by_origin = self._caching and not self.vary_keys
         self._is_async = _is_async(check)
         self._cache: OrderedDict[Any, tuple[bool, float]] = OrderedDict()
         # Writes may come from several threads (a sync caller in the thread pool): one at a time.
         self._lock = threading.Lock()
         self._failures = _FailureLog(self.log_interval, clock)
+        # A serial, not id(self): a check dropped by reconfigure mid-request cannot lend its key.
+        self._scope_key = f"{VERDICT_KEY_PREFIX}{next(_SERIALS)}"
 
     def __repr__(self) -> str:
         return (
@@ -178,26 +186,24 @@ class OriginCheck:
     def known(self, origin: str, scope: Scope) -> bool | None:
         """The verdict without asking: this request's, or a fresh cached one (then kept as this
         request's); None when only `verdict` can tell. Synchronous: the hot path awaits nothing."""
-        verdicts = scope.get(VERDICTS)
-        if verdicts is not None and self in verdicts:
-            return bool(verdicts[self])
-        if not self._caching:
-            return None
-        # self.cached(), inlined: this is the whole cost of a cached answer.
-        key = self._key(origin, scope) if self.vary_keys else origin
+        # The cache first, then the scope: a fresh hit costs one setdefault for both "this request
+        # already has a verdict" and "keep this one as the request's" (the scope's wins).
+        if self._by_origin:  # cached by origin alone: the usual case, nothing to build
+            key: Any = origin
+        elif self._caching:
+            key = self._key(origin, scope)
+        else:
+            return scope.get(self._scope_key)
         entry = self._cache.get(key)
+        # The clock is read on every hit (a few tens of ns): a coarser one (per loop tick, per N
+        # requests) would let an entry outlive its TTL.
         if entry is None or entry[1] <= self._clock():
-            return None
+            return scope.get(self._scope_key)
         try:  # noqa: SIM105 (contextlib.suppress costs more than the rest of a hit)
-            self._cache.move_to_end(key)
+            self._cache.move_to_end(key)  # least recently used first, for eviction
         except KeyError:  # evicted meanwhile
             pass
-        verdict = entry[0]
-        if verdicts is None:
-            scope[VERDICTS] = {self: verdict}
-        else:
-            verdicts[self] = verdict
-        return verdict
+        return scope.setdefault(self._scope_key, entry[0])  # type: ignore[no-any-return]
 
     async def verdict(self, origin: str, scope: Scope) -> bool:
         """Whether the check admits `origin` for this request: once per request, cached, bounded in
@@ -206,11 +212,7 @@ class OriginCheck:
         if verdict is not None:
             return verdict
         verdict = await self._ask(origin, scope)
-        verdicts = scope.get(VERDICTS)
-        if verdicts is None:
-            scope[VERDICTS] = {self: verdict}
-        else:
-            verdicts[self] = verdict
+        scope[self._scope_key] = verdict
         return verdict
 
     async def _ask(self, origin: str, scope: Scope) -> bool:

@@ -491,11 +491,13 @@ class CORSMiddleware:
             # Ask the origin callable first, when it must be asked; a cached answer awaits nothing.
             plan = state.plan if memo else functools.partial(self._plan, state.resources, memo=False)
             check, origin, admitted, refused = plan(path, scope.get("root_path", ""), scope["method"], *raw)
-            verdict = True if check is None else check.known(origin, scope)
-            if verdict is None:
-                assert check is not None
-                verdict = await check.verdict(origin, scope)
-            request, added = admitted if verdict else refused
+            if check is None:  # the listed origins decide
+                request, added = admitted
+            else:
+                verdict = check.known(origin, scope)
+                if verdict is None:
+                    verdict = await check.verdict(origin, scope)
+                request, added = admitted if verdict else refused
         else:
             decide = state.decide if memo else functools.partial(self._decision, state.resources, memo=False)
             request, added = decide(path, scope.get("root_path", ""), scope["method"], *raw)
