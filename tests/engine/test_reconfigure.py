@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+import time
 from typing import Any
 
 import anyio
@@ -277,15 +278,22 @@ async def test_route_swaps_from_a_thread_never_mix_two_policies() -> None:
         for _ in range(100_000):  # bounded in count, and by `stop`
             if stop.is_set():
                 return
+            # Each policy holds for a moment, so the requests meet both whatever the scheduling.
             route.reconfigure(**POLICY_B)
+            time.sleep(0.0002)
             route.reconfigure(**POLICY_A)
+            time.sleep(0.0002)
 
     thread = threading.Thread(target=swapper)
     thread.start()
     seen = set()
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            for _ in range(200):
+            # Until both policies were seen, bounded in count and in time.
+            deadline = time.monotonic() + 15
+            for _ in range(5_000):
+                if seen == {"X-From-A", "X-From-B"} or time.monotonic() > deadline:
+                    break
                 response = await client.get("/fn", headers={"Origin": A})
                 shown = (
                     response.headers["access-control-expose-headers"],
