@@ -344,10 +344,12 @@ def refusal(
 
 
 @functools.lru_cache(maxsize=64)  # reasons never hold request values: a handful of distinct ones
-def _refused_body(reason: str) -> bytes:
+def _refused_body(reason: str) -> tuple[bytes, bytes]:
+    """The 403's body and its Content-Length value, both made once per reason."""
     # Compact, as Starlette's JSONResponse writes it. The reason never echoes a request's values.
     document = {"error": "cross-origin request refused", "reason": reason}
-    return json.dumps(document, separators=(",", ":")).encode()
+    body = json.dumps(document, separators=(",", ":")).encode()
+    return body, str(len(body)).encode()
 
 
 _Fields = tuple[bytes | None, bytes | None, bytes | None]
@@ -586,7 +588,8 @@ class CrossOriginProtection:
             scope[REASON_KEY] = reason
             await self.deny_handler(scope, receive, send)
             return
-        body = _refused_body(reason)
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        body, length = _refused_body(reason)
+        # A new list each time: a middleware outside may add its headers to it (CORS does).
+        headers = [(b"content-type", b"application/json"), (b"content-length", length)]
         await send({"type": "http.response.start", "status": 403, "headers": headers})
         await send({"type": "http.response.body", "body": body})
