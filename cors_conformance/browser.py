@@ -34,6 +34,8 @@ from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import urlsplit
 
+from flask_cors_asgi.fetch import FORBIDDEN_REQUEST_HEADERS
+
 Headers = Sequence[tuple[str, str]]  # response header lines as received, names in any case
 Stage = Literal["permission", "preflight", "response"]
 Browser = Literal["chromium", "firefox"]
@@ -45,32 +47,8 @@ _NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PU
 _SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
 _FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
 
-# Fetch's forbidden request-header names.
-_FORBIDDEN_HEADER_NAMES = frozenset(
-    {
-        "accept-charset",
-        "accept-encoding",
-        "access-control-request-headers",
-        "access-control-request-method",
-        "connection",
-        "content-length",
-        "cookie",
-        "cookie2",
-        "date",
-        "dnt",
-        "expect",
-        "host",
-        "keep-alive",
-        "origin",
-        "referer",
-        "set-cookie",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "via",
-    }
-)
+# Fetch's forbidden request-header names: the engine's fetch profile refuses the same list.
+_FORBIDDEN_HEADER_NAMES = FORBIDDEN_REQUEST_HEADERS
 _FORBIDDEN_HEADER_PREFIXES = ("proxy-", "sec-")
 _METHOD_OVERRIDE_HEADERS = frozenset({"x-http-method", "x-http-method-override", "x-method-override"})
 

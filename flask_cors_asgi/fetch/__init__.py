@@ -4,6 +4,7 @@ it; `compile_fetch` and `decide` are its pure core."""
 
 from flask_cors_asgi.fetch.config import (
     CHECKS,
+    FORBIDDEN_REQUEST_HEADERS,
     OPTION_NAMES,
     FetchConfig,
     FetchConfigError,
@@ -18,6 +19,7 @@ from flask_cors_asgi.fetch.proposal import StrictProposal, strict_equivalent, tr
 
 __all__ = [
     "CHECKS",
+    "FORBIDDEN_REQUEST_HEADERS",
     "OPTION_NAMES",
     "Decision",
     "FetchCORSMiddleware",

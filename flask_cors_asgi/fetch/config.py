@@ -96,8 +96,9 @@ SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
 _NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
 _FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
 _TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-# Fetch's forbidden request-header names: browsers set these themselves.
-_FORBIDDEN_REQUEST_HEADERS = frozenset(
+# Fetch's forbidden request-header names: browsers set these themselves (the toolkit's browser
+# model reads this one list too).
+FORBIDDEN_REQUEST_HEADERS = frozenset(
     {
         "accept-charset",
         "accept-encoding",
@@ -403,7 +404,7 @@ def _request_headers(
             authorization = True
             allowed.add(lower)
             continue
-        if lower in _FORBIDDEN_REQUEST_HEADERS or lower.startswith(("proxy-", "sec-")):
+        if lower in FORBIDDEN_REQUEST_HEADERS or lower.startswith(("proxy-", "sec-")):
             problems.append(
                 FetchProblem(
                     "fetch.E010", "allow_headers", name, f"{name!r} is a header browsers set themselves"
