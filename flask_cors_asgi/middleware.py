@@ -484,7 +484,13 @@ class CORSMiddleware:
         # Read through request_headers only when not a list: the usual case costs no call.
         raw = raw_inputs(headers if type(headers) is list else request_headers(scope))
         memo = input_size(path, raw) <= MEMO_MAX_INPUT_BYTES
-        if self._leaves_to_mounted_policy(scope, path, memo):
+        # Checked through a call only when the routes changed or some mounted app has its own policy:
+        # the usual request pays two lookups.
+        router, (seen_routes, mounted) = self.router, self._mounted_policy
+        if (
+            (mounted or (router is not None and seen_routes != len(router.routes)))
+            and self._leaves_to_mounted_policy(scope, path, memo)
+        ):  # fmt: skip
             await self.app(scope, receive, send)
             return
         if state.dynamic:
@@ -524,7 +530,9 @@ class CORSMiddleware:
                     added = headers_for(route_policy, route_request, memo)
                 else:
                     # A blueprint's after_request runs before the app's: its headers, if any, win.
-                    blueprint = self._blueprint_policies(automatic.route, scope)
+                    # Most routes are in no blueprint: one lookup says so, without a call.
+                    in_blueprint = hasattr(getattr(automatic.route, "app", None), BLUEPRINT_RESOURCES)
+                    blueprint = self._blueprint_policies(automatic.route, scope) if in_blueprint else None
                     if blueprint:
                         added = await self._blueprint_headers(blueprint, scope, request, memo) or added
                 headers = [(b"content-type", _OPTIONS_CONTENT_TYPE), (b"allow", automatic.allow.encode())]
