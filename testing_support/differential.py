@@ -314,3 +314,19 @@ def compare(reference: Observed, port: Observed, *, automatic_options: bool = Fa
 
 def is_automatic_options(request: Req, observed: Observed) -> bool:
     return request.method == "OPTIONS" and observed.status == 200 and observed.allow is not None
+
+
+def differences(
+    reference: flask.Flask, port: Any, requests: Sequence[Req], *, compare_allow: bool = True
+) -> list[str]:
+    """Each request sent to the Flask reference and to the (sync-driven) ASGI port: one line per
+    request whose answers differ. Allow is compared on the preflights Flask answers itself, unless
+    `compare_allow` is false."""
+    problems = []
+    for request in requests:
+        expected = send_flask(reference, request)
+        automatic = compare_allow and is_automatic_options(request, expected)
+        found = compare(expected, send_asgi_sync(port, request), automatic_options=automatic)
+        if found:
+            problems.append(f"{request.method} {request.path} {dict(request.headers)}: {found}")
+    return problems

@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from flask_cors_asgi import CORSMiddleware, cors_blueprint, cross_origin
-from testing_support import Req, compare, is_automatic_options, send_asgi_sync, send_flask
+from testing_support import Req, compare, differences, send_asgi_sync, send_flask
 
 A = "https://a.example"
 ADMIN = "https://admin.example"
@@ -214,17 +214,6 @@ SHAPES = [
         "handled errors", {"origins": [A]}, {"origins": [A, ADMIN], "expose_headers": ["X-B"]}, handlers=True
     ),
 ]
-
-
-def differences(reference: Any, port: Any, requests: list[Req]) -> list[str]:
-    problems = []
-    for request in requests:
-        expected = send_flask(reference, request)
-        automatic = is_automatic_options(request, expected)
-        found = compare(expected, send_asgi_sync(port, request), automatic_options=automatic)
-        if found:
-            problems.append(f"{request.method} {request.path} {dict(request.headers)}: {found}")
-    return problems
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=[s.id for s in SHAPES])

@@ -24,9 +24,8 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from flask_cors_asgi import CORSMiddleware
 from testing_support import (
     Req,
-    compare,
+    differences,
     free_port,
-    is_automatic_options,
     send_asgi_sync,
     send_flask,
     serving,
@@ -55,17 +54,6 @@ def requests_for(*paths: str) -> list[Req]:
                 )
             )
     return found
-
-
-def differences(reference: Any, port: Any, requests: list[Req]) -> list[str]:
-    problems = []
-    for request in requests:
-        expected = send_flask(reference, request)
-        automatic = is_automatic_options(request, expected)
-        found = compare(expected, send_asgi_sync(port, request), automatic_options=automatic)
-        if found:
-            problems.append(f"{request.method} {request.path} {dict(request.headers)}: {found}")
-    return problems
 
 
 def readme_flask_original() -> Any:
