@@ -108,18 +108,25 @@ def _requests() -> list[Req]:
 REQUESTS = _requests()
 
 
+async def differences(reference: flask.Flask, port: Any, requests: Sequence[Req] = REQUESTS) -> list[str]:
+    """Each request sent to the Flask reference and to the Quart port: one line per difference
+    (Allow compared on every OPTIONS, since Quart answers OPTIONS itself as Flask does)."""
+    problems = []
+    for request in requests:
+        expected = send_flask(reference, request)
+        seen = await send_asgi(port, request)
+        for problem in compare(expected, seen, automatic_options=request.method == "OPTIONS"):
+            problems.append(f"{request.method} {request.path} {dict(request.headers)}: {problem}")
+    return problems
+
+
 @pytest.mark.parametrize("sync", [False, True], ids=["async views", "sync views"])
 @pytest.mark.parametrize("name", list(APP_OPTIONS))
 async def test_quart_port_answers_as_flask(name: str, sync: bool) -> None:
     options = APP_OPTIONS[name]
     reference = flask_app(options, ROUTES)
     port = quart_app(options, ROUTES, sync=sync)
-    problems = []
-    for request in REQUESTS:
-        expected = send_flask(reference, request)
-        seen = await send_asgi(port, request)
-        for problem in compare(expected, seen, automatic_options=request.method == "OPTIONS"):
-            problems.append(f"{request.method} {request.path} {dict(request.headers)}: {problem}")
+    problems = await differences(reference, port)
     assert not problems, "\n".join(problems)
 
 
