@@ -9,11 +9,13 @@ logged as applied (or refused).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,6 +132,22 @@ async def hammer(port: int, start: int, stop: asyncio.Event, tally: Tally) -> No
         await writer.wait_closed()
 
 
+@contextlib.contextmanager
+def serving_logged(
+    directory: Path, port: int, env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """The Procfile's web command run in `directory` (its .env the one the test rewrites) until the
+    block ends, its output in `log`, which the test reads for the reload lines."""
+    with (
+        log.open("wb") as output,
+        serving(
+            ["bash", "-c", web_command()], f"http://127.0.0.1:{port}/healthz", env=env, cwd=directory,
+            output=output.fileno(),
+        ) as process,
+    ):  # fmt: skip
+        yield process
+
+
 def write_env(directory: Path, text: str) -> None:
     """Replace .env at once: a reload never reads half a file."""
     partial = directory / ".env.partial"
@@ -151,13 +169,7 @@ async def test_reloads_under_load_answer_every_request_by_one_policy(tmp_path: P
     log = tmp_path / "server.log"
     deadline = time.monotonic() + DEADLINE_SECONDS
     tally = Tally()
-    with (
-        log.open("wb") as output,
-        serving(
-            ["bash", "-c", web_command()], f"http://127.0.0.1:{port}/healthz", env=env, cwd=tmp_path,
-            output=output.fileno(),
-        ) as process,
-    ):  # fmt: skip
+    with serving_logged(tmp_path, port, env, log) as process:
         stop = asyncio.Event()
         load = asyncio.gather(*(hammer(port, n, stop, tally) for n in range(CONNECTIONS)))
         try:
@@ -202,13 +214,7 @@ async def test_the_documented_command_reloads_every_worker_in_place(tmp_path: Pa
     write_env(tmp_path, ENV_FILES[1])
     log = tmp_path / "server.log"
     deadline = time.monotonic() + DEADLINE_SECONDS
-    with (
-        log.open("wb") as output,
-        serving(
-            ["bash", "-c", web_command()], f"http://127.0.0.1:{port}/healthz", env=env, cwd=tmp_path,
-            output=output.fileno(),
-        ) as process,
-    ):  # fmt: skip
+    with serving_logged(tmp_path, port, env, log) as process:
         await wait_for_log(log, "Application startup complete", 2, deadline)
         workers = workers_of(process.pid)
         assert len(workers) == 2
