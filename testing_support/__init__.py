@@ -26,6 +26,7 @@ from testing_support.differential import (
     send_asgi_sync,
     send_flask,
     send_flask_raw,
+    sent_for,
     starlette_app,
     wsgi_environ,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "send_asgi_sync",
     "send_flask",
     "send_flask_raw",
+    "sent_for",
     "serving",
     "starlette_app",
     "stop",

@@ -330,3 +330,18 @@ def differences(
         if found:
             problems.append(f"{request.method} {request.path} {dict(request.headers)}: {found}")
     return problems
+
+
+async def sent_for(app: Any, scope: dict[str, Any]) -> list[dict[str, Any]]:
+    """The messages the ASGI app sends for `scope` as is (a test's own scope, unlike
+    `send_asgi_raw`'s), its request body empty."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent
