@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, unquote_to_bytes
@@ -79,22 +79,28 @@ def observe_lines(status: int, headers: Sequence[tuple[str, str]]) -> Observed:
 # --- the reference: Flask + Flask-CORS -------------------------------------------------------------
 
 
+def flask_style_answer(spec: RouteSpec, abort: Callable[[int], Any], response_class: Any) -> Any:
+    """What a view of Flask's API returns for `spec.behaviour`: Flask's own (`flask.abort`,
+    `flask.Response`) or a port's with the same API (Quart's), so the two apps answer alike."""
+    kind, _, arg = spec.behaviour.partition(":")
+    if kind == "raise":
+        raise RuntimeError("handler failure")
+    if kind == "abort":
+        abort(int(arg))
+    if kind == "status":
+        return "status", int(arg)
+    if kind == "acao":
+        return "own", 200, {"Access-Control-Allow-Origin": "https://own.example"}
+    if kind == "vary":
+        return "vary", 200, {"Vary": "Accept-Encoding"}
+    if kind == "stream":
+        return response_class((chunk for chunk in ("a", "b")), mimetype="text/plain")
+    return "ok"
+
+
 def _flask_view(spec: RouteSpec) -> Any:
     def view() -> Any:
-        kind, _, arg = spec.behaviour.partition(":")
-        if kind == "raise":
-            raise RuntimeError("handler failure")
-        if kind == "abort":
-            flask.abort(int(arg))
-        if kind == "status":
-            return "status", int(arg)
-        if kind == "acao":
-            return "own", 200, {"Access-Control-Allow-Origin": "https://own.example"}
-        if kind == "vary":
-            return "vary", 200, {"Vary": "Accept-Encoding"}
-        if kind == "stream":
-            return flask.Response((chunk for chunk in ("a", "b")), mimetype="text/plain")
-        return "ok"
+        return flask_style_answer(spec, flask.abort, flask.Response)
 
     return view
 

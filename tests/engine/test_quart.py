@@ -17,7 +17,7 @@ import quart
 import quart.views
 
 from flask_cors_asgi import CORSMiddleware, cross_origin
-from testing_support import Req, RouteSpec, compare, flask_app, send_asgi, send_flask
+from testing_support import Req, RouteSpec, compare, flask_app, flask_style_answer, send_asgi, send_flask
 from tests.engine.test_cors_scenarios import SCENARIOS, Scenario
 
 PARTNER = "https://partner.example"
@@ -27,20 +27,7 @@ OTHER = "https://other.example"
 
 def _quart_view(spec: RouteSpec, sync: bool) -> Any:
     def answer() -> Any:
-        kind, _, arg = spec.behaviour.partition(":")
-        if kind == "raise":
-            raise RuntimeError("handler failure")
-        if kind == "abort":
-            quart.abort(int(arg))
-        if kind == "status":
-            return "status", int(arg)
-        if kind == "acao":
-            return "own", 200, {"Access-Control-Allow-Origin": "https://own.example"}
-        if kind == "vary":
-            return "vary", 200, {"Vary": "Accept-Encoding"}
-        if kind == "stream":
-            return quart.Response((chunk for chunk in ("a", "b")), mimetype="text/plain")
-        return "ok"
+        return flask_style_answer(spec, quart.abort, quart.Response)
 
     if sync:  # Quart runs a sync view in a worker thread
         return lambda: answer()
