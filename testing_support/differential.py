@@ -351,3 +351,13 @@ async def sent_for(app: Any, scope: dict[str, Any]) -> list[dict[str, Any]]:
 
     await app(scope, receive, send)
     return sent
+
+
+def post_preflight(path: str, origin: str) -> Req:
+    """The preflight of a POST sending the two request headers apps most often allow or not."""
+    headers = {
+        "Origin": origin,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type, authorization",
+    }
+    return Req("OPTIONS", path, headers)

@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from flask_cors_asgi import CORSMiddleware, cors_blueprint, cross_origin
-from testing_support import Req, compare, differences, send_asgi_sync, send_flask
+from testing_support import Req, compare, differences, post_preflight, send_asgi_sync, send_flask
 
 A = "https://a.example"
 ADMIN = "https://admin.example"
@@ -47,17 +47,7 @@ def requests_for(*paths: str, methods: tuple[str, ...] = ("GET", "POST")) -> lis
             for origin in (A, ADMIN, OTHER, None):
                 found.append(Req(method, path, {"Origin": origin} if origin else {}))
         for origin in (A, ADMIN, OTHER):
-            found.append(
-                Req(
-                    "OPTIONS",
-                    path,
-                    {
-                        "Origin": origin,
-                        "Access-Control-Request-Method": "POST",
-                        "Access-Control-Request-Headers": "content-type, authorization",
-                    },
-                )
-            )
+            found.append(post_preflight(path, origin))
     return found
 
 

@@ -26,6 +26,7 @@ from testing_support import (
     Req,
     differences,
     free_port,
+    post_preflight,
     send_asgi_sync,
     send_flask,
     serving,
@@ -42,17 +43,7 @@ def requests_for(*paths: str) -> list[Req]:
         for origin in (SHOP, PARTNER, ADMIN):
             for method in ("GET", "POST", "DELETE"):
                 found.append(Req(method, path, {"Origin": origin}))
-            found.append(
-                Req(
-                    "OPTIONS",
-                    path,
-                    {
-                        "Origin": origin,
-                        "Access-Control-Request-Method": "POST",
-                        "Access-Control-Request-Headers": "content-type, authorization",
-                    },
-                )
-            )
+            found.append(post_preflight(path, origin))
     return found
 
 
