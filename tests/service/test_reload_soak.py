@@ -21,7 +21,7 @@ from pathlib import Path
 
 from testing_support import clean_env, free_port, serving
 from tests.service.test_procfile import web_command
-from tests.service.test_soak import Kind, encode, exchange
+from tests.service.test_soak import Answer, Kind, encode, exchange, keep_alive
 
 RELOADS = 40
 DEADLINE_SECONDS = 90.0  # the whole soak's bound; it normally takes a few seconds
@@ -77,7 +77,6 @@ EXPECTED: dict[str, dict[int, dict[str, str]]] = {
         },
     },
 }
-NAMES = list(KINDS)
 
 
 @dataclass
@@ -108,28 +107,19 @@ def policy_of(name: str, status: int, body: bytes, cors: list[tuple[str, str]]) 
 
 
 async def hammer(port: int, start: int, stop: asyncio.Event, tally: Tally) -> None:
-    requests = {name: encode(kind, port) for name, kind in KINDS.items()}
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        i = start
-        while not stop.is_set():
-            name = NAMES[i % len(NAMES)]
-            i += 1
-            try:
-                status, body, cors, headers = await exchange(reader, writer, requests[name])
-            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
-                tally.errors.append(f"{name}: {exc!r}")
-                return
-            policy = policy_of(name, status, body, cors)
-            if policy is None or ("connection", "close") in headers:
-                if len(tally.wrong) < 10:
-                    tally.wrong.append(f"{name}: {(status, body, headers)!r}")
-            else:
-                tally.policies[policy] += 1
-            tally.done[name] += 1
-    finally:
-        writer.close()
-        await writer.wait_closed()
+    """One connection's load until `stop`: every answer one policy's, counted by policy."""
+
+    def judge(name: str, answer: Answer) -> None:
+        status, body, cors, headers = answer
+        policy = policy_of(name, status, body, cors)
+        if policy is None or ("connection", "close") in headers:
+            if len(tally.wrong) < 10:
+                tally.wrong.append(f"{name}: {(status, body, headers)!r}")
+        else:
+            tally.policies[policy] += 1
+        tally.done[name] += 1
+
+    await keep_alive(port, KINDS, start, lambda: not stop.is_set(), tally.errors, judge)
 
 
 @contextlib.contextmanager
