@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, unquote_to_bytes
@@ -79,22 +79,28 @@ def observe_lines(status: int, headers: Sequence[tuple[str, str]]) -> Observed:
 # --- the reference: Flask + Flask-CORS -------------------------------------------------------------
 
 
+def flask_style_answer(spec: RouteSpec, abort: Callable[[int], Any], response_class: Any) -> Any:
+    """What a view of Flask's API returns for `spec.behaviour`: Flask's own (`flask.abort`,
+    `flask.Response`) or a port's with the same API (Quart's), so the two apps answer alike."""
+    kind, _, arg = spec.behaviour.partition(":")
+    if kind == "raise":
+        raise RuntimeError("handler failure")
+    if kind == "abort":
+        abort(int(arg))
+    if kind == "status":
+        return "status", int(arg)
+    if kind == "acao":
+        return "own", 200, {"Access-Control-Allow-Origin": "https://own.example"}
+    if kind == "vary":
+        return "vary", 200, {"Vary": "Accept-Encoding"}
+    if kind == "stream":
+        return response_class((chunk for chunk in ("a", "b")), mimetype="text/plain")
+    return "ok"
+
+
 def _flask_view(spec: RouteSpec) -> Any:
     def view() -> Any:
-        kind, _, arg = spec.behaviour.partition(":")
-        if kind == "raise":
-            raise RuntimeError("handler failure")
-        if kind == "abort":
-            flask.abort(int(arg))
-        if kind == "status":
-            return "status", int(arg)
-        if kind == "acao":
-            return "own", 200, {"Access-Control-Allow-Origin": "https://own.example"}
-        if kind == "vary":
-            return "vary", 200, {"Vary": "Accept-Encoding"}
-        if kind == "stream":
-            return flask.Response((chunk for chunk in ("a", "b")), mimetype="text/plain")
-        return "ok"
+        return flask_style_answer(spec, flask.abort, flask.Response)
 
     return view
 
@@ -314,3 +320,44 @@ def compare(reference: Observed, port: Observed, *, automatic_options: bool = Fa
 
 def is_automatic_options(request: Req, observed: Observed) -> bool:
     return request.method == "OPTIONS" and observed.status == 200 and observed.allow is not None
+
+
+def differences(
+    reference: flask.Flask, port: Any, requests: Sequence[Req], *, compare_allow: bool = True
+) -> list[str]:
+    """Each request sent to the Flask reference and to the (sync-driven) ASGI port: one line per
+    request whose answers differ. Allow is compared on the preflights Flask answers itself, unless
+    `compare_allow` is false."""
+    problems = []
+    for request in requests:
+        expected = send_flask(reference, request)
+        automatic = compare_allow and is_automatic_options(request, expected)
+        found = compare(expected, send_asgi_sync(port, request), automatic_options=automatic)
+        if found:
+            problems.append(f"{request.method} {request.path} {dict(request.headers)}: {found}")
+    return problems
+
+
+async def sent_for(app: Any, scope: dict[str, Any]) -> list[dict[str, Any]]:
+    """The messages the ASGI app sends for `scope` as is (a test's own scope, unlike
+    `send_asgi_raw`'s), its request body empty."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent
+
+
+def post_preflight(path: str, origin: str) -> Req:
+    """The preflight of a POST sending the two request headers apps most often allow or not."""
+    headers = {
+        "Origin": origin,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type, authorization",
+    }
+    return Req("OPTIONS", path, headers)

@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from flask_cors_asgi import CONFIG_KEYS, CORSMiddleware, audit, cors_blueprint, cross_origin, resolve_options
-from testing_support import Req, compare, is_automatic_options, send_asgi_sync, send_flask
+from testing_support import Req, differences, send_asgi_sync, send_flask
 
 A = "https://a.example"
 B = "https://b.example"
@@ -92,17 +92,6 @@ def requests_for(*paths: str) -> list[Req]:
         for origin in (A, B, C):
             found.append(Req("OPTIONS", path, {"Origin": origin, "Access-Control-Request-Method": "POST"}))
     return found
-
-
-def differences(reference: Any, port: Any, requests: list[Req], *, compare_allow: bool = True) -> list[str]:
-    problems = []
-    for request in requests:
-        expected = send_flask(reference, request)
-        automatic = compare_allow and is_automatic_options(request, expected)
-        found = compare(expected, send_asgi_sync(port, request), automatic_options=automatic)
-        if found:
-            problems.append(f"{request.method} {request.path} {dict(request.headers)}: {found}")
-    return problems
 
 
 PATHS = ("/api/plain", "/api/bare", "/api/partner", "/api/missing", "/other")

@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from flask_cors_asgi import CORSMiddleware, cors_blueprint, cross_origin
-from testing_support import Req, compare, is_automatic_options, send_asgi_sync, send_flask
+from testing_support import Req, compare, differences, post_preflight, send_asgi_sync, send_flask
 
 A = "https://a.example"
 ADMIN = "https://admin.example"
@@ -47,17 +47,7 @@ def requests_for(*paths: str, methods: tuple[str, ...] = ("GET", "POST")) -> lis
             for origin in (A, ADMIN, OTHER, None):
                 found.append(Req(method, path, {"Origin": origin} if origin else {}))
         for origin in (A, ADMIN, OTHER):
-            found.append(
-                Req(
-                    "OPTIONS",
-                    path,
-                    {
-                        "Origin": origin,
-                        "Access-Control-Request-Method": "POST",
-                        "Access-Control-Request-Headers": "content-type, authorization",
-                    },
-                )
-            )
+            found.append(post_preflight(path, origin))
     return found
 
 
@@ -214,17 +204,6 @@ SHAPES = [
         "handled errors", {"origins": [A]}, {"origins": [A, ADMIN], "expose_headers": ["X-B"]}, handlers=True
     ),
 ]
-
-
-def differences(reference: Any, port: Any, requests: list[Req]) -> list[str]:
-    problems = []
-    for request in requests:
-        expected = send_flask(reference, request)
-        automatic = is_automatic_options(request, expected)
-        found = compare(expected, send_asgi_sync(port, request), automatic_options=automatic)
-        if found:
-            problems.append(f"{request.method} {request.path} {dict(request.headers)}: {found}")
-    return problems
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=[s.id for s in SHAPES])

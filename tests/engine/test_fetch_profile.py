@@ -15,6 +15,7 @@ from flask_cors_asgi import CORSMiddleware
 from flask_cors_asgi.fetch import FetchConfigError, FetchCORSMiddleware, compile_fetch, decide
 from flask_cors_asgi.fetch.decision import request_headers_allowed
 from flask_cors_asgi.fetch.origins import ANY_PORT, OriginSet, PatternError, parse_origin, parse_pattern
+from testing_support import sent_for
 from tests.engine.fetch_tables import (
     ACRH_TABLES,
     ACTUAL,
@@ -88,15 +89,7 @@ async def call(
         "client": ("127.0.0.1", 1),
         "server": ("example.com", 443),
     }
-    sent: list[Message] = []
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
+    sent = await sent_for(app, scope)
     start = sent[0]
     body = b"".join(message.get("body", b"") for message in sent[1:])
     return start["status"], [(n.decode("latin-1"), v.decode("latin-1")) for n, v in start["headers"]], body

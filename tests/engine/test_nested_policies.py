@@ -24,9 +24,9 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from flask_cors_asgi import CORSMiddleware
 from testing_support import (
     Req,
-    compare,
+    differences,
     free_port,
-    is_automatic_options,
+    post_preflight,
     send_asgi_sync,
     send_flask,
     serving,
@@ -43,29 +43,8 @@ def requests_for(*paths: str) -> list[Req]:
         for origin in (SHOP, PARTNER, ADMIN):
             for method in ("GET", "POST", "DELETE"):
                 found.append(Req(method, path, {"Origin": origin}))
-            found.append(
-                Req(
-                    "OPTIONS",
-                    path,
-                    {
-                        "Origin": origin,
-                        "Access-Control-Request-Method": "POST",
-                        "Access-Control-Request-Headers": "content-type, authorization",
-                    },
-                )
-            )
+            found.append(post_preflight(path, origin))
     return found
-
-
-def differences(reference: Any, port: Any, requests: list[Req]) -> list[str]:
-    problems = []
-    for request in requests:
-        expected = send_flask(reference, request)
-        automatic = is_automatic_options(request, expected)
-        found = compare(expected, send_asgi_sync(port, request), automatic_options=automatic)
-        if found:
-            problems.append(f"{request.method} {request.path} {dict(request.headers)}: {found}")
-    return problems
 
 
 def readme_flask_original() -> Any:

@@ -32,7 +32,7 @@ from flask_cors_asgi import (
     protection_problems,
 )
 from flask_cors_asgi.protection import REPORT_LIMIT, compile_protection, refusal
-from testing_support import clean_env, free_port, serving, uvicorn_command
+from testing_support import clean_env, free_port, sent_for, serving, uvicorn_command
 
 ATTACKER = "https://attacker.example"
 TRUSTED = "https://trusted.example"
@@ -73,15 +73,7 @@ async def answer(
     }
     if scheme is not None:
         scope["scheme"] = scheme
-    sent: list[Message] = []
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
+    sent = await sent_for(app, scope)
     return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
 

@@ -17,7 +17,7 @@ import quart
 import quart.views
 
 from flask_cors_asgi import CORSMiddleware, cross_origin
-from testing_support import Req, RouteSpec, compare, flask_app, send_asgi, send_flask
+from testing_support import Req, RouteSpec, compare, flask_app, flask_style_answer, send_asgi, send_flask
 from tests.engine.test_cors_scenarios import SCENARIOS, Scenario
 
 PARTNER = "https://partner.example"
@@ -27,20 +27,7 @@ OTHER = "https://other.example"
 
 def _quart_view(spec: RouteSpec, sync: bool) -> Any:
     def answer() -> Any:
-        kind, _, arg = spec.behaviour.partition(":")
-        if kind == "raise":
-            raise RuntimeError("handler failure")
-        if kind == "abort":
-            quart.abort(int(arg))
-        if kind == "status":
-            return "status", int(arg)
-        if kind == "acao":
-            return "own", 200, {"Access-Control-Allow-Origin": "https://own.example"}
-        if kind == "vary":
-            return "vary", 200, {"Vary": "Accept-Encoding"}
-        if kind == "stream":
-            return quart.Response((chunk for chunk in ("a", "b")), mimetype="text/plain")
-        return "ok"
+        return flask_style_answer(spec, quart.abort, quart.Response)
 
     if sync:  # Quart runs a sync view in a worker thread
         return lambda: answer()
@@ -108,18 +95,25 @@ def _requests() -> list[Req]:
 REQUESTS = _requests()
 
 
+async def differences(reference: flask.Flask, port: Any, requests: Sequence[Req] = REQUESTS) -> list[str]:
+    """Each request sent to the Flask reference and to the Quart port: one line per difference
+    (Allow compared on every OPTIONS, since Quart answers OPTIONS itself as Flask does)."""
+    problems = []
+    for request in requests:
+        expected = send_flask(reference, request)
+        seen = await send_asgi(port, request)
+        for problem in compare(expected, seen, automatic_options=request.method == "OPTIONS"):
+            problems.append(f"{request.method} {request.path} {dict(request.headers)}: {problem}")
+    return problems
+
+
 @pytest.mark.parametrize("sync", [False, True], ids=["async views", "sync views"])
 @pytest.mark.parametrize("name", list(APP_OPTIONS))
 async def test_quart_port_answers_as_flask(name: str, sync: bool) -> None:
     options = APP_OPTIONS[name]
     reference = flask_app(options, ROUTES)
     port = quart_app(options, ROUTES, sync=sync)
-    problems = []
-    for request in REQUESTS:
-        expected = send_flask(reference, request)
-        seen = await send_asgi(port, request)
-        for problem in compare(expected, seen, automatic_options=request.method == "OPTIONS"):
-            problems.append(f"{request.method} {request.path} {dict(request.headers)}: {problem}")
+    problems = await differences(reference, port)
     assert not problems, "\n".join(problems)
 
 

@@ -12,8 +12,8 @@ import pytest
 import quart
 
 from flask_cors_asgi import CORSMiddleware
-from testing_support import Req, compare, flask_app, send_asgi, send_flask
-from tests.engine.test_quart import OTHER, PARTNER, REQUESTS, ROUTES, SITE, quart_app
+from testing_support import Req, flask_app, send_asgi
+from tests.engine.test_quart import OTHER, PARTNER, ROUTES, SITE, differences, quart_app
 
 # (the app's CORS_* config, CORS(app)'s arguments), each row with what it shows.
 CONFIGS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
@@ -45,16 +45,6 @@ def quart_port(config: Mapping[str, Any], options: Mapping[str, Any], shape: str
         app.asgi_app = CORSMiddleware(app.asgi_app, **options)
         return app
     return CORSMiddleware(app, **options)
-
-
-async def differences(reference: Any, port: Any) -> list[str]:
-    problems = []
-    for request in REQUESTS:
-        expected = send_flask(reference, request)
-        seen = await send_asgi(port, request)
-        for problem in compare(expected, seen, automatic_options=request.method == "OPTIONS"):
-            problems.append(f"{request.method} {request.path} {dict(request.headers)}: {problem}")
-    return problems
 
 
 @pytest.mark.parametrize("shape", ["asgi_app", "app"])

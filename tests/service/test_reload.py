@@ -3,18 +3,20 @@ start-up does, and swaps the CORS policy, or refuses with start-up's messages an
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
 import signal
 from pathlib import Path
 
-import anyio
-import httpx
 import pytest
 
-from service.app import Service, create_app
+from service.app import create_app
 from settings import ConfigurationError, load_settings
+from tests.service.reload_support import (
+    allowed,
+    production_workdir,
+    service_records,
+    sighup_and_wait_for_reload,
+)
 
 A = "https://a.example"
 B = "https://b.example"
@@ -23,21 +25,7 @@ B = "https://b.example"
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A working directory whose .env the test rewrites, for a production service."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("APP_ENV", "production")
-    (tmp_path / ".env").write_text(f"CORS_ORIGINS={A}\n")
-    return tmp_path
-
-
-async def allowed(service: Service, origin: str) -> str | None:
-    transport = httpx.ASGITransport(app=service)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        response = await client.get("/healthz", headers={"Origin": origin})
-    return response.headers.get("access-control-allow-origin")
-
-
-def service_records(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "service"]
+    return production_workdir(tmp_path, monkeypatch, f"CORS_ORIGINS={A}\n")
 
 
 async def test_a_reload_applies_the_changed_file(workdir: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -97,10 +85,7 @@ async def test_sighup_reloads_while_the_lifespan_runs(
     (workdir / ".env").write_text(f"CORS_ORIGINS={A},{B}\nCORS_RESOURCES=/*\n")
     with caplog.at_level(logging.INFO, logger="service"):
         async with service.router.lifespan_context(service):
-            os.kill(os.getpid(), signal.SIGHUP)
-            with anyio.fail_after(10):
-                while not any(m.startswith("reload:") for m in service_records(caplog)):
-                    await asyncio.sleep(0.01)
+            await sighup_and_wait_for_reload(caplog)
     assert await allowed(service, B) == B
     # Once the lifespan ended, the handler is gone: SIGHUP's default would end the process.
     assert signal.getsignal(signal.SIGHUP) == signal.SIG_DFL

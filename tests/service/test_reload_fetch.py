@@ -5,18 +5,20 @@ compat service."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
-import signal
 from pathlib import Path
 
-import anyio
 import httpx
 import pytest
 
 from service.app import FetchService, create_app
 from settings import ConfigurationError, load_settings
+from tests.service.reload_support import (
+    allowed,
+    production_workdir,
+    service_records,
+    sighup_and_wait_for_reload,
+)
 
 A = "https://a.example"
 B = "https://b.example"
@@ -25,10 +27,7 @@ B = "https://b.example"
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A working directory whose .env the test rewrites, for a production service."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("APP_ENV", "production")
-    (tmp_path / ".env").write_text(f"CORS_PROFILE=fetch\nCORS_ORIGINS={A}\n")
-    return tmp_path
+    return production_workdir(tmp_path, monkeypatch, f"CORS_PROFILE=fetch\nCORS_ORIGINS={A}\n")
 
 
 def fetch_service() -> FetchService:
@@ -45,17 +44,6 @@ async def preflight(service: FetchService, origin: str) -> httpx.Response:
         )
 
 
-async def allowed(service: FetchService, origin: str) -> str | None:
-    transport = httpx.ASGITransport(app=service)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        response = await client.get("/healthz", headers={"Origin": origin})
-    return response.headers.get("access-control-allow-origin")
-
-
-def service_records(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "service"]
-
-
 async def test_sighup_swaps_the_fetch_policy_and_keeps_the_debug_flag(
     workdir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -65,10 +53,7 @@ async def test_sighup_swaps_the_fetch_policy_and_keeps_the_debug_flag(
     (workdir / ".env").write_text(f"CORS_PROFILE=fetch\nCORS_ORIGINS={A},{B}\n")
     with caplog.at_level(logging.INFO, logger="service"):
         async with service.router.lifespan_context(service):
-            os.kill(os.getpid(), signal.SIGHUP)
-            with anyio.fail_after(10):
-                while not any(m.startswith("reload:") for m in service_records(caplog)):
-                    await asyncio.sleep(0.01)
+            await sighup_and_wait_for_reload(caplog)
     assert await allowed(service, B) == B
     assert service.debug is True
     # The protection (on by default in production) trusts the new CORS origins, as it does under

@@ -9,17 +9,19 @@ logged as applied (or refused).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from testing_support import clean_env, free_port, serving
 from tests.service.test_procfile import web_command
-from tests.service.test_soak import Kind, encode, exchange
+from tests.service.test_soak import Answer, Kind, encode, exchange, keep_alive
 
 RELOADS = 40
 DEADLINE_SECONDS = 90.0  # the whole soak's bound; it normally takes a few seconds
@@ -75,7 +77,6 @@ EXPECTED: dict[str, dict[int, dict[str, str]]] = {
         },
     },
 }
-NAMES = list(KINDS)
 
 
 @dataclass
@@ -106,28 +107,35 @@ def policy_of(name: str, status: int, body: bytes, cors: list[tuple[str, str]]) 
 
 
 async def hammer(port: int, start: int, stop: asyncio.Event, tally: Tally) -> None:
-    requests = {name: encode(kind, port) for name, kind in KINDS.items()}
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        i = start
-        while not stop.is_set():
-            name = NAMES[i % len(NAMES)]
-            i += 1
-            try:
-                status, body, cors, headers = await exchange(reader, writer, requests[name])
-            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
-                tally.errors.append(f"{name}: {exc!r}")
-                return
-            policy = policy_of(name, status, body, cors)
-            if policy is None or ("connection", "close") in headers:
-                if len(tally.wrong) < 10:
-                    tally.wrong.append(f"{name}: {(status, body, headers)!r}")
-            else:
-                tally.policies[policy] += 1
-            tally.done[name] += 1
-    finally:
-        writer.close()
-        await writer.wait_closed()
+    """One connection's load until `stop`: every answer one policy's, counted by policy."""
+
+    def judge(name: str, answer: Answer) -> None:
+        status, body, cors, headers = answer
+        policy = policy_of(name, status, body, cors)
+        if policy is None or ("connection", "close") in headers:
+            if len(tally.wrong) < 10:
+                tally.wrong.append(f"{name}: {(status, body, headers)!r}")
+        else:
+            tally.policies[policy] += 1
+        tally.done[name] += 1
+
+    await keep_alive(port, KINDS, start, lambda: not stop.is_set(), tally.errors, judge)
+
+
+@contextlib.contextmanager
+def serving_logged(
+    directory: Path, port: int, env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """The Procfile's web command run in `directory` (its .env the one the test rewrites) until the
+    block ends, its output in `log`, which the test reads for the reload lines."""
+    with (
+        log.open("wb") as output,
+        serving(
+            ["bash", "-c", web_command()], f"http://127.0.0.1:{port}/healthz", env=env, cwd=directory,
+            output=output.fileno(),
+        ) as process,
+    ):  # fmt: skip
+        yield process
 
 
 def write_env(directory: Path, text: str) -> None:
@@ -151,13 +159,7 @@ async def test_reloads_under_load_answer_every_request_by_one_policy(tmp_path: P
     log = tmp_path / "server.log"
     deadline = time.monotonic() + DEADLINE_SECONDS
     tally = Tally()
-    with (
-        log.open("wb") as output,
-        serving(
-            ["bash", "-c", web_command()], f"http://127.0.0.1:{port}/healthz", env=env, cwd=tmp_path,
-            output=output.fileno(),
-        ) as process,
-    ):  # fmt: skip
+    with serving_logged(tmp_path, port, env, log) as process:
         stop = asyncio.Event()
         load = asyncio.gather(*(hammer(port, n, stop, tally) for n in range(CONNECTIONS)))
         try:
@@ -202,13 +204,7 @@ async def test_the_documented_command_reloads_every_worker_in_place(tmp_path: Pa
     write_env(tmp_path, ENV_FILES[1])
     log = tmp_path / "server.log"
     deadline = time.monotonic() + DEADLINE_SECONDS
-    with (
-        log.open("wb") as output,
-        serving(
-            ["bash", "-c", web_command()], f"http://127.0.0.1:{port}/healthz", env=env, cwd=tmp_path,
-            output=output.fileno(),
-        ) as process,
-    ):  # fmt: skip
+    with serving_logged(tmp_path, port, env, log) as process:
         await wait_for_log(log, "Application startup complete", 2, deadline)
         workers = workers_of(process.pid)
         assert len(workers) == 2

@@ -11,6 +11,7 @@ import asyncio
 import os
 import time
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,34 +125,57 @@ async def exchange(
     return int(status_line.split(" ")[1]), body, cors, headers
 
 
-async def hammer(port: int, start: int, deadline: float, tally: Tally) -> None:
-    """One keep-alive connection's load: the kinds in turn, from a different starting point per
-    connection. Raw HTTP/1.1 over asyncio streams: an httpx client would be the bottleneck here
-    (its pool serialises 64 tasks, and it costs several times the server's time per request)."""
-    requests = {name: encode(kind, port) for name, kind in KINDS.items()}
+Answer = tuple[int, bytes, list[tuple[str, str]], list[tuple[str, str]]]  # as `exchange` returns it
+
+
+async def keep_alive(
+    port: int,
+    kinds: Mapping[str, Kind],
+    start: int,
+    running: Callable[[], bool],
+    errors: list[str],
+    judge: Callable[[str, Answer], None],
+) -> None:
+    """One keep-alive connection's load while `running()`: the kinds in turn, from a different
+    starting point per connection, each answer handed to `judge`; a transport error ends the
+    connection, noted in `errors`. Raw HTTP/1.1 over asyncio streams: an httpx client would be the
+    bottleneck here (its pool serialises 64 tasks, and it costs several times the server's time per
+    request)."""
+    names = list(kinds)
+    requests = {name: encode(kind, port) for name, kind in kinds.items()}
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         i = start
-        while time.monotonic() < deadline:
-            name = NAMES[i % len(NAMES)]
-            kind = KINDS[name]
+        while running():
+            name = names[i % len(names)]
             i += 1
             try:
-                status, body, cors, headers = await exchange(reader, writer, requests[name])
+                answer = await exchange(reader, writer, requests[name])
             except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
-                tally.errors.append(f"{name}: {exc!r}")
+                errors.append(f"{name}: {exc!r}")
                 return
-            if (status, body, cors) != (kind.status, kind.answer, sorted(kind.cors.items())) or (
-                "connection",
-                "close",
-            ) in headers:
-                tally.wrong_count += 1
-                if len(tally.wrong) < 10:
-                    tally.wrong.append(f"{name}: {(status, body, headers)!r}")
-            tally.done[name] += 1
+            judge(name, answer)
     finally:
         writer.close()
         await writer.wait_closed()
+
+
+async def hammer(port: int, start: int, deadline: float, tally: Tally) -> None:
+    """One connection's load until `deadline`: every answer exactly its kind's."""
+
+    def judge(name: str, answer: Answer) -> None:
+        status, body, cors, headers = answer
+        kind = KINDS[name]
+        if (status, body, cors) != (kind.status, kind.answer, sorted(kind.cors.items())) or (
+            "connection",
+            "close",
+        ) in headers:
+            tally.wrong_count += 1
+            if len(tally.wrong) < 10:
+                tally.wrong.append(f"{name}: {(status, body, headers)!r}")
+        tally.done[name] += 1
+
+    await keep_alive(port, KINDS, start, lambda: time.monotonic() < deadline, tally.errors, judge)
 
 
 async def load(port: int, seconds: float) -> Tally:
