@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import urlsplit
 
-from flask_cors_asgi.fetch import FORBIDDEN_REQUEST_HEADERS
+from flask_cors_asgi.fetch import FORBIDDEN_REQUEST_HEADERS, SAFELISTED_METHODS
 
 Headers = Sequence[tuple[str, str]]  # response header lines as received, names in any case
 Stage = Literal["permission", "preflight", "response"]
@@ -44,7 +44,6 @@ AddressSpace = Literal["public", "local", "loopback"]  # from least to most priv
 
 # Fetch "normalize" upper-cases only these methods; anything else (PATCH too) is sent as written.
 _NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
-_SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
 _FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
 
 # Fetch's forbidden request-header names: the engine's fetch profile refuses the same list.
@@ -190,7 +189,7 @@ def normalize_method(method: str) -> str:
 
 def is_safelisted_method(method: str) -> bool:
     """GET, HEAD or POST once normalised (byte-exact, so 'patch' never qualifies)."""
-    return normalize_method(method) in _SAFELISTED_METHODS
+    return normalize_method(method) in SAFELISTED_METHODS
 
 
 def _is_forbidden_header(name: str, value: str, profile: _Profile) -> bool:
