@@ -46,8 +46,6 @@ AddressSpace = Literal["public", "local", "loopback"]  # from least to most priv
 _NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
 _FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
 
-# Fetch's forbidden request-header names: the engine's fetch profile refuses the same list.
-_FORBIDDEN_HEADER_NAMES = FORBIDDEN_REQUEST_HEADERS
 _FORBIDDEN_HEADER_PREFIXES = ("proxy-", "sec-")
 _METHOD_OVERRIDE_HEADERS = frozenset({"x-http-method", "x-http-method-override", "x-method-override"})
 
@@ -73,7 +71,7 @@ class _Profile:
 _PROFILES: dict[Browser, _Profile] = {
     "chromium": _Profile(
         # net::HttpUtil::IsSafeHeader still drops User-Agent (crbug.com/571722).
-        forbidden_names=_FORBIDDEN_HEADER_NAMES | {"user-agent"},
+        forbidden_names=FORBIDDEN_REQUEST_HEADERS | {"user-agent"},
         safelists_client_hints=True,
         combines_same_name_headers=True,
         has_safelist_budget=True,
@@ -82,7 +80,7 @@ _PROFILES: dict[Browser, _Profile] = {
         local_network_needs_secure_context=True,
     ),
     "firefox": _Profile(
-        forbidden_names=_FORBIDDEN_HEADER_NAMES,
+        forbidden_names=FORBIDDEN_REQUEST_HEADERS,
         safelists_client_hints=False,
         combines_same_name_headers=False,
         has_safelist_budget=False,
