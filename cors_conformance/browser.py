@@ -34,17 +34,18 @@ from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import urlsplit
 
-from flask_cors_asgi.fetch import FORBIDDEN_REQUEST_HEADERS, SAFELISTED_METHODS
+from flask_cors_asgi.fetch import (
+    FORBIDDEN_METHODS,
+    FORBIDDEN_REQUEST_HEADERS,
+    NORMALIZED_METHODS,
+    SAFELISTED_METHODS,
+)
 
 Headers = Sequence[tuple[str, str]]  # response header lines as received, names in any case
 Stage = Literal["permission", "preflight", "response"]
 Browser = Literal["chromium", "firefox"]
 BROWSERS: tuple[Browser, ...] = ("chromium", "firefox")
 AddressSpace = Literal["public", "local", "loopback"]  # from least to most private
-
-# Fetch "normalize" upper-cases only these methods; anything else (PATCH too) is sent as written.
-_NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
-_FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
 
 _FORBIDDEN_HEADER_PREFIXES = ("proxy-", "sec-")
 _METHOD_OVERRIDE_HEADERS = frozenset({"x-http-method", "x-http-method-override", "x-method-override"})
@@ -153,7 +154,7 @@ class BrowserRequest:
     def __post_init__(self) -> None:
         if not _TOKEN.fullmatch(self.method):
             raise ValueError(f"method: {self.method!r} is not a valid HTTP method")
-        if _upper(self.method) in _FORBIDDEN_METHODS:
+        if _upper(self.method) in FORBIDDEN_METHODS:
             raise ValueError(f"method: fetch() refuses the forbidden method {self.method!r}")
         for name, value in self.headers:
             if not _TOKEN.fullmatch(name):
@@ -182,7 +183,7 @@ class Verdict:
 def normalize_method(method: str) -> str:
     """Fetch "normalize": the six well-known methods are upper-cased, any other is left as written."""
     upper = _upper(method)
-    return upper if upper in _NORMALIZED_METHODS else method
+    return upper if upper in NORMALIZED_METHODS else method
 
 
 def is_safelisted_method(method: str) -> bool:
@@ -196,7 +197,7 @@ def _is_forbidden_header(name: str, value: str, profile: _Profile) -> bool:
         return True
     # X-HTTP-Method-Override: TRACE would smuggle a forbidden method past a server that honours it.
     if lower in _METHOD_OVERRIDE_HEADERS:
-        return any(_upper(m.strip(_HTTP_TAB_OR_SPACE)) in _FORBIDDEN_METHODS for m in value.split(","))
+        return any(_upper(m.strip(_HTTP_TAB_OR_SPACE)) in FORBIDDEN_METHODS for m in value.split(","))
     return False
 
 

@@ -4,7 +4,9 @@ it; `compile_fetch` and `decide` are its pure core."""
 
 from flask_cors_asgi.fetch.config import (
     CHECKS,
+    FORBIDDEN_METHODS,
     FORBIDDEN_REQUEST_HEADERS,
+    NORMALIZED_METHODS,
     OPTION_NAMES,
     SAFELISTED_METHODS,
     FetchConfig,
@@ -20,7 +22,9 @@ from flask_cors_asgi.fetch.proposal import StrictProposal, strict_equivalent, tr
 
 __all__ = [
     "CHECKS",
+    "FORBIDDEN_METHODS",
     "FORBIDDEN_REQUEST_HEADERS",
+    "NORMALIZED_METHODS",
     "OPTION_NAMES",
     "SAFELISTED_METHODS",
     "Decision",
