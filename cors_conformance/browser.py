@@ -34,7 +34,12 @@ from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import urlsplit
 
-from flask_cors_asgi.fetch import FORBIDDEN_REQUEST_HEADERS
+from flask_cors_asgi.fetch import (
+    FORBIDDEN_METHODS,
+    FORBIDDEN_REQUEST_HEADERS,
+    NORMALIZED_METHODS,
+    SAFELISTED_METHODS,
+)
 
 Headers = Sequence[tuple[str, str]]  # response header lines as received, names in any case
 Stage = Literal["permission", "preflight", "response"]
@@ -42,13 +47,6 @@ Browser = Literal["chromium", "firefox"]
 BROWSERS: tuple[Browser, ...] = ("chromium", "firefox")
 AddressSpace = Literal["public", "local", "loopback"]  # from least to most private
 
-# Fetch "normalize" upper-cases only these methods; anything else (PATCH too) is sent as written.
-_NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
-_SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
-_FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
-
-# Fetch's forbidden request-header names: the engine's fetch profile refuses the same list.
-_FORBIDDEN_HEADER_NAMES = FORBIDDEN_REQUEST_HEADERS
 _FORBIDDEN_HEADER_PREFIXES = ("proxy-", "sec-")
 _METHOD_OVERRIDE_HEADERS = frozenset({"x-http-method", "x-http-method-override", "x-method-override"})
 
@@ -74,7 +72,7 @@ class _Profile:
 _PROFILES: dict[Browser, _Profile] = {
     "chromium": _Profile(
         # net::HttpUtil::IsSafeHeader still drops User-Agent (crbug.com/571722).
-        forbidden_names=_FORBIDDEN_HEADER_NAMES | {"user-agent"},
+        forbidden_names=FORBIDDEN_REQUEST_HEADERS | {"user-agent"},
         safelists_client_hints=True,
         combines_same_name_headers=True,
         has_safelist_budget=True,
@@ -83,7 +81,7 @@ _PROFILES: dict[Browser, _Profile] = {
         local_network_needs_secure_context=True,
     ),
     "firefox": _Profile(
-        forbidden_names=_FORBIDDEN_HEADER_NAMES,
+        forbidden_names=FORBIDDEN_REQUEST_HEADERS,
         safelists_client_hints=False,
         combines_same_name_headers=False,
         has_safelist_budget=False,
@@ -156,7 +154,7 @@ class BrowserRequest:
     def __post_init__(self) -> None:
         if not _TOKEN.fullmatch(self.method):
             raise ValueError(f"method: {self.method!r} is not a valid HTTP method")
-        if _upper(self.method) in _FORBIDDEN_METHODS:
+        if _upper(self.method) in FORBIDDEN_METHODS:
             raise ValueError(f"method: fetch() refuses the forbidden method {self.method!r}")
         for name, value in self.headers:
             if not _TOKEN.fullmatch(name):
@@ -185,12 +183,12 @@ class Verdict:
 def normalize_method(method: str) -> str:
     """Fetch "normalize": the six well-known methods are upper-cased, any other is left as written."""
     upper = _upper(method)
-    return upper if upper in _NORMALIZED_METHODS else method
+    return upper if upper in NORMALIZED_METHODS else method
 
 
 def is_safelisted_method(method: str) -> bool:
     """GET, HEAD or POST once normalised (byte-exact, so 'patch' never qualifies)."""
-    return normalize_method(method) in _SAFELISTED_METHODS
+    return normalize_method(method) in SAFELISTED_METHODS
 
 
 def _is_forbidden_header(name: str, value: str, profile: _Profile) -> bool:
@@ -199,7 +197,7 @@ def _is_forbidden_header(name: str, value: str, profile: _Profile) -> bool:
         return True
     # X-HTTP-Method-Override: TRACE would smuggle a forbidden method past a server that honours it.
     if lower in _METHOD_OVERRIDE_HEADERS:
-        return any(_upper(m.strip(_HTTP_TAB_OR_SPACE)) in _FORBIDDEN_METHODS for m in value.split(","))
+        return any(_upper(m.strip(_HTTP_TAB_OR_SPACE)) in FORBIDDEN_METHODS for m in value.split(","))
     return False
 
 

@@ -231,7 +231,7 @@ def derive(observations: Sequence[Observation], *, production: bool = False) -> 
 
     for o in _missing_vary(observations):
         add("missing-vary", "low", o, False)
-    return sorted(found.values(), key=lambda f: (SEVERITIES.index(f.severity), f.id, f.origin))
+    return sorted(found.values(), key=_report_order)
 
 
 def _broader_flaws(observations: Sequence[Observation]) -> set[tuple[str, str | None, bool, str]]:
@@ -272,12 +272,17 @@ def _missing_vary(observations: Iterable[Observation]) -> list[Observation]:
     ]
 
 
+def _report_order(finding: Finding) -> tuple[int, str, str]:
+    """Most severe first, then by id and origin: derive and merged report in this one order."""
+    return SEVERITIES.index(finding.severity), finding.id, finding.origin
+
+
 def merged(probed: Sequence[Finding], configured: Sequence[Finding]) -> list[Finding]:
     """Probe findings and configuration findings together, most severe first; a configuration
     finding that a probe finding already shows (same id and origin) is not repeated."""
     shown = {(f.id, f.origin) for f in probed}
     found = [*probed, *(f for f in configured if (f.id, f.origin) not in shown)]
-    return sorted(found, key=lambda f: (SEVERITIES.index(f.severity), f.id, f.origin))
+    return sorted(found, key=_report_order)
 
 
 def exit_status(findings: Iterable[Finding], fail_on: Severity | Literal["none"]) -> int:

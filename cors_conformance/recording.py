@@ -32,11 +32,6 @@ class Recorded:
             call.kwargs for call in self.decorated.values()
         ]
 
-    def owners(self, app: Any) -> list[Any]:
-        """The app and every blueprint registered on it (CORS(blueprint) attaches to those)."""
-        blueprints = list(app.iter_blueprints()) if hasattr(app, "iter_blueprints") else []
-        return [app, *blueprints]
-
     def calls_for(self, app: Any) -> list[dict[str, Any]]:
         """The keyword sets of the calls that configure `app` and read its config: CORS() on it and
         the decorators of its views (not those of other apps in the module)."""
@@ -46,7 +41,7 @@ class Recorded:
 
     def blueprint_calls_for(self, app: Any) -> list[dict[str, Any]]:
         """The keyword sets of CORS(blueprint) on `app`'s blueprints (which read no app.config)."""
-        blueprints = self.owners(app)[1:]
+        blueprints = app.iter_blueprints() if hasattr(app, "iter_blueprints") else ()
         return [call.kwargs for owner in blueprints for call in self.extensions.get(id(owner), [])]
 
 

@@ -4,8 +4,11 @@ it; `compile_fetch` and `decide` are its pure core."""
 
 from flask_cors_asgi.fetch.config import (
     CHECKS,
+    FORBIDDEN_METHODS,
     FORBIDDEN_REQUEST_HEADERS,
+    NORMALIZED_METHODS,
     OPTION_NAMES,
+    SAFELISTED_METHODS,
     FetchConfig,
     FetchConfigError,
     FetchProblem,
@@ -19,8 +22,11 @@ from flask_cors_asgi.fetch.proposal import StrictProposal, strict_equivalent, tr
 
 __all__ = [
     "CHECKS",
+    "FORBIDDEN_METHODS",
     "FORBIDDEN_REQUEST_HEADERS",
+    "NORMALIZED_METHODS",
     "OPTION_NAMES",
+    "SAFELISTED_METHODS",
     "Decision",
     "FetchCORSMiddleware",
     "FetchConfig",

@@ -93,8 +93,8 @@ CHECKS: Mapping[str, str] = {
 
 SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
 # Method names browsers upper-case (Fetch's "normalize a method"); any other is case-sensitive.
-_NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
-_FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
+NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
+FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
 _TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 # Fetch's forbidden request-header names: browsers set these themselves (the toolkit's browser
 # model reads this one list too).
@@ -354,7 +354,7 @@ def _origins(
 
 def normalize_method(name: str) -> str:
     upper = name.upper()
-    return upper if upper in _NORMALIZED_METHODS else name
+    return upper if upper in NORMALIZED_METHODS else name
 
 
 def _methods(values: list[str], problems: list[FetchProblem]) -> tuple[bool, frozenset[str]]:
@@ -372,7 +372,7 @@ def _methods(values: list[str], problems: list[FetchProblem]) -> tuple[bool, fro
         name = normalize_method(name)
         if name in SAFELISTED_METHODS:
             continue  # allowed by the CORS protocol anyway
-        if name.upper() in _FORBIDDEN_METHODS:
+        if name.upper() in FORBIDDEN_METHODS:
             problems.append(
                 FetchProblem("fetch.E008", "methods", name, f"{name!r} is a method browsers refuse to send")
             )
