@@ -37,11 +37,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flask_cors_asgi.decision import match_resource
 from flask_cors_asgi.errors import (
-    ERROR_HEADERS,
     EncodedHeaders,
     answer_handled,
-    carry_error_headers,
-    default_error,
+    answer_unhandled,
     has_allow_origin,
     response_headers,
 )
@@ -49,7 +47,6 @@ from flask_cors_asgi.frameworks import (
     EXCEPTION_HANDLERS,
     is_fastapi_route,
     registered_handler,
-    server_error_layer,
 )
 from flask_cors_asgi.middleware import (
     APP_HEADERS,
@@ -186,12 +183,7 @@ class _BlueprintRoute:
                 # one, in ServerErrorMiddleware, where the middleware gives it the app's headers.)
                 raise
             # Unhandled: Flask's after_request hooks, the blueprint's first, decorate the 500.
-            layer = server_error_layer(app)
-            if layer is not None:
-                carry_error_headers(layer)
-                scope.setdefault(ERROR_HEADERS, headers)
-            else:
-                await default_error(headers)(scope, receive, send)
+            await answer_unhandled(app, scope, receive, send, headers)
             raise
         finally:
             if registered is not None:

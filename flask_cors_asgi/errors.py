@@ -38,6 +38,7 @@ from flask_cors_asgi.frameworks import (
     call_exception_handler,
     default_server_error_response,
     patch_server_error_handler,
+    server_error_layer,
 )
 
 EncodedHeaders = tuple[tuple[bytes, bytes], ...]
@@ -90,6 +91,21 @@ async def answer_handled(
     response = await call_exception_handler(handler, Request(scope, receive), exc)
     if response is not None:
         await WithHeaders(response, headers)(scope, receive, send)
+
+
+async def answer_unhandled(
+    app: Any, scope: Scope, receive: Receive, send: Send, headers: EncodedHeaders
+) -> None:
+    """Give these headers to the answer of an exception no handler takes: inside a Starlette app
+    (`app`), to its ServerErrorMiddleware's 500 (headers left in the scope by a layer nearer the
+    route win, as Flask runs a blueprint's after_request first); outside one, to a plain 500 sent
+    here. The caller re-raises the exception for the server's log."""
+    layer = server_error_layer(app)
+    if layer is not None:
+        carry_error_headers(layer)
+        scope.setdefault(ERROR_HEADERS, headers)
+    else:
+        await default_error(headers)(scope, receive, send)
 
 
 def carry_error_headers(layer: ServerErrorLayer) -> None:

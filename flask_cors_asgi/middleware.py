@@ -22,10 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from flask_cors_asgi.decision import CORSRequest, Headers, cors_headers, match_resource, needs_verdict
 from flask_cors_asgi.dynamic import OriginCheck
 from flask_cors_asgi.errors import (
-    ERROR_HEADERS,
     answer_handled,
-    carry_error_headers,
-    default_error,
+    answer_unhandled,
     has_allow_origin,
     response_headers,
 )
@@ -34,7 +32,6 @@ from flask_cors_asgi.frameworks import (
     APP_ROOT_PATH,
     built_by_a_starlette_app,
     registered_handler,
-    server_error_layer,
 )
 from flask_cors_asgi.options import (
     DEFAULTS,
@@ -574,11 +571,6 @@ class CORSMiddleware:
             if handler is not None:
                 await answer_handled(handler, exc, scope, receive, send, added)
                 return
-            layer = server_error_layer(app)
-            if layer is not None:
-                carry_error_headers(layer)
-                # A blueprint route may have left its own first: Flask runs its after_request first.
-                scope.setdefault(ERROR_HEADERS, added)
-            else:
-                await default_error(added)(scope, receive, send)
+            # A blueprint route may have left its own first: Flask runs its after_request first.
+            await answer_unhandled(app, scope, receive, send, added)
             raise  # for the server's log, as without this middleware
