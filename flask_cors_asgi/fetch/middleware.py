@@ -99,13 +99,19 @@ def _decide(config: FetchConfig, method: str, raw: RawFields, debug: bool) -> tu
 _memo = functools.lru_cache(maxsize=4096)(_decide)
 
 
+def _memoisable(raw: RawFields) -> bool:
+    """Whether the fields are small enough to memoise their decision (at most one ACRH line)."""
+    origin, acrm, acrh = raw
+    if acrh is not None and len(acrh) != 1:
+        return False
+    size = len(origin or b"") + len(acrm or b"") + (len(acrh[0]) if acrh else 0)
+    return size <= MEMO_MAX_INPUT_BYTES
+
+
 def answer(config: FetchConfig, method: str, raw: RawFields, debug: bool) -> tuple[Decision, EncodedHeaders]:
     """The decision and its encoded headers for the raw fields, memoised when they are small."""
-    origin, acrm, acrh = raw
-    if acrh is None or len(acrh) == 1:
-        size = len(origin or b"") + len(acrm or b"") + (len(acrh[0]) if acrh else 0)
-        if size <= MEMO_MAX_INPUT_BYTES:
-            return _memo(config, method, raw, debug)
+    if _memoisable(raw):
+        return _memo(config, method, raw, debug)
     return _decide(config, method, raw, debug)
 
 
@@ -127,9 +133,7 @@ _plan_memo = functools.lru_cache(maxsize=4096)(_plan)
 async def answer_asking(config: FetchConfig, scope: Scope, raw: RawFields, debug: bool) -> Answer:
     """`answer` for a policy with an origin callable: the callable asked when the answer depends
     on it, at most once per request (a cached or this request's verdict awaits nothing)."""
-    origin, acrm, acrh = raw
-    size = len(origin or b"") + len(acrm or b"") + (len(acrh[0]) if acrh else 0)
-    if (acrh is None or len(acrh) == 1) and size <= MEMO_MAX_INPUT_BYTES:
+    if _memoisable(raw):
         asked, admitted, refused = _plan_memo(config, scope["method"], raw, debug)
     else:
         asked, admitted, refused = _plan(config, scope["method"], raw, debug)
